@@ -1,0 +1,291 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Options tune a throwaway cluster.
+type Options struct {
+	// NoTimescale starts the cluster without preloading TimescaleDB even when
+	// the extension is installed.
+	NoTimescale bool
+	// Log receives the server's output; nil discards it (it stays in the
+	// cluster directory's server.log either way).
+	Log func(string)
+}
+
+// Cluster is a running throwaway PostgreSQL server listening only on a unix
+// socket inside its own temporary directory.
+type Cluster struct {
+	Dir       string // temporary directory holding data/ and the socket
+	BinDir    string
+	Port      int
+	Superuser string
+	// Timescale reports whether timescaledb is preloaded (so CREATE EXTENSION
+	// timescaledb works).
+	Timescale bool
+
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	stopOnce sync.Once
+	stopErr  error
+}
+
+const superuser = "pgtend"
+
+// Start creates and starts a new cluster. Call Stop to shut it down and remove
+// its files.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	bin, err := FindBinDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "pgtend-cluster-")
+	if err != nil {
+		return nil, fmt.Errorf("creating cluster directory: %w", err)
+	}
+	c := &Cluster{Dir: dir, BinDir: bin, Port: 5432, Superuser: superuser}
+	if err := c.init(ctx); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := c.start(ctx); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if !opts.NoTimescale {
+		if err := c.enableTimescaleIfInstalled(ctx); err != nil {
+			c.Stop()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *Cluster) dataDir() string { return filepath.Join(c.Dir, "data") }
+
+// SocketDir is the directory holding the server's unix socket.
+func (c *Cluster) SocketDir() string { return c.Dir }
+
+// LogPath is the server's log file.
+func (c *Cluster) LogPath() string { return filepath.Join(c.Dir, "server.log") }
+
+// DSN returns a connection URL for the given database on this cluster.
+func (c *Cluster) DSN(database string) string {
+	q := url.Values{}
+	q.Set("host", c.SocketDir())
+	q.Set("port", strconv.Itoa(c.Port))
+	q.Set("sslmode", "disable")
+	return (&url.URL{Scheme: "postgres", User: url.User(c.Superuser), Path: "/" + database, RawQuery: q.Encode()}).String()
+}
+
+// CreateDatabase creates an empty database and returns its DSN.
+func (c *Cluster) CreateDatabase(ctx context.Context, name string) (string, error) {
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", fmt.Errorf("creating database %q: %w", name, err)
+	}
+	return c.DSN(name), nil
+}
+
+func (c *Cluster) init(ctx context.Context) error {
+	cred, err := serverCredential()
+	if err != nil {
+		return err
+	}
+	if cred != nil {
+		if err := os.Chown(c.Dir, int(cred.Uid), int(cred.Gid)); err != nil {
+			return fmt.Errorf("handing %s to the server's user: %w", c.Dir, err)
+		}
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir, "initdb"),
+		"-D", c.dataDir(), "-U", superuser, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return describe(cmd, out, err)
+	}
+	// Unix socket only: a throwaway cluster must never be reachable from the
+	// network. fsync is off because the data is disposable.
+	conf := strings.Join([]string{
+		"listen_addresses = ''",
+		"unix_socket_directories = '" + c.SocketDir() + "'",
+		"port = " + strconv.Itoa(c.Port),
+		"fsync = off",
+		"synchronous_commit = off",
+		"full_page_writes = off",
+		"max_connections = 60",
+		"shared_buffers = 128MB",
+		"max_locks_per_transaction = 1024", // thousands of chunks in one statement
+		"timescaledb.telemetry_level = off",
+		"",
+	}, "\n")
+	return appendFile(filepath.Join(c.dataDir(), "postgresql.auto.conf"), conf)
+}
+
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func (c *Cluster) start(ctx context.Context) error {
+	cred, err := serverCredential()
+	if err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(c.LogPath(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(filepath.Join(c.BinDir, "postgres"), "-D", c.dataDir())
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	// Own process group, so a Ctrl+C in the terminal reaches pgtend (which
+	// then stops the server cleanly) rather than killing the server under it;
+	// Pdeathsig makes the server quit if pgtend itself is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGQUIT}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("starting postgres: %w", err)
+	}
+	logf.Close()
+	c.cmd = cmd
+	c.exited = make(chan struct{})
+	c.stopOnce = sync.Once{}
+	go func() { cmd.Wait(); close(c.exited) }()
+	return c.waitReady(ctx)
+}
+
+func (c *Cluster) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		conn, err := pgx.Connect(pctx, c.DSN("postgres"))
+		cancel()
+		if err == nil {
+			conn.Close(ctx)
+			return nil
+		}
+		select {
+		case <-c.exited:
+			return fmt.Errorf("postgres exited during start-up; its log:\n%s", tail(c.LogPath(), 2000))
+		case <-ctx.Done():
+			c.Stop()
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			c.Stop()
+			return fmt.Errorf("postgres did not accept connections within 60s: %v", err)
+		}
+	}
+}
+
+// enableTimescaleIfInstalled restarts the server with timescaledb preloaded
+// when the extension's files are installed. Detection asks the server itself
+// (pg_available_extensions) so it holds whatever the packaging.
+func (c *Cluster) enableTimescaleIfInstalled(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	if err != nil {
+		return err
+	}
+	var available bool
+	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')").Scan(&available)
+	conn.Close(ctx)
+	if err != nil || !available {
+		return err
+	}
+	if err := c.Stop(); err != nil {
+		return err
+	}
+	if err := appendFile(filepath.Join(c.dataDir(), "postgresql.auto.conf"), "shared_preload_libraries = 'timescaledb'\n"); err != nil {
+		return err
+	}
+	if err := c.start(ctx); err != nil {
+		return fmt.Errorf("restarting with timescaledb preloaded: %w", err)
+	}
+	c.Timescale = true
+	return nil
+}
+
+// Stop shuts the server down (fast shutdown) without removing its files.
+func (c *Cluster) Stop() error {
+	if c.cmd == nil {
+		return nil
+	}
+	c.stopOnce.Do(func() {
+		_ = c.cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-c.exited:
+		case <-time.After(30 * time.Second):
+			_ = c.cmd.Process.Signal(syscall.SIGQUIT)
+			<-c.exited
+			c.stopErr = errors.New("postgres did not stop within 30s; sent SIGQUIT")
+		}
+	})
+	return c.stopErr
+}
+
+// Destroy stops the server and removes every file of the cluster.
+func (c *Cluster) Destroy() error {
+	err := c.Stop()
+	if rmErr := os.RemoveAll(c.Dir); rmErr != nil && err == nil {
+		err = rmErr
+	}
+	return err
+}
+
+// serverCredential returns the user the server runs as: postgres refuses to
+// run as root, so when we are root we hand it to the "postgres" account (or
+// "nobody" when there is none).
+func serverCredential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	for _, name := range []string{"postgres", "nobody"} {
+		u, err := user.Lookup(name)
+		if err != nil {
+			continue
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	}
+	return nil, errors.New("running as root and no unprivileged account (postgres or nobody) exists for the server: create one or run pgtend as a normal user")
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}

@@ -1,0 +1,67 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestStartConnectDestroy(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := Start(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn, err := c.CreateDatabase(ctx, "Mixed Case")
+	if err != nil {
+		c.Destroy()
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		c.Destroy()
+		t.Fatal(err)
+	}
+	var listen, db string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('listen_addresses'), current_database()").Scan(&listen, &db); err != nil {
+		t.Fatal(err)
+	}
+	if listen != "" {
+		t.Errorf("listen_addresses = %q, want unix socket only", listen)
+	}
+	if db != "Mixed Case" {
+		t.Errorf("database = %q", db)
+	}
+	if c.Timescale {
+		if _, err := conn.Exec(ctx, "CREATE EXTENSION timescaledb"); err != nil {
+			t.Errorf("timescaledb reported preloaded but CREATE EXTENSION failed: %v", err)
+		}
+	} else {
+		t.Log("TIMESCALEDB NOT INSTALLED: cluster runs without it")
+	}
+	conn.Close(ctx)
+	if err := c.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(c.Dir); !os.IsNotExist(err) {
+		t.Errorf("cluster directory %s still exists after Destroy", c.Dir)
+	}
+}
+
+func TestMissingBinariesNameWhatToInstall(t *testing.T) {
+	t.Setenv(BinDirEnv, t.TempDir())
+	_, err := Start(context.Background(), Options{})
+	if !errors.Is(err, ErrNoServer) {
+		t.Fatalf("err = %v, want ErrNoServer", err)
+	}
+	if want := "apt-get install -y postgresql"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+}
+

@@ -1,0 +1,191 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/calendar"
+	"github.com/pgtend/pgtend/ops/config"
+)
+
+// Collect reads one report. It issues a fixed number of catalog queries plus
+// one cheap query per table with a time column (its oldest row), never one
+// per chunk.
+func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*Report, error) {
+	f, err := DetectFeatures(ctx, conn)
+	if err != nil {
+		return nil, fmt.Errorf("detecting features: %w", err)
+	}
+	r := &Report{Tables: []Table{}, Chunks: []Chunk{}}
+	facts, now, err := readServer(ctx, conn, f, &r.Server)
+	if err != nil {
+		return nil, err
+	}
+	r.GeneratedAt = now
+	rows, err := readTables(ctx, conn, f)
+	if err != nil {
+		return nil, err
+	}
+	if r.Chunks, err = readChunks(ctx, conn, f); err != nil {
+		return nil, err
+	}
+	if r.Tables, err = applyPolicy(ctx, conn, rows, policy); err != nil {
+		return nil, err
+	}
+	if err := fillAges(ctx, conn, r, now); err != nil {
+		return nil, err
+	}
+	r.Disk = measureDisk(facts)
+	r.Calendar = buildCalendar(nil, now)
+	return r, nil
+}
+
+func readServer(ctx context.Context, conn *pgx.Conn, f Features, s *Server) (diskFacts, time.Time, error) {
+	var facts diskFacts
+	var now time.Time
+	// pg_settings hides data_directory from roles without
+	// pg_read_all_settings instead of raising an error.
+	var walAllowed bool
+	err := conn.QueryRow(ctx, `
+		SELECT now(), current_setting('server_version'), current_database(),
+		       pg_database_size(current_database()),
+		       (SELECT setting FROM pg_settings WHERE name = 'data_directory'),
+		       current_setting('port'),
+		       has_function_privilege('pg_catalog.pg_ls_waldir()', 'EXECUTE')`,
+	).Scan(&now, &s.Version, &s.Database, &s.DatabaseBytes, &facts.DataDirectory, &facts.Port, &walAllowed)
+	if err != nil {
+		return facts, now, fmt.Errorf("reading server facts: %w", err)
+	}
+	// A separate statement: the executor checks EXECUTE on every function of
+	// a plan when it starts, so a CASE cannot guard pg_ls_waldir.
+	if walAllowed {
+		if err := conn.QueryRow(ctx, `SELECT coalesce(sum(size), 0)::bigint FROM pg_ls_waldir()`).Scan(&facts.WALBytes); err != nil {
+			return facts, now, fmt.Errorf("reading WAL size: %w", err)
+		}
+	}
+	facts.DatabaseBytes = s.DatabaseBytes
+	if f.Timescale {
+		v := f.TimescaleVersion
+		s.Timescale = &v
+		s.Columnstore = f.Columnstore
+	}
+	return facts, now.UTC(), nil
+}
+
+// applyPolicy joins the tables found with the policy: policy tables are
+// resolved by the database (to_regclass honours search_path and quoting),
+// missing ones are listed as missing, tables outside the policy are listed
+// with no retention.
+func applyPolicy(ctx context.Context, conn *pgx.Conn, rows []tableRow, policy config.Policy) ([]Table, error) {
+	names := make([]string, len(policy.Tables))
+	quoted := make([]string, len(policy.Tables))
+	for i, p := range policy.Tables {
+		names[i], quoted[i] = p.Name, splitName(p.Name).Sanitize()
+	}
+	oidOf := map[string]uint32{}
+	if len(names) > 0 {
+		res, err := conn.Query(ctx, `SELECT n, to_regclass(q)::oid FROM unnest($1::text[], $2::text[]) AS x(n, q)`, names, quoted)
+		if err != nil {
+			return nil, fmt.Errorf("resolving policy tables: %w", err)
+		}
+		for res.Next() {
+			var n string
+			var oid *uint32
+			if err := res.Scan(&n, &oid); err != nil {
+				res.Close()
+				return nil, err
+			}
+			if oid != nil {
+				oidOf[n] = *oid
+			}
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return nil, fmt.Errorf("resolving policy tables: %w", err)
+		}
+	}
+	byOID := map[uint32]config.TablePolicy{}
+	var out []Table
+	for _, p := range policy.Tables {
+		if oid, ok := oidOf[p.Name]; ok && !hasOID(rows, oid) {
+			delete(oidOf, p.Name) // resolves to a view, a partition or a chunk: not a table we report
+		}
+		oid, ok := oidOf[p.Name]
+		if !ok {
+			id := splitName(p.Name)
+			t := Table{Schema: "public", Name: id[len(id)-1], Missing: true, InPolicy: true, Permanent: p.Permanent}
+			if len(id) == 2 {
+				t.Schema = id[0]
+			}
+			applyTablePolicy(&t, p)
+			out = append(out, t)
+			continue
+		}
+		byOID[oid] = p
+	}
+	for _, row := range rows {
+		t := fromRow(row)
+		if p, ok := byOID[row.OID]; ok {
+			t.InPolicy = true
+			applyTablePolicy(&t, p)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func hasOID(rows []tableRow, oid uint32) bool {
+	for _, r := range rows {
+		if r.OID == oid {
+			return true
+		}
+	}
+	return false
+}
+
+func fromRow(r tableRow) Table {
+	kind := r.Kind
+	return Table{
+		Schema: r.Schema, Name: r.Name, Kind: &kind, Locked: r.Locked,
+		TotalBytes: r.Total, TableBytes: r.TableB, IndexBytes: r.Index, ToastBytes: r.Toast,
+		RowEstimate: r.Rows, DeadTuples: r.Dead,
+		LastVacuum: r.LastVacuum, LastAutovacuum: r.LastAutovacuum, LastAnalyze: r.LastAnalyze,
+		TimeColumn: r.DetectedTimeColumn, Chunks: r.Parts,
+		timeColumns: r.TimeColumns,
+	}
+}
+
+func applyTablePolicy(t *Table, p config.TablePolicy) {
+	t.Permanent = p.Permanent
+	if p.RetentionDays > 0 {
+		d := p.RetentionDays
+		t.RetentionDays = &d
+	}
+	if p.TimeColumn != "" {
+		c := p.TimeColumn
+		t.TimeColumn = &c
+	}
+	if p.ExpectedGrowthPerDay > 0 {
+		g := p.ExpectedGrowthPerDay
+		t.ExpectedGrowthPerDay = &g
+	}
+}
+
+func buildCalendar(lastRuns map[string]time.Time, now time.Time) []CalendarItem {
+	items := make([]CalendarItem, 0, len(calendar.Tasks))
+	for _, t := range calendar.Tasks {
+		var last *time.Time
+		if lr, ok := lastRuns[t.ID]; ok {
+			last = &lr
+		}
+		next, status := calendar.Evaluate(t, last, now)
+		items = append(items, CalendarItem{Task: t.ID, Title: t.Title, Cadence: t.Cadence, Manual: t.Manual, LastRun: last, NextDue: next, Status: status})
+	}
+	return items
+}
+
+// JSON renders the report as the stable JSON contract, indented.
+func (r *Report) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }

@@ -1,0 +1,65 @@
+package report
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Features is what this database offers, detected by what exists rather than
+// by version strings (TimescaleDB 2.18 renamed compression to columnstore and
+// kept the old names, which may go away later).
+type Features struct {
+	Timescale        bool
+	TimescaleVersion string
+	TimescaleSchema  string // schema holding the extension's functions
+	// ChunkStatsFunc is the qualified name of chunk_columnstore_stats or,
+	// before 2.18, chunk_compression_stats; "" when neither exists.
+	ChunkStatsFunc string
+	Columnstore    bool
+	// ApproxRowCount is the qualified approximate_row_count, "" when absent.
+	ApproxRowCount string
+	HasHistory     bool // pgtend.history exists
+}
+
+// DetectFeatures asks the catalogs what exists.
+func DetectFeatures(ctx context.Context, conn *pgx.Conn) (Features, error) {
+	var f Features
+	var version, schema *string
+	err := conn.QueryRow(ctx, `
+		SELECT e.extversion, n.nspname
+		FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+		WHERE e.extname = 'timescaledb'`).Scan(&version, &schema)
+	if err != nil && err != pgx.ErrNoRows {
+		return f, err
+	}
+	f.HasHistory, err = relationExists(ctx, conn, "pgtend", "history")
+	if err != nil || version == nil {
+		return f, err
+	}
+	f.Timescale, f.TimescaleVersion, f.TimescaleSchema = true, *version, *schema
+	qual := func(name string) string { return pgx.Identifier{f.TimescaleSchema, name}.Sanitize() }
+	var columnstore, compression, approx *string
+	err = conn.QueryRow(ctx, `SELECT to_regproc($1)::text, to_regproc($2)::text, to_regproc($3)::text`,
+		qual("chunk_columnstore_stats"), qual("chunk_compression_stats"), qual("approximate_row_count"),
+	).Scan(&columnstore, &compression, &approx)
+	if err != nil {
+		return f, err
+	}
+	switch {
+	case columnstore != nil:
+		f.ChunkStatsFunc, f.Columnstore = qual("chunk_columnstore_stats"), true
+	case compression != nil:
+		f.ChunkStatsFunc = qual("chunk_compression_stats")
+	}
+	if approx != nil {
+		f.ApproxRowCount = qual("approximate_row_count")
+	}
+	return f, nil
+}
+
+func relationExists(ctx context.Context, conn *pgx.Conn, schema, name string) (bool, error) {
+	var ok bool
+	err := conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{schema, name}.Sanitize()).Scan(&ok)
+	return ok, err
+}

@@ -1,0 +1,105 @@
+package report
+
+import (
+	"context"
+	"testing"
+
+	"github.com/pgtend/pgtend/ops/config"
+	"github.com/pgtend/pgtend/ops/pgtest"
+)
+
+func TestHypertableSizesMatchCatalog(t *testing.T) {
+	pgtest.RequireTimescale(t)
+	conn := connect(t, pgtest.NewDatabase(t))
+	exec(t, conn, `
+		CREATE EXTENSION timescaledb;
+		CREATE TABLE metrics (time timestamptz NOT NULL, exchange text, v double precision, note text);
+		SELECT create_hypertable('metrics', 'time', chunk_time_interval => interval '1 day');
+		INSERT INTO metrics SELECT g, 'x' || (extract(epoch FROM g)::bigint % 4), random(), repeat('n', 40)
+		  FROM generate_series(now() - interval '20 days', now(), interval '30 seconds') g;
+		ALTER TABLE metrics SET (timescaledb.compress, timescaledb.compress_segmentby = 'exchange');
+		SELECT compress_chunk(c) FROM show_chunks('metrics', older_than => interval '7 days') c;
+		CREATE TABLE plain_next_door (id int);
+		ANALYZE;`)
+	r := collect(t, conn, config.Policy{Tables: []config.TablePolicy{{Name: "metrics", TimeColumn: "time", RetentionDays: 10}}})
+	if r.Server.Timescale == nil {
+		t.Fatal("server.timescaledb is null on a database with the extension")
+	}
+	m := find(t, r, "public", "metrics")
+	if m.Kind == nil || *m.Kind != KindHypertable {
+		t.Fatalf("metrics kind %v", m.Kind)
+	}
+	// Independently: the root plus every chunk plus every chunk's compressed
+	// relation, found through TimescaleDB's catalog rather than its size functions.
+	rels := `SELECT 'metrics'::regclass::oid
+		UNION ALL SELECT format('%I.%I', c.schema_name, c.table_name)::regclass::oid
+		  FROM _timescaledb_catalog.chunk c JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id
+		 WHERE h.table_name = 'metrics'
+		UNION ALL SELECT format('%I.%I', cc.schema_name, cc.table_name)::regclass::oid
+		  FROM _timescaledb_catalog.chunk c JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id
+		  JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id
+		 WHERE h.table_name = 'metrics'`
+	independentSplit(t, conn, rels).check(t, "metrics", m)
+	var rootOnly int64
+	if err := conn.QueryRow(context.Background(), "SELECT pg_total_relation_size('metrics')").Scan(&rootOnly); err != nil {
+		t.Fatal(err)
+	}
+	if *m.TotalBytes < 50*rootOnly {
+		t.Errorf("hypertable total %d is not far above the root's own %d: chunks not counted", *m.TotalBytes, rootOnly)
+	}
+
+	var compressed, chunks int
+	var expired int64
+	for _, c := range r.Chunks {
+		if c.Table != "metrics" {
+			continue
+		}
+		chunks++
+		var total int64
+		var before, after *int64
+		err := conn.QueryRow(context.Background(), `
+			SELECT pg_total_relation_size(format('%I.%I', c.schema_name, c.table_name)::regclass)
+			       + CASE WHEN cc.id IS NULL THEN 0 ELSE pg_total_relation_size(format('%I.%I', cc.schema_name, cc.table_name)::regclass) END,
+			       s.uncompressed_heap_size + s.uncompressed_toast_size + s.uncompressed_index_size,
+			       s.compressed_heap_size + s.compressed_toast_size + s.compressed_index_size
+			FROM _timescaledb_catalog.chunk c
+			LEFT JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id
+			LEFT JOIN _timescaledb_catalog.compression_chunk_size s ON s.chunk_id = c.id
+			WHERE c.schema_name = $1 AND c.table_name = $2`, c.ChunkSchema, c.Chunk).Scan(&total, &before, &after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.TotalBytes == nil || *c.TotalBytes != total {
+			t.Errorf("%s: total %v, catalog %d", c.Chunk, c.TotalBytes, total)
+		}
+		if c.Compressed {
+			compressed++
+			if c.BeforeBytes == nil || c.AfterBytes == nil || *c.BeforeBytes != *before || *c.AfterBytes != *after {
+				t.Errorf("%s: before/after %v/%v, catalog %v/%v", c.Chunk, c.BeforeBytes, c.AfterBytes, before, after)
+			}
+		} else if c.BeforeBytes != nil || c.AfterBytes != nil {
+			t.Errorf("%s: uncompressed chunk with before/after figures", c.Chunk)
+		}
+		if c.RangeStart == nil || c.RangeEnd == nil {
+			t.Errorf("%s: no range", c.Chunk)
+		} else if !c.RangeEnd.After(r.GeneratedAt.AddDate(0, 0, -10)) != c.Expired {
+			t.Errorf("%s: expired=%v for range end %v", c.Chunk, c.Expired, c.RangeEnd)
+		} else if c.Expired {
+			expired += total
+		}
+	}
+	if chunks < 20 || compressed < 12 || m.Chunks != chunks {
+		t.Errorf("%d chunks (%d compressed), table says %d", chunks, compressed, m.Chunks)
+	}
+	if m.ExpiredBytes == nil || *m.ExpiredBytes != expired || expired == 0 {
+		t.Errorf("expired bytes %v, want %d", m.ExpiredBytes, expired)
+	}
+	if m.RowEstimate < 50000 {
+		t.Errorf("row estimate %d, want about 57600 (compressed chunks included)", m.RowEstimate)
+	}
+	for _, tb := range r.Tables {
+		if tb.Schema == "_timescaledb_internal" {
+			t.Errorf("internal relation listed as a table: %s", tb.Name)
+		}
+	}
+}

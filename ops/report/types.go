@@ -1,0 +1,112 @@
+// Package report reads everything pgtend shows about a database — server,
+// table sizes by kind, chunks and partitions, disk, maintenance calendar — in
+// a handful of catalog queries, and returns it as plain Go values. The JSON
+// tags are the stable contract of `pgtend report --json`: add fields, never
+// rename them.
+package report
+
+import "time"
+
+// Kinds of table.
+const (
+	KindHypertable  = "hypertable"
+	KindPartitioned = "partitioned"
+	KindTable       = "table"
+)
+
+// Report is one snapshot of a database.
+type Report struct {
+	GeneratedAt time.Time      `json:"generated_at"`
+	Server      Server         `json:"server"`
+	Tables      []Table        `json:"tables"`
+	Chunks      []Chunk        `json:"chunks"`
+	Disk        Disk           `json:"disk"`
+	Calendar    []CalendarItem `json:"calendar"`
+}
+
+// Server describes the server and database.
+type Server struct {
+	Version       string  `json:"version"`     // server_version, e.g. "15.18 (Debian 15.18-0+deb12u1)"
+	Timescale     *string `json:"timescaledb"` // extension version, nil when not installed in this database
+	Database      string  `json:"database"`
+	DatabaseBytes int64   `json:"database_bytes"`
+	// Columnstore is true when TimescaleDB offers the 2.18+ columnstore API
+	// (detected by the functions that exist, not by version).
+	Columnstore bool `json:"columnstore"`
+}
+
+// Table is one table of the policy, or one table found in the database.
+type Table struct {
+	Schema string  `json:"schema"`
+	Name   string  `json:"name"`
+	Kind   *string `json:"kind"` // nil when the policy names a table the database lacks
+	// Missing: the policy names this table and the database has none.
+	Missing bool `json:"missing"`
+	// Locked: someone holds or awaits an ACCESS EXCLUSIVE lock on it (or one
+	// of its chunks, partitions or indexes); sizes were skipped, not waited for.
+	Locked         bool       `json:"locked"`
+	TotalBytes     *int64     `json:"total_bytes"`
+	TableBytes     *int64     `json:"table_bytes"`
+	IndexBytes     *int64     `json:"index_bytes"`
+	ToastBytes     *int64     `json:"toast_bytes"`
+	RowEstimate    int64      `json:"row_estimate"`
+	DeadTuples     int64      `json:"dead_tuples"`
+	LastVacuum     *time.Time `json:"last_vacuum"` // latest over the table's chunks/partitions
+	LastAutovacuum *time.Time `json:"last_autovacuum"`
+	LastAnalyze    *time.Time `json:"last_analyze"` // manual or automatic, whichever is later
+	RetentionDays  *int       `json:"retention_days"`
+	Permanent      bool       `json:"permanent"`
+	TimeColumn     *string    `json:"time_column"`
+	Oldest         *time.Time `json:"oldest"`
+	// ExpiredBytes estimates the bytes older than the retention: whole chunks
+	// or partitions past the cutoff for chunked tables (what dropping them
+	// frees), the planner's row fraction times the size for plain tables.
+	ExpiredBytes *int64 `json:"expired_bytes"`
+	InPolicy     bool   `json:"in_policy"`
+	// ExpectedGrowthPerDay comes from the policy (bytes/day), nil when unknown.
+	ExpectedGrowthPerDay *int64 `json:"expected_growth_per_day"`
+	Chunks               int    `json:"chunks"` // chunks or leaf partitions; 0 for plain tables
+
+	timeColumns []string // columns of a time type, to validate TimeColumn
+}
+
+// Chunk is a TimescaleDB chunk or a leaf partition of a partitioned table.
+type Chunk struct {
+	TableSchema       string     `json:"table_schema"`
+	Table             string     `json:"table"`
+	ChunkSchema       string     `json:"chunk_schema"`
+	Chunk             string     `json:"chunk"`
+	RangeStart        *time.Time `json:"range_start"`
+	RangeEnd          *time.Time `json:"range_end"`
+	RangeStartInteger *int64     `json:"range_start_integer"`
+	RangeEndInteger   *int64     `json:"range_end_integer"`
+	Compressed        bool       `json:"compressed"`
+	TotalBytes        *int64     `json:"total_bytes"`
+	BeforeBytes       *int64     `json:"before_bytes"`
+	AfterBytes        *int64     `json:"after_bytes"`
+	// Expired: the whole range ends before the table's retention cutoff.
+	Expired bool `json:"expired"`
+}
+
+// Disk describes the filesystem holding the data directory. The byte figures
+// are nil, not zero, when pgtend cannot see that filesystem.
+type Disk struct {
+	Path          *string `json:"path"`
+	Visible       bool    `json:"visible"`
+	Reason        string  `json:"reason,omitempty"` // why it is not visible
+	TotalBytes    *int64  `json:"total_bytes"`
+	FreeBytes     *int64  `json:"free_bytes"`
+	DatabaseBytes int64   `json:"database_bytes"`
+	WALBytes      *int64  `json:"wal_bytes"`
+}
+
+// CalendarItem is one task of the maintenance calendar.
+type CalendarItem struct {
+	Task    string     `json:"task"`
+	Title   string     `json:"title"`
+	Cadence string     `json:"cadence"`
+	Manual  bool       `json:"manual"`
+	LastRun *time.Time `json:"last_run"`
+	NextDue time.Time  `json:"next_due"`
+	Status  string     `json:"status"` // ok, due, overdue
+}
