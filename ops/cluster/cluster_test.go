@@ -64,4 +64,3 @@ func TestMissingBinariesNameWhatToInstall(t *testing.T) {
 		t.Errorf("error %q does not say %q", err, want)
 	}
 }
-

@@ -12,15 +12,15 @@ import (
 // tableRow is one table as the catalogs describe it, before the policy is
 // applied.
 type tableRow struct {
-	OID                                         uint32
-	Schema, Name, Kind                          string
-	Locked                                      bool
-	Parts                                       int
-	Total, TableB, Index, Toast                 *int64
-	Rows, Dead                                  int64
-	LastVacuum, LastAutovacuum, LastAnalyze     *time.Time
-	DetectedTimeColumn                          *string  // hypertable dimension or single-column range partition key
-	TimeColumns                                 []string // columns of a time type (timestamptz, timestamp, date)
+	OID                                     uint32
+	Schema, Name, Kind                      string
+	Locked                                  bool
+	Parts                                   int
+	Total, TableB, Index, Toast             *int64
+	Rows, Dead                              int64
+	LastVacuum, LastAutovacuum, LastAnalyze *time.Time
+	DetectedTimeColumn                      *string  // hypertable dimension or single-column range partition key
+	TimeColumns                             []string // columns of a time type (timestamptz, timestamp, date)
 }
 
 // userRelations selects the tables pgtend reports: ordinary and partitioned
