@@ -23,9 +23,12 @@ type Options struct {
 	// NoTimescale starts the cluster without preloading TimescaleDB even when
 	// the extension is installed.
 	NoTimescale bool
-	// Log receives the server's output; nil discards it (it stays in the
-	// cluster directory's server.log either way).
-	Log func(string)
+	// Detach lets the server outlive pgtend (`pgtend demo --keep`); by
+	// default it quits when pgtend dies, however pgtend dies.
+	Detach bool
+	// HBA lines are put before the default trust rules of pg_hba.conf (tests
+	// use them to require a password from one role).
+	HBA []string
 }
 
 // Cluster is a running throwaway PostgreSQL server listening only on a unix
@@ -39,6 +42,7 @@ type Cluster struct {
 	// timescaledb works).
 	Timescale bool
 
+	detach   bool
 	cmd      *exec.Cmd
 	exited   chan struct{}
 	stopOnce sync.Once
@@ -58,8 +62,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating cluster directory: %w", err)
 	}
-	c := &Cluster{Dir: dir, BinDir: bin, Port: 5432, Superuser: superuser}
-	if err := c.init(ctx); err != nil {
+	c := &Cluster{Dir: dir, BinDir: bin, Port: 5432, Superuser: superuser, detach: opts.Detach}
+	if err := c.init(ctx, opts.HBA); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -106,7 +110,7 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string) (string, erro
 	return c.DSN(name), nil
 }
 
-func (c *Cluster) init(ctx context.Context) error {
+func (c *Cluster) init(ctx context.Context, hba []string) error {
 	cred, err := serverCredential()
 	if err != nil {
 		return err
@@ -138,7 +142,18 @@ func (c *Cluster) init(ctx context.Context) error {
 		"timescaledb.telemetry_level = off",
 		"",
 	}, "\n")
-	return appendFile(filepath.Join(c.dataDir(), "postgresql.auto.conf"), conf)
+	if err := appendFile(filepath.Join(c.dataDir(), "postgresql.auto.conf"), conf); err != nil {
+		return err
+	}
+	if len(hba) == 0 {
+		return nil
+	}
+	path := filepath.Join(c.dataDir(), "pg_hba.conf")
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(strings.Join(hba, "\n")+"\n"+string(old)), 0o600)
 }
 
 func appendFile(path, text string) error {
@@ -169,6 +184,9 @@ func (c *Cluster) start(ctx context.Context) error {
 	// then stops the server cleanly) rather than killing the server under it;
 	// Pdeathsig makes the server quit if pgtend itself is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGQUIT}
+	if c.detach {
+		cmd.SysProcAttr.Pdeathsig = 0
+	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("starting postgres: %w", err)
@@ -231,6 +249,12 @@ func (c *Cluster) enableTimescaleIfInstalled(ctx context.Context) error {
 	}
 	c.Timescale = true
 	return nil
+}
+
+// StopCommand is the shell command that stops a detached cluster and removes
+// its files.
+func (c *Cluster) StopCommand() string {
+	return fmt.Sprintf("kill -INT %d && sleep 2 && rm -rf %s", c.cmd.Process.Pid, c.Dir)
 }
 
 // Stop shuts the server down (fast shutdown) without removing its files.

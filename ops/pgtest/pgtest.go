@@ -21,9 +21,12 @@ var dbSeq atomic.Int64
 
 // Main starts the cluster, runs the tests and destroys the cluster. Use it as
 // `func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }`.
-func Main(m *testing.M) int {
+func Main(m *testing.M) int { return MainWith(m, cluster.Options{}) }
+
+// MainWith is Main with cluster options (e.g. pg_hba.conf lines).
+func MainWith(m *testing.M, opts cluster.Options) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	c, err := cluster.Start(ctx, cluster.Options{})
+	c, err := cluster.Start(ctx, opts)
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "pgtest: cannot start the throwaway PostgreSQL cluster: %v\n", err)

@@ -39,6 +39,12 @@ func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*Report
 		return nil, err
 	}
 	r.Disk = measureDisk(facts)
+	if dir := policy.Backup.Dir; dir != "" {
+		r.Disk.BackupDir = dir
+		if n, err := dirSize(dir); err == nil {
+			r.Disk.BackupBytes = &n
+		}
+	}
 	r.Calendar = buildCalendar(nil, now)
 	return r, nil
 }

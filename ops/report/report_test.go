@@ -54,40 +54,25 @@ func find(t testing.TB, r *Report, schema, name string) Table {
 	return Table{}
 }
 
-type split struct{ total, table, index, toast int64 }
-
-func (s split) check(t *testing.T, what string, tb Table) {
+// checkSizes compares a table's report figures with the independent ones.
+func checkSizes(t *testing.T, tb Table) {
 	t.Helper()
-	if tb.TotalBytes == nil || tb.TableBytes == nil || tb.IndexBytes == nil || tb.ToastBytes == nil {
-		t.Errorf("%s: sizes missing: %+v", what, tb)
+	if tb.Kind == nil || tb.TotalBytes == nil || tb.TableBytes == nil || tb.IndexBytes == nil || tb.ToastBytes == nil {
+		t.Errorf("%s: sizes missing: %+v", tb.Name, tb)
 		return
 	}
-	got := split{*tb.TotalBytes, *tb.TableBytes, *tb.IndexBytes, *tb.ToastBytes}
-	if got != s {
-		t.Errorf("%s: report says total/table/index/toast %v, catalog says %v", what, got, s)
+	want := pgtest.MeasureTable(t, catalogConn, tb.Schema, tb.Name, *tb.Kind)
+	got := pgtest.Sizes{Total: *tb.TotalBytes, Table: *tb.TableBytes, Index: *tb.IndexBytes, Toast: *tb.ToastBytes}
+	if got != want {
+		t.Errorf("%s: report says %+v, catalog says %+v", tb.Name, got, want)
 	}
-	if got.total != got.table+got.index+got.toast {
-		t.Errorf("%s: parts %v do not add up to the total", what, got)
+	if got.Total != got.Table+got.Index+got.Toast {
+		t.Errorf("%s: parts %+v do not add up to the total", tb.Name, got)
 	}
 }
 
-// independentSplit measures a set of relations with other catalog functions
-// than the report uses: pg_table_size (heap + TOAST) minus the TOAST
-// table's total, pg_indexes_size, and the TOAST table's own total.
-func independentSplit(t *testing.T, conn *pgx.Conn, relsSQL string) split {
-	t.Helper()
-	var s split
-	err := conn.QueryRow(context.Background(), `
-		SELECT coalesce(sum(pg_total_relation_size(r)),0)::bigint,
-		       coalesce(sum(pg_table_size(r) - coalesce(pg_total_relation_size(NULLIF(c.reltoastrelid,0)),0)),0)::bigint,
-		       coalesce(sum(pg_indexes_size(r)),0)::bigint,
-		       coalesce(sum(coalesce(pg_total_relation_size(NULLIF(c.reltoastrelid,0)),0)),0)::bigint
-		FROM (`+relsSQL+`) x(r) JOIN pg_class c ON c.oid = x.r`).Scan(&s.total, &s.table, &s.index, &s.toast)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, relsSQL)
-	}
-	return s
-}
+// catalogConn is the connection checkSizes measures with (set per test).
+var catalogConn *pgx.Conn
 
 // A database nobody here seeded: odd names, TOAST, no indexes, multi-level
 // and differently keyed partitioning.
@@ -139,16 +124,13 @@ func TestUnseededDatabaseMatchesCatalog(t *testing.T) {
 	}}
 	r := collect(t, conn, policy)
 
-	plain := func(q string) string { return "SELECT '" + q + "'::regclass::oid" }
-	tree := func(q string) string {
-		return `WITH RECURSIVE t(r) AS (SELECT '` + q + `'::regclass::oid UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN t ON i.inhparent = t.r) SELECT r FROM t`
-	}
-	independentSplit(t, conn, plain("docs")).check(t, "docs", find(t, r, "public", "docs"))
-	independentSplit(t, conn, plain("nolog")).check(t, "nolog", find(t, r, "public", "nolog"))
-	independentSplit(t, conn, plain(`"Odd Schema"."we""ird`+"\x1b[2J"+`name"`)).check(t, "odd", find(t, r, "Odd Schema", "we\"ird\x1b[2Jname"))
+	catalogConn = conn
+	checkSizes(t, find(t, r, "public", "docs"))
+	checkSizes(t, find(t, r, "public", "nolog"))
+	checkSizes(t, find(t, r, "Odd Schema", "we\"ird\x1b[2Jname"))
 	for _, name := range []string{"events", "bydate", "bynum", "bylist"} {
 		tb := find(t, r, "public", name)
-		independentSplit(t, conn, tree(name)).check(t, name, tb)
+		checkSizes(t, tb)
 		if tb.Kind == nil || *tb.Kind != KindPartitioned {
 			t.Errorf("%s kind = %v, want partitioned", name, tb.Kind)
 		}

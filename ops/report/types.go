@@ -98,6 +98,10 @@ type Disk struct {
 	FreeBytes     *int64  `json:"free_bytes"`
 	DatabaseBytes int64   `json:"database_bytes"`
 	WALBytes      *int64  `json:"wal_bytes"`
+	// BackupDir is the policy's backup directory; BackupBytes its size on
+	// this machine, nil when it does not exist or cannot be read.
+	BackupDir   string `json:"backup_dir,omitempty"`
+	BackupBytes *int64 `json:"backup_bytes"`
 }
 
 // CalendarItem is one task of the maintenance calendar.

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/report"
+	"github.com/pgtend/pgtend/tui"
+)
+
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newFlags("pgtend report", stderr)
+	asJSON := c.fs.Bool("json", false, "print JSON (stable contract: fields are added, never renamed)")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	t, err := c.resolve()
+	if err != nil {
+		return err
+	}
+	conn, err := t.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn(conn)
+	return printReport(ctx, conn, t, *asJSON, stdout)
+}
+
+func printReport(ctx context.Context, conn *pgx.Conn, t target, asJSON bool, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*t.policy.Connection.StatementTimeout+5*time.Second)
+	defer cancel()
+	r, err := report.Collect(ctx, conn, t.policy)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		b, err := r.JSON()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(append(b, '\n'))
+		return err
+	}
+	return tui.WriteReport(stdout, r)
+}

@@ -1,0 +1,135 @@
+// Package config holds pgtend's maintenance policy: which tables to keep for
+// how long, how they grow, how to compress them, where backups and archives
+// go, and the timeouts every session uses. It is loaded from TOML (see
+// default.toml for the built-in policy) and has no UI or database code.
+package config
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// TablePolicy is the policy for one table.
+type TablePolicy struct {
+	Name                 string // as written in the file: "x" or "schema.x"; unqualified names resolve via search_path
+	TimeColumn           string // "" when none
+	RetentionDays        int    // 0 = no retention
+	Permanent            bool   // never deleted; never has a retention
+	ExpectedGrowthPerDay int64  // bytes, 0 = unknown
+	CompressAfterDays    int    // 0 = no compression policy
+	SegmentBy            []string
+}
+
+// Connection holds the timeouts pgtend sets on its sessions, so a console
+// never hangs on a lock or a runaway catalog query.
+type Connection struct {
+	StatementTimeout       time.Duration // catalog reads
+	LockTimeout            time.Duration // catalog reads
+	MaintenanceLockTimeout time.Duration // DDL/maintenance statements
+}
+
+// DefaultConnection is used when a file has no [connection] section, and for
+// keys a [connection] section leaves out.
+var DefaultConnection = Connection{
+	StatementTimeout:       30 * time.Second,
+	LockTimeout:            2 * time.Second,
+	MaintenanceLockTimeout: 5 * time.Second,
+}
+
+// Backup is where and how many daily dumps to keep. The zero value means the
+// policy has no [backup] section.
+type Backup struct {
+	Dir       string
+	KeepDaily int
+}
+
+// Archive lists directories to copy to Dest. The zero value means no [archive].
+type Archive struct {
+	Dirs []string
+	Dest string
+}
+
+// Policy is one complete maintenance policy.
+type Policy struct {
+	// Source says where the policy came from, for the "# source:" line Encode
+	// writes and for the UI: a file path, "built-in default", or
+	// "<file> (target <name>)" for a target's merged policy.
+	Source     string
+	Tables     []TablePolicy // sorted by Name; nil when none
+	Connection Connection
+	Backup     Backup
+	Archive    Archive
+}
+
+// Table returns the policy for the table named exactly name (as written in
+// the file; no search_path resolution happens here).
+func (p Policy) Table(name string) (TablePolicy, bool) {
+	// A linear scan: policies have a handful of tables, and callers may build
+	// a Policy by hand without sorting it.
+	for _, t := range p.Tables {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TablePolicy{}, false
+}
+
+// clone deep-copies p so targets never share slices with the top-level policy.
+func (p Policy) clone() Policy {
+	q := p
+	if p.Tables != nil {
+		q.Tables = make([]TablePolicy, len(p.Tables))
+		for i, t := range p.Tables {
+			t.SegmentBy = slices.Clone(t.SegmentBy)
+			q.Tables[i] = t
+		}
+	}
+	q.Archive.Dirs = slices.Clone(p.Archive.Dirs)
+	return q
+}
+
+// Target is a named database with its policy. Policy is already merged: each
+// of tables/connection/backup/archive the target defines replaces the
+// top-level one wholesale; the rest are inherited.
+type Target struct {
+	Name   string
+	DSN    string
+	Policy Policy
+}
+
+// Config is a loaded policy file.
+type Config struct {
+	Source  string // file path, or "built-in default"
+	Policy  Policy // top-level policy
+	Targets map[string]Target
+}
+
+// TargetNames returns the target names, sorted.
+func (c *Config) TargetNames() []string {
+	names := make([]string, 0, len(c.Targets))
+	for n := range c.Targets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Resolve picks the DSN and policy for target: "" means the top-level policy
+// with an empty DSN (the caller uses libpq defaults / its own flag).
+func (c *Config) Resolve(target string) (dsn string, p Policy, err error) {
+	if target == "" {
+		return "", c.Policy.clone(), nil
+	}
+	t, ok := c.Targets[target]
+	if !ok {
+		names := c.TargetNames()
+		if len(names) == 0 {
+			return "", Policy{}, fmt.Errorf("unknown target %q: %s defines no targets", target, c.Source)
+		}
+		return "", Policy{}, fmt.Errorf("unknown target %q: %s defines %s", target, c.Source, strings.Join(names, ", "))
+	}
+	return t.DSN, t.Policy.clone(), nil
+}

@@ -1,0 +1,40 @@
+package tui
+
+// listCursor keeps a selected row and the scroll offset that shows it.
+type listCursor struct {
+	index, offset, n, height int
+}
+
+func (c *listCursor) setLen(n int) {
+	c.n = n
+	c.clamp()
+}
+
+func (c *listCursor) setHeight(h int) {
+	c.height = max(h, 1)
+	c.clamp()
+}
+
+func (c *listCursor) move(delta int) {
+	c.index += delta
+	c.clamp()
+}
+
+func (c *listCursor) top()    { c.index = 0; c.clamp() }
+func (c *listCursor) bottom() { c.index = c.n - 1; c.clamp() }
+
+func (c *listCursor) clamp() {
+	c.index = min(max(c.index, 0), max(c.n-1, 0))
+	if c.index < c.offset {
+		c.offset = c.index
+	}
+	if c.index >= c.offset+c.height {
+		c.offset = c.index - c.height + 1
+	}
+	c.offset = min(max(c.offset, 0), max(c.n-c.height, 0))
+}
+
+// visible returns the half-open range of rows on screen.
+func (c *listCursor) visible() (from, to int) {
+	return c.offset, min(c.offset+c.height, c.n)
+}

@@ -1,0 +1,151 @@
+package tui
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/pgtend/pgtend/ops/report"
+)
+
+// WriteReport prints the report as aligned plain-text tables (no colour, no
+// escape sequences), for `pgtend report` and for terminals-less runs.
+func WriteReport(w io.Writer, r *report.Report) error {
+	var b strings.Builder
+	ts := "not installed"
+	if r.Server.Timescale != nil {
+		ts = Clean(*r.Server.Timescale)
+	}
+	fmt.Fprintf(&b, "Database %s — PostgreSQL %s — TimescaleDB %s — %s — generated %s\n\n",
+		Clean(r.Server.Database), Clean(r.Server.Version), ts, BytesOf(r.Server.DatabaseBytes), r.GeneratedAt.Format("2006-01-02 15:04:05 MST"))
+
+	tables := [][]string{{"TABLE", "KIND", "TOTAL", "TABLE", "INDEX", "TOAST", "ROWS", "DEAD", "CHUNKS", "RETENTION", "OLDEST", "PAST RETENTION", "LAST VACUUM"}}
+	for _, t := range r.Tables {
+		kind := "missing"
+		if t.Kind != nil {
+			kind = *t.Kind
+		}
+		if t.Locked {
+			kind += " (locked)"
+		}
+		expired := "—"
+		if t.ExpiredBytes != nil && t.RetentionDays != nil {
+			expired = BytesOf(*t.ExpiredBytes)
+		}
+		vac := t.LastVacuum
+		if t.LastAutovacuum != nil && (vac == nil || t.LastAutovacuum.After(*vac)) {
+			vac = t.LastAutovacuum
+		}
+		tables = append(tables, []string{
+			Clean(t.Schema + "." + t.Name), kind, Bytes(t.TotalBytes), Bytes(t.TableBytes), Bytes(t.IndexBytes), Bytes(t.ToastBytes),
+			Count(t.RowEstimate), Count(t.DeadTuples), chunkCount(t), Retention(t.RetentionDays, t.Permanent), Day(t.Oldest), expired, Ago(vac, r.GeneratedAt),
+		})
+	}
+	writeTable(&b, tables, map[int]bool{2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 11: true})
+
+	b.WriteString("\nCompression\n")
+	comp := [][]string{{"TABLE", "CHUNKS", "COMPRESSED", "BEFORE", "AFTER", "RATIO"}}
+	for _, s := range summarizeChunks(r.Chunks) {
+		if s.compressed == 0 {
+			continue
+		}
+		comp = append(comp, []string{Clean(s.table), Count(int64(s.chunks)), Count(int64(s.compressed)), BytesOf(s.before), BytesOf(s.after), Ratio(&s.before, &s.after)})
+	}
+	if len(comp) == 1 {
+		b.WriteString("  no compressed chunks\n")
+	} else {
+		writeTable(&b, comp, map[int]bool{1: true, 2: true, 3: true, 4: true, 5: true})
+	}
+
+	b.WriteString("\nDisk\n")
+	d := r.Disk
+	if d.Visible {
+		used := *d.TotalBytes - *d.FreeBytes
+		fmt.Fprintf(&b, "  %s: %s used of %s, %s free (%.0f%% used)\n", Clean(*d.Path), BytesOf(used), Bytes(d.TotalBytes), Bytes(d.FreeBytes), 100*float64(used)/float64(*d.TotalBytes))
+	} else {
+		fmt.Fprintf(&b, "  filesystem not visible: %s\n", Clean(d.Reason))
+	}
+	fmt.Fprintf(&b, "  database %s, WAL %s\n", BytesOf(d.DatabaseBytes), Bytes(d.WALBytes))
+
+	b.WriteString("\nMaintenance calendar\n")
+	cal := [][]string{{"TASK", "CADENCE", "LAST RUN", "NEXT DUE", "STATUS"}}
+	for _, c := range r.Calendar {
+		title := c.Title
+		if c.Manual {
+			title += " (manual)"
+		}
+		cal = append(cal, []string{title, c.Cadence, Ago(c.LastRun, r.GeneratedAt), c.NextDue.Format("Mon 2006-01-02"), c.Status})
+	}
+	writeTable(&b, cal, nil)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func chunkCount(t report.Table) string {
+	if t.Kind == nil || *t.Kind == report.KindTable {
+		return "—"
+	}
+	return Count(int64(t.Chunks))
+}
+
+type chunkSummary struct {
+	table                     string
+	chunks, compressed        int
+	before, after, totalBytes int64
+}
+
+// summarizeChunks totals chunks per table, in the report's order.
+func summarizeChunks(chunks []report.Chunk) []chunkSummary {
+	var out []chunkSummary
+	index := map[string]int{}
+	for _, c := range chunks {
+		key := c.TableSchema + "." + c.Table
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, chunkSummary{table: key})
+		}
+		s := &out[i]
+		s.chunks++
+		if c.TotalBytes != nil {
+			s.totalBytes += *c.TotalBytes
+		}
+		if c.Compressed && c.BeforeBytes != nil && c.AfterBytes != nil {
+			s.compressed++
+			s.before += *c.BeforeBytes
+			s.after += *c.AfterBytes
+		}
+	}
+	return out
+}
+
+// writeTable aligns rows by display width; columns in right are
+// right-aligned (numbers).
+func writeTable(b *strings.Builder, rows [][]string, right map[int]bool) {
+	widths := map[int]int{}
+	for _, row := range rows {
+		for i, cell := range row {
+			widths[i] = max(widths[i], ansi.StringWidth(cell))
+		}
+	}
+	for _, row := range rows {
+		b.WriteString(" ")
+		for i, cell := range row {
+			pad := strings.Repeat(" ", widths[i]-ansi.StringWidth(cell))
+			b.WriteString(" ")
+			if right[i] {
+				b.WriteString(pad + cell)
+			} else if i < len(row)-1 {
+				b.WriteString(cell + pad)
+			} else {
+				b.WriteString(cell)
+			}
+			if i < len(row)-1 {
+				b.WriteString(" ")
+			}
+		}
+		b.WriteString("\n")
+	}
+}
