@@ -112,6 +112,12 @@ func Seed(ctx context.Context, conn *pgx.Conn, o Options) (*Result, error) {
 	if err := createTables(ctx, conn, ts == nil); err != nil {
 		return nil, err
 	}
+	// Indexes go on the parents while they have no partitions or chunks,
+	// so each new partition or chunk builds its own with it rather than
+	// one statement building (and locking) a thousand at once.
+	if err := createIndexes(ctx, conn, ts != nil); err != nil {
+		return nil, err
+	}
 	if ts != nil {
 		progress("creating hypertables")
 		if err := ts.makeHypertables(ctx, conn); err != nil {
@@ -123,10 +129,6 @@ func Seed(ctx context.Context, conn *pgx.Conn, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	if err := createIndexes(ctx, conn, ts != nil); err != nil {
-		return nil, err
-	}
-
 	if err := fill(ctx, conn, sp, o.Scale, res.Rows, progress); err != nil {
 		return nil, err
 	}

@@ -129,11 +129,20 @@ func checkTables(t *testing.T, conn *pgx.Conn, res *Result) {
 			t.Errorf("%s has %d indexes on %s alone, want exactly 1", tb.name, idx, tb.timeCol)
 		}
 	}
+	// Volumes follow the production shares (50 : 30 : 10 : 1 : 0.5 : 0.1);
+	// the small tables are rounded up to whole groups, so only their order
+	// of magnitude is checked.
 	r := res.Rows
-	if !(r["option_chain_snapshots"] > r["ml_features"] && r["ml_features"] > r["multi_resolution_bars"] &&
-		r["multi_resolution_bars"] > r["macro_signals"] && r["macro_signals"] > r["vix_term_structure"] &&
-		r["vix_term_structure"] > r["trade_history"]) {
-		t.Errorf("row volumes out of proportion: %v", r)
+	opt := float64(r["option_chain_snapshots"])
+	for name, want := range map[string]float64{"ml_features": 0.6, "multi_resolution_bars": 0.2} {
+		if got := float64(r[name]) / opt; got < want*0.9 || got > want*1.1 {
+			t.Errorf("%s has %.2f times option_chain_snapshots' rows, want about %.1f", name, got, want)
+		}
+	}
+	for _, name := range []string{"macro_signals", "vix_term_structure", "trade_history"} {
+		if float64(r[name]) > opt*0.05 {
+			t.Errorf("%s has %d rows, more than 5%% of option_chain_snapshots' %d", name, r[name], r["option_chain_snapshots"])
+		}
 	}
 }
 
@@ -382,4 +391,45 @@ func TestWithoutTimescale(t *testing.T) {
 		t.Errorf("ml_features relkind = %q, want 'p'", k)
 	}
 	t.Logf("Auto mode progress: %q", lines)
+}
+
+// TestDataPlausible checks the generated values hang together, so screens
+// and later tests that read them see a believable trading database.
+func TestDataPlausible(t *testing.T) {
+	conn, _ := seedFresh(t, Options{Days: 10, Now: testNow, Mode: Native})
+	for _, c := range []struct{ what, sql string }{
+		{"option quotes with bid > ask or a non-positive price",
+			"SELECT count(*) FROM option_chain_snapshots WHERE NOT (bid > 0 AND bid <= last AND last <= ask)"},
+		{"calls with delta outside (0, 1] or puts outside [-1, 0)",
+			"SELECT count(*) FROM option_chain_snapshots WHERE CASE option_type WHEN 'C' THEN delta <= 0 OR delta > 1 ELSE delta < -1 OR delta >= 0 END"},
+		{"options with non-positive iv, gamma or vega, or positive theta",
+			"SELECT count(*) FROM option_chain_snapshots WHERE iv <= 0 OR gamma <= 0 OR vega <= 0 OR theta > 0 OR 'NaN' IN (iv, gamma, vega, theta)"},
+		{"options not expiring on a Friday after the snapshot",
+			`SELECT count(*) FROM option_chain_snapshots WHERE extract(isodow FROM expiry) <> 5 OR expiry <= ("timestamp" AT TIME ZONE 'UTC')::date`},
+		{"chain snapshots that are not 5 strikes x call/put",
+			`SELECT count(*) FROM (SELECT count(*) n, count(DISTINCT strike) s FROM option_chain_snapshots
+			 GROUP BY "timestamp", exchange, symbol, expiry) x WHERE n <> 10 OR s <> 5`},
+		{"bars with low > open/close or high < open/close, or misaligned",
+			`SELECT count(*) FROM multi_resolution_bars WHERE NOT (low <= least(open, close) AND high >= greatest(open, close) AND low > 0)
+			 OR bar_time <> date_bin(CASE resolution WHEN '1d' THEN interval '1 day' WHEN '1h' THEN interval '1 hour'
+			    WHEN '5m' THEN interval '5 minutes' ELSE interval '1 minute' END, bar_time, '2000-01-01 00:00+00')`},
+		{"ml feature rows whose key count does not match the model version",
+			`SELECT count(*) FROM ml_features WHERE (SELECT count(*) FROM jsonb_object_keys(features)) <>
+			 CASE model_version WHEN 'v3.2' THEN 24 WHEN 'v4.1' THEN 32 WHEN 'v5.0-embed' THEN 288 ELSE -1 END`},
+		{"VIX snapshots that are not a full five-tenor curve",
+			`SELECT count(*) FROM (SELECT count(DISTINCT tenor) n FROM vix_term_structure GROUP BY "timestamp") x WHERE n <> 5`},
+		{"VIX or macro values that are not positive",
+			"SELECT (SELECT count(*) FROM vix_term_structure WHERE value <= 0) + (SELECT count(*) FROM macro_signals WHERE value <= 0)"},
+		{"trades with a non-positive price or quantity, or P&L on a buy",
+			"SELECT count(*) FROM trade_history WHERE price <= 0 OR quantity <= 0 OR (side = 'buy' AND pnl IS NOT NULL) OR (side = 'sell' AND pnl IS NULL)"},
+	} {
+		if n := queryInt(t, conn, c.sql); n != 0 {
+			t.Errorf("%d %s", n, c.what)
+		}
+	}
+	// Wide feature rows must reach TOAST, so size screens show it.
+	if n := queryInt(t, conn, `SELECT coalesce(sum(pg_relation_size(c.reltoastrelid)), 0) FROM pg_inherits i
+		JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.ml_features'::regclass`); n == 0 {
+		t.Error("ml_features has no TOAST data")
+	}
 }

@@ -9,39 +9,51 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// volume is one table's generated rows per UTC day at Scale 1. The ratios
-// follow the production system (option chains dominate, trades are rare);
-// the absolute numbers are tuned so Scale 1 lands at a few tens of MB: big
-// enough for sizes, bloat and compression to mean something, small enough
-// to seed in seconds.
+// volume is how many rows a table gets per UTC day.
 type volume struct {
-	perDay float64
-	// unit rounds the daily count to a whole group (all six symbols' bars,
-	// a full VIX curve) so every group is complete.
+	// share is the table's row volume relative to the others, as in the
+	// production system: option chains dominate, trades are rare.
+	share float64
+	// unit rounds the daily count to whole groups (a chain snapshot, all
+	// six symbols' bars, a full VIX curve) so every group is complete.
 	unit int
 	seed float64 // setseed value, so each table's rows stay the same whatever is filled before it
 	sql  string
 }
 
+// rowsPerShare turns shares into rows per day at Scale 1: option chains get
+// 50 shares, so 200 rows a day. It is tuned so Scale 1 comes to tens of MB:
+// big enough for sizes and compression to mean something, small enough to
+// seed in seconds. A native-partitioned seed has a floor of about 40 MB
+// whatever the rows, since each of its ~1000 partitions costs 32-48 kB of
+// empty heap, index and TOAST pages. The same fixed costs mean compression
+// does not pay at Scale 1 for option_chain_snapshots: a day's 200 rows
+// (~27 kB) compress into a chunk that is bigger, not smaller, than the
+// uncompressed one; ml_features still shrinks (repeated jsonb keys), and
+// by Scale 16 option chains shrink about 2x and features 5x.
+const rowsPerShare = 4
+
 var volumes = map[string]volume{
-	"option_chain_snapshots": {perDay: 300, unit: chainSize, seed: 0.11, sql: optionChainSQL},
-	"ml_features":            {perDay: 180, unit: 1, seed: 0.22, sql: mlFeaturesSQL},
-	"multi_resolution_bars":  {perDay: 60, unit: len(symbols), seed: 0.33, sql: barsSQL},
-	"macro_signals":          {perDay: 6, unit: 1, seed: 0.44, sql: macroSQL},
-	"vix_term_structure":     {perDay: 3, unit: len(vixTenors), seed: 0.55, sql: vixSQL},
-	"trade_history":          {perDay: 0.6, unit: 1, seed: 0.66, sql: tradesSQL},
+	"option_chain_snapshots": {share: 50, unit: chainSize, seed: 0.11, sql: optionChainSQL},
+	"ml_features":            {share: 30, unit: 1, seed: 0.22, sql: mlFeaturesSQL},
+	"multi_resolution_bars":  {share: 10, unit: len(symbols), seed: 0.33, sql: barsSQL},
+	"macro_signals":          {share: 1, unit: 1, seed: 0.44, sql: macroSQL},
+	"vix_term_structure":     {share: 0.5, unit: len(vixTenors), seed: 0.55, sql: vixSQL},
+	"trade_history":          {share: 0.1, unit: 1, seed: 0.66, sql: tradesSQL},
 }
 
 // rowsPerDay scales a table's daily count, keeping at least one whole unit so
 // that every day has rows in every table at any Scale.
 func (v volume) rowsPerDay(scale float64) int {
-	units := int(math.Round(v.perDay * scale / float64(v.unit)))
+	units := int(math.Round(v.share * rowsPerShare * scale / float64(v.unit)))
 	return max(units, 1) * v.unit
 }
 
-// fill inserts every table's rows, one INSERT … SELECT generate_series per
-// table: the data never crosses the network, and the server inserts it in
-// time order, the way a live feed appends it.
+// fill inserts every table's rows with INSERT … SELECT generate_series: the
+// data never crosses the network, and the server inserts it in time order,
+// the way a live feed appends it. Each statement covers at most batchDays
+// days, so it locks at most that many partitions or chunks. The random
+// sequence set by setseed simply continues from one batch to the next.
 func fill(ctx context.Context, conn *pgx.Conn, sp span, scale float64, rows map[string]int64, progress func(string)) error {
 	for _, t := range tables {
 		v := volumes[t.name]
@@ -51,44 +63,57 @@ func fill(ctx context.Context, conn *pgx.Conn, sp span, scale float64, rows map[
 		}
 		perDay := v.rowsPerDay(scale)
 		// The generator counts rows in int4 (array subscripts need it).
-		if int64(sp.days)*int64(perDay) > math.MaxInt32 {
-			return fmt.Errorf("filling %s: %d days of %d rows is too many; lower Days or Scale", t.name, sp.days, perDay)
+		if int64(batchDays)*int64(perDay) > math.MaxInt32 {
+			return fmt.Errorf("filling %s: %d rows a day is too many; lower Scale", t.name, perDay)
 		}
-		args := []any{sp.firstDay, sp.start, sp.end, sp.days, perDay}
-		if t.name == "ml_features" {
-			args = append(args, featureNames())
+		for first := 0; first < sp.days; first += batchDays {
+			n := min(batchDays, sp.days-first)
+			args := []any{sp.firstDay, sp.start, sp.end, n, perDay, first}
+			if t.name == "ml_features" {
+				args = append(args, featureNames())
+			}
+			tag, err := conn.Exec(ctx, v.sql, args...)
+			if err != nil {
+				return fmt.Errorf("filling %s: %w", t.name, err)
+			}
+			rows[t.name] += tag.RowsAffected()
 		}
-		tag, err := conn.Exec(ctx, v.sql, args...)
-		if err != nil {
-			return fmt.Errorf("filling %s: %w", t.name, err)
-		}
-		rows[t.name] = tag.RowsAffected()
 	}
 	return nil
 }
 
 // rowsCTE is the row generator every fill shares. Parameters: $1 the span's
-// first UTC midnight, $2 start, $3 end (Now), $4 number of days, $5 rows per
-// day. It yields, in time order, one row per (day d, index i) with the day's
-// bounds [lo, hi) clipped to [start, end), a timestamp ts spread evenly over
-// them with jitter, x (days since $1, fractional, for smooth price trends) and
-// the random draws r1..rN.
+// first UTC midnight, $2 start, $3 end (Now), $4 number of days in this
+// batch, $5 rows per day, $6 the batch's first day (0 = the span's first).
+// Its CTE g yields, in time order, one row per (day d, index i) with the
+// day's bounds [lo, hi) clipped to [start, end), a timestamp ts spread evenly
+// over them with jitter, x (days since $1, fractional, for smooth price
+// trends) and the random draws r1..rN.
 //
-// It is MATERIALIZED so each random() is drawn once per row: an inlined
-// subquery would re-evaluate random() at every reference and, say, price a
-// call with one strike and store another.
+// All random() calls sit in the MATERIALIZED CTE r, so each is drawn once per
+// row in a fixed order. Anywhere else the planner may copy an expression into
+// each place that refers to it, and a random() in it would then be drawn
+// again at every reference: ts and the x computed from it would disagree.
 func rowsCTE(randoms int) string {
 	var r strings.Builder
 	for k := 1; k <= randoms; k++ {
 		fmt.Fprintf(&r, ", random() AS r%d", k)
 	}
-	return `g AS MATERIALIZED (
-	SELECT d, i, lo, hi, ts, extract(epoch FROM ts - $1::timestamptz)::float8 / 86400 AS x` + r.String() + `
+	var cols strings.Builder
+	for k := 1; k <= randoms; k++ {
+		fmt.Fprintf(&cols, ", r%d", k)
+	}
+	return `r AS MATERIALIZED (
+	SELECT n, random() AS jitter` + r.String() + `
 	FROM generate_series(0, $4::int * $5::int - 1) AS s(n)
-	CROSS JOIN LATERAL (SELECT n / $5::int AS d, n % $5::int AS i) AS di
+), g AS (
+	SELECT d, i, lo, hi, ts, x` + cols.String() + `
+	FROM r
+	CROSS JOIN LATERAL (SELECT $6::int + n / $5::int AS d, n % $5::int AS i) AS di
 	CROSS JOIN LATERAL (SELECT greatest($1::timestamptz + d * interval '24 hours', $2::timestamptz) AS lo,
 	                           least($1::timestamptz + (d + 1) * interval '24 hours', $3::timestamptz) AS hi) AS b
-	CROSS JOIN LATERAL (SELECT least(lo + (hi - lo) * ((i + random()) / $5::int), hi - interval '1 microsecond') AS ts) AS t
+	CROSS JOIN LATERAL (SELECT least(lo + (hi - lo) * ((i + jitter) / $5::int), hi - interval '1 microsecond') AS ts) AS t
+	CROSS JOIN LATERAL (SELECT extract(epoch FROM ts - $1::timestamptz)::float8 / 86400 AS x) AS xx
 )`
 }
 
@@ -186,8 +211,9 @@ CROSS JOIN LATERAL (SELECT greatest(0.05, CASE typ WHEN 'C' THEN call ELSE call 
 	floatArray(func(i int) float64 { return symbols[i].step }, len(symbols)))
 
 // Feature names: model v3.2 uses the first 24, v4.1 all 32, and v5.0-embed
-// adds 64 embedding dimensions, which makes its rows wide enough (~2.5 kB of
-// jsonb) to go to TOAST, as real feature stores' do.
+// (one row in 40) adds 256 embedding dimensions: some 7 kB of jsonb that
+// stays over 2 kB even compressed, so those rows go out of line to TOAST, as
+// real feature stores' wide rows do.
 var baseFeatures = []string{
 	"ret_1m", "ret_5m", "ret_15m", "ret_1h", "ret_4h", "ret_1d", "vol_5m", "vol_1h",
 	"vol_1d", "rsi_14", "macd", "macd_signal", "bb_width", "atr_14", "obv_z", "vwap_dev",
@@ -195,28 +221,29 @@ var baseFeatures = []string{
 	"vix_term_ratio", "spread_bps", "depth_imbalance", "trade_imbalance", "news_sentiment", "news_count", "beta_spy", "corr_qqq",
 }
 
-const embeddingDims = 64
+const embeddingDims = 256
 
 func featureNames() []string {
 	names := append([]string(nil), baseFeatures...)
 	for i := range embeddingDims {
-		names = append(names, fmt.Sprintf("emb_%02d", i))
+		names = append(names, fmt.Sprintf("emb_%03d", i))
 	}
 	return names
 }
 
 // mlFeaturesSQL builds each row's jsonb in a LATERAL subquery that refers to
 // the row's model version, so it runs (and draws fresh random values) once
-// per row instead of once for the whole statement. $6 is featureNames().
+// per row instead of once for the whole statement. $7 is featureNames().
+// v4.1 replaced v3.2 100 days before Now.
 var mlFeaturesSQL = `WITH ` + rowsCTE(1) + fmt.Sprintf(`
 INSERT INTO public.ml_features ("timestamp", exchange, symbol, model_version, features, label)
 SELECT ts, (ARRAY['CBOE', 'ISE', 'PHLX', 'MIAX'])[(i / 6) %% 4 + 1], `+symbolArray()+`[i %% 6 + 1],
 	mv, f.features, round((r1 - 0.5) * 0.04 * 1e6) / 1e6
 FROM g
-CROSS JOIN LATERAL (SELECT CASE WHEN i %% 20 = 19 THEN 'v5.0-embed' WHEN d < $4::int / 2 THEN 'v3.2' ELSE 'v4.1' END AS mv) AS m
+CROSS JOIN LATERAL (SELECT CASE WHEN i %% 40 = 39 THEN 'v5.0-embed' WHEN ts < $3::timestamptz - interval '100 days' THEN 'v3.2' ELSE 'v4.1' END AS mv) AS m
 CROSS JOIN LATERAL (
 	SELECT jsonb_object_agg(name, round((random() * 2 - 1)::numeric, 4)) AS features
-	FROM unnest($6::text[]) WITH ORDINALITY AS fn(name, ord)
+	FROM unnest($7::text[]) WITH ORDINALITY AS fn(name, ord)
 	WHERE ord <= CASE m.mv WHEN 'v3.2' THEN 24 WHEN 'v4.1' THEN %d ELSE %d END
 ) AS f`, len(baseFeatures), len(baseFeatures)+embeddingDims)
 

@@ -15,22 +15,25 @@ import (
 // the covered days must fail loudly, as it does on a well-run partitioned
 // system.
 //
-// Each table's partitions go in one multi-statement batch: one round trip,
-// and one implicit transaction, so a table ends up with all its partitions or
-// none. Batching per table rather than all at once keeps a transaction to a
-// few hundred relations' locks, which fits the default lock table.
+// Partitions go in multi-statement batches of batchDays days: one round trip
+// and one implicit transaction each. Not all at once, because each new
+// partition holds up to five locks (table, TOAST table and index, indexes)
+// until commit, and a few thousand of them overflow the default lock table
+// (max_locks_per_transaction 64 x max_connections).
 func createPartitions(ctx context.Context, conn *pgx.Conn, sp span) error {
 	n := sp.days + aheadDays
 	for _, t := range seriesTables() {
-		var b strings.Builder
-		for i := range n {
-			from, to := sp.dayStart(i), sp.dayStart(i+1)
-			name := t.name + "_p" + from.Format("20060102")
-			fmt.Fprintf(&b, "CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s);\n",
-				pgx.Identifier{"public", name}.Sanitize(), t.ident(), tsLiteral(from), tsLiteral(to))
-		}
-		if _, err := conn.Exec(ctx, b.String()); err != nil {
-			return fmt.Errorf("creating partitions of %s: %w", t.name, err)
+		for first := 0; first < n; first += batchDays {
+			var b strings.Builder
+			for i := first; i < min(first+batchDays, n); i++ {
+				from, to := sp.dayStart(i), sp.dayStart(i+1)
+				name := t.name + "_p" + from.Format("20060102")
+				fmt.Fprintf(&b, "CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s);\n",
+					pgx.Identifier{"public", name}.Sanitize(), t.ident(), tsLiteral(from), tsLiteral(to))
+			}
+			if _, err := conn.Exec(ctx, b.String()); err != nil {
+				return fmt.Errorf("creating partitions of %s: %w", t.name, err)
+			}
 		}
 	}
 	return nil

@@ -109,12 +109,12 @@ func createTables(ctx context.Context, conn *pgx.Conn, native bool) error {
 	return nil
 }
 
-// createIndexes adds the secondary indexes, and the time-column index where
-// create_hypertable has not already made one (hypertables set). Indexes on a
-// partitioned parent or a hypertable cascade to every existing and future
-// partition or chunk. They are built before the fill: on empty tables that is
-// instant, and loading through them leaves them split and filled the way a
-// live system's indexes are.
+// createIndexes adds the secondary indexes, and the time-column index unless
+// create_hypertable is going to make it (hypertables set). Indexes on a
+// partitioned parent or a hypertable cascade to every partition or chunk.
+// They are built before the fill: on empty tables that is instant, and
+// loading through them leaves them split and filled the way a live system's
+// indexes are.
 func createIndexes(ctx context.Context, conn *pgx.Conn, hypertables bool) error {
 	var b strings.Builder
 	for _, t := range tables {

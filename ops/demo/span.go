@@ -4,6 +4,12 @@ import "time"
 
 const day = 24 * time.Hour
 
+// batchDays bounds how many days (so partitions or chunks) one statement
+// creates or fills: each holds locks on every partition or chunk it touches
+// until commit, and the default lock table has room for a few thousand in
+// all. 100 keeps a 200-day seed to a handful of statements per table.
+const batchDays = 100
+
 // span is the time range the data covers: [start, end) with end = Now and
 // start = Now - Days, cut into the UTC days it touches. Days are UTC so the
 // partition names, chunk boundaries (TimescaleDB aligns 1-day chunks on UTC

@@ -46,21 +46,35 @@ func chooseTimescale(ctx context.Context, conn *pgx.Conn, mode Mode, progress fu
 	return nil, nil
 }
 
+// createExtension makes sure timescaledb exists in the database. The CREATE
+// runs on a second connection because, when the server has the extension's
+// files but does not preload its library (the usual case on stock servers),
+// it fails with FATAL and the server closes that connection: the caller's
+// must survive for Auto to go on with native partitioning.
 func createExtension(ctx context.Context, conn *pgx.Conn) error {
-	var available bool
-	err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')").Scan(&available)
-	if err != nil {
+	var available, installed bool
+	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'),
+		EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')`).Scan(&available, &installed)
+	switch {
+	case err != nil:
 		return err
-	}
-	if !available {
+	case installed:
+		return nil
+	case !available:
 		return errors.New("it is not installed on the server (absent from pg_available_extensions)")
 	}
-	if _, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS timescaledb"); err != nil {
+	side, err := pgx.ConnectConfig(ctx, conn.Config().Copy())
+	if err != nil {
+		return fmt.Errorf("opening a connection to create it: %w", err)
+	}
+	defer side.Close(context.WithoutCancel(ctx))
+	if _, err := side.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS timescaledb"); err != nil {
 		// The server's hint says what to do (usually: preload the
-		// library via shared_preload_libraries); keep it.
+		// library); its first line is the gist.
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Hint != "" {
-			return fmt.Errorf("%w (hint: %s)", err, pgErr.Hint)
+			hint, _, _ := strings.Cut(pgErr.Hint, "\n")
+			return fmt.Errorf("%w (hint: %s)", err, strings.TrimSpace(hint))
 		}
 		return err
 	}

@@ -31,6 +31,14 @@ func TestHypertableSizesMatchCatalog(t *testing.T) {
 	}
 	catalogConn = conn
 	checkSizes(t, m)
+	// And TimescaleDB's own figure, which pgtend reproduces at a fraction of its cost.
+	var ts [4]int64
+	if err := conn.QueryRow(context.Background(), "SELECT table_bytes, index_bytes, toast_bytes, total_bytes FROM hypertable_detailed_size('metrics')").Scan(&ts[0], &ts[1], &ts[2], &ts[3]); err != nil {
+		t.Fatal(err)
+	}
+	if got := [4]int64{*m.TableBytes, *m.IndexBytes, *m.ToastBytes, *m.TotalBytes}; got != ts {
+		t.Errorf("report %v, hypertable_detailed_size %v", got, ts)
+	}
 	var rootOnly int64
 	if err := conn.QueryRow(context.Background(), "SELECT pg_total_relation_size('metrics')").Scan(&rootOnly); err != nil {
 		t.Fatal(err)

@@ -58,26 +58,33 @@ ptree(root, relid, top) AS (
 
 func hypertablesCTE(f Features) string {
 	if !f.Timescale {
-		return `ht AS (SELECT NULL::oid AS relid, NULL::text AS time_col WHERE false)`
+		return `ht AS (SELECT NULL::oid AS relid, NULL::text AS time_col WHERE false),
+tschunks AS MATERIALIZED (SELECT NULL::oid AS relid, NULL::oid AS compressed WHERE false)`
 	}
 	return `ht AS (
 	SELECT format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass::oid AS relid,
 	       (SELECT d.column_name::text FROM timescaledb_information.dimensions d
 	         WHERE d.hypertable_schema = h.hypertable_schema AND d.hypertable_name = h.hypertable_name
 	         ORDER BY d.dimension_number LIMIT 1) AS time_col
-	FROM timescaledb_information.hypertables h)`
+	FROM timescaledb_information.hypertables h),
+tschunks AS MATERIALIZED (
+	SELECT to_regclass(format('%I.%I', c.schema_name, c.table_name))::oid AS relid,
+	       CASE WHEN cc.id IS NOT NULL THEN to_regclass(format('%I.%I', cc.schema_name, cc.table_name))::oid END AS compressed
+	FROM _timescaledb_catalog.chunk c
+	LEFT JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id)`
 }
 
+// tablesQuery measures every table in one statement. All kinds are sized
+// the same way, as sums over the relations that hold their data ("members"):
+// a plain table itself; a partitioned table's leaves; a hypertable's root,
+// chunks and the chunks' compressed relations. That equals
+// hypertable_detailed_size to the byte (the tests check it) but costs a
+// fraction of it: that function took ~0.5 s per 200-chunk hypertable.
 func tablesQuery(f Features) string {
-	hsize := `NULL::bigint[]`
 	rowsExpr := `st.rows`
-	if f.Timescale {
-		hsize = fmt.Sprintf(`CASE WHEN r.kind = 'hypertable' AND NOT st.locked THEN
-			(SELECT ARRAY[s.table_bytes, s.index_bytes, s.toast_bytes, s.total_bytes] FROM %s(r.oid) s) END`,
-			pgx.Identifier{f.TimescaleSchema, "hypertable_detailed_size"}.Sanitize())
-		if f.ApproxRowCount != "" {
-			rowsExpr = fmt.Sprintf(`CASE WHEN r.kind = 'hypertable' AND NOT st.locked THEN %s(r.oid) ELSE st.rows END`, f.ApproxRowCount)
-		}
+	if f.ApproxRowCount != "" {
+		// Counts the rows inside compressed chunks, which reltuples does not.
+		rowsExpr = fmt.Sprintf(`CASE WHEN r.kind = 'hypertable' AND NOT st.locked THEN %s(r.oid) ELSE st.rows END`, f.ApproxRowCount)
 	}
 	return `
 WITH RECURSIVE ` + lockedRelations + `,
@@ -91,45 +98,51 @@ rels AS (
 	WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
 	  AND n.nspname NOT IN (` + systemSchemas + `)
 	  AND n.nspname !~ '^pg_(temp|toast)'
-	  AND NOT EXISTS (SELECT 1 FROM pg_inherits i JOIN ht ON ht.relid = i.inhparent WHERE i.inhrelid = c.oid)
+	  AND c.oid NOT IN (SELECT relid FROM tschunks WHERE relid IS NOT NULL)
 ),
+-- role: 'self' (a plain table or a hypertable's root), 'part' (a leaf
+-- partition or a chunk), 'compressed' (a chunk's compressed relation).
 members AS (
-	SELECT r.oid AS root, r.oid AS relid FROM rels r WHERE r.kind = 'table'
+	SELECT r.oid AS root, r.oid AS relid, 'self' AS role FROM rels r WHERE r.kind <> 'partitioned'
 	UNION ALL
-	SELECT r.oid, p.relid FROM rels r JOIN ptree p ON p.root = r.oid JOIN pg_class pc ON pc.oid = p.relid
+	SELECT r.oid, p.relid, 'part' FROM rels r JOIN ptree p ON p.root = r.oid JOIN pg_class pc ON pc.oid = p.relid
 	WHERE r.kind = 'partitioned' AND pc.relkind <> 'p'
 	UNION ALL
-	SELECT r.oid, i.inhrelid FROM rels r JOIN pg_inherits i ON i.inhparent = r.oid WHERE r.kind = 'hypertable'
+	SELECT r.oid, i.inhrelid, 'part' FROM rels r JOIN pg_inherits i ON i.inhparent = r.oid WHERE r.kind = 'hypertable'
+	UNION ALL
+	SELECT r.oid, tc.compressed, 'compressed' FROM rels r JOIN pg_inherits i ON i.inhparent = r.oid
+	JOIN tschunks tc ON tc.relid = i.inhrelid
+	WHERE r.kind = 'hypertable' AND tc.compressed IS NOT NULL
 ),
-stats AS (
+stats AS MATERIALIZED (
 	SELECT r.oid AS root,
-	       (r.oid IN (SELECT relid FROM locked)) OR bool_or(m.relid IN (SELECT relid FROM locked)) AS locked,
-	       count(m.relid) FILTER (WHERE m.relid <> r.oid) AS parts,
-	       coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint AS rows,
-	       coalesce(sum(s.n_dead_tup), 0)::bigint AS dead,
-	       max(s.last_vacuum) AS last_vacuum,
-	       max(s.last_autovacuum) AS last_autovacuum,
-	       max(greatest(s.last_analyze, s.last_autoanalyze)) AS last_analyze
+	       r.oid IN (SELECT relid FROM locked) OR coalesce(bool_or(m.relid IN (SELECT relid FROM locked)), false) AS locked,
+	       count(m.relid) FILTER (WHERE m.role = 'part') AS parts,
+	       coalesce(sum(greatest(c.reltuples, 0)) FILTER (WHERE m.role <> 'compressed'), 0)::bigint AS rows,
+	       coalesce(sum(s.n_dead_tup) FILTER (WHERE m.role <> 'compressed'), 0)::bigint AS dead,
+	       max(s.last_vacuum) FILTER (WHERE m.role <> 'compressed') AS last_vacuum,
+	       max(s.last_autovacuum) FILTER (WHERE m.role <> 'compressed') AS last_autovacuum,
+	       max(greatest(s.last_analyze, s.last_autoanalyze)) FILTER (WHERE m.role <> 'compressed') AS last_analyze
 	FROM rels r
 	LEFT JOIN members m ON m.root = r.oid
 	LEFT JOIN pg_class c ON c.oid = m.relid
 	LEFT JOIN pg_stat_all_tables s ON s.relid = m.relid
 	GROUP BY r.oid
 ),
-sizes AS (
+sizes AS MATERIALIZED (
 	SELECT m.root,
 	       sum(pg_total_relation_size(m.relid))::bigint AS total,
 	       sum(pg_indexes_size(m.relid))::bigint AS idx,
 	       sum(coalesce(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0))::bigint AS toast
 	FROM members m
-	JOIN rels r ON r.oid = m.root
 	JOIN stats st ON st.root = m.root
 	JOIN pg_class c ON c.oid = m.relid
-	WHERE r.kind <> 'hypertable' AND NOT st.locked
+	WHERE NOT st.locked
 	GROUP BY m.root
 )
 SELECT r.oid, r.schema, r.name, r.kind, st.locked, st.parts::int,
-       sz.total, sz.idx, sz.toast, ` + hsize + ` AS hsize,
+       coalesce(sz.total, CASE WHEN NOT st.locked THEN 0 END), coalesce(sz.idx, CASE WHEN NOT st.locked THEN 0 END),
+       coalesce(sz.toast, CASE WHEN NOT st.locked THEN 0 END),
        ` + rowsExpr + `::bigint, st.dead, st.last_vacuum, st.last_autovacuum, st.last_analyze,
        coalesce((SELECT ht.time_col FROM ht WHERE ht.relid = r.oid),
                 (SELECT a.attname::text FROM pg_partitioned_table pt
@@ -154,17 +167,12 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features) ([]tableRow, er
 	for rows.Next() {
 		var t tableRow
 		var total, idx, toast *int64
-		var hsize []*int64
 		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &t.Locked, &t.Parts,
-			&total, &idx, &toast, &hsize, &t.Rows, &t.Dead, &t.LastVacuum, &t.LastAutovacuum, &t.LastAnalyze,
+			&total, &idx, &toast, &t.Rows, &t.Dead, &t.LastVacuum, &t.LastAutovacuum, &t.LastAnalyze,
 			&t.DetectedTimeColumn, &t.TimeColumns); err != nil {
 			return nil, fmt.Errorf("reading table sizes: %w", err)
 		}
-		switch {
-		case t.Locked:
-		case t.Kind == KindHypertable && len(hsize) == 4:
-			t.TableB, t.Index, t.Toast, t.Total = hsize[0], hsize[1], hsize[2], hsize[3]
-		case t.Kind != KindHypertable && total != nil:
+		if !t.Locked && total != nil {
 			tb := *total - *idx - *toast
 			t.Total, t.Index, t.Toast, t.TableB = total, idx, toast, &tb
 		}
@@ -174,16 +182,6 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features) ([]tableRow, er
 		return nil, fmt.Errorf("reading table sizes: %w", err)
 	}
 	return out, nil
-}
-
-// hasColumn reports whether name is one of the table's time-typed columns.
-func (t tableRow) hasTimeColumn(name string) bool {
-	for _, c := range t.TimeColumns {
-		if c == name {
-			return true
-		}
-	}
-	return false
 }
 
 func qualified(schema, name string) string { return pgx.Identifier{schema, name}.Sanitize() }

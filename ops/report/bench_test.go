@@ -1,0 +1,86 @@
+package report
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/pgtend/pgtend/ops/config"
+	"github.com/pgtend/pgtend/ops/pgtest"
+)
+
+// The issue's scale: 200 tables and 5,000 chunks. 25 chunked tables with 200
+// daily chunks each, 175 plain tables; a policy over 6 of them.
+const (
+	benchChunked = 25
+	benchPlain   = 175
+	benchDays    = 200
+)
+
+var benchPolicy = config.Policy{Tables: []config.TablePolicy{
+	{Name: "c01", RetentionDays: 90}, {Name: "c02", RetentionDays: 120}, {Name: "c03", RetentionDays: 60},
+	{Name: "p001", RetentionDays: 30, TimeColumn: "ts"}, {Name: "p002", Permanent: true}, {Name: "missing_one", RetentionDays: 9},
+}}
+
+func benchCollect(b *testing.B, setup string) {
+	conn := connect(b, pgtest.NewDatabase(b))
+	ctx := context.Background()
+	start := time.Now()
+	if _, err := conn.Exec(ctx, setup); err != nil {
+		b.Fatal(err)
+	}
+	r := collect(b, conn, benchPolicy)
+	b.Logf("set up %d tables, %d chunks in %v", len(r.Tables), len(r.Chunks), time.Since(start).Round(time.Second))
+	if len(r.Tables) < benchChunked+benchPlain || len(r.Chunks) < benchChunked*benchDays {
+		b.Fatalf("set-up made %d tables, %d chunks", len(r.Tables), len(r.Chunks))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Collect(ctx, conn, benchPolicy); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+const benchPlainTables = `
+DO $$ BEGIN
+  FOR i IN 1..175 LOOP
+    EXECUTE format('CREATE TABLE %I (id bigserial PRIMARY KEY, ts timestamptz NOT NULL DEFAULT now(), v text)', 'p' || lpad(i::text, 3, '0'));
+    EXECUTE format('INSERT INTO %I (ts, v) SELECT now() - g * interval ''1 hour'', md5(g::text) FROM generate_series(1, 50) g', 'p' || lpad(i::text, 3, '0'));
+  END LOOP;
+END $$;`
+
+// BenchmarkCollectPartitioned: `go test ./ops/report -run XXX -bench Collect`.
+func BenchmarkCollectPartitioned(b *testing.B) {
+	benchCollect(b, benchPlainTables+`
+DO $$ BEGIN
+  FOR t IN 1..25 LOOP
+    EXECUTE format('CREATE TABLE %I (ts timestamptz NOT NULL, v double precision) PARTITION BY RANGE (ts)', 'c' || lpad(t::text, 2, '0'));
+    FOR d IN 0..199 LOOP
+      EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
+        'c' || lpad(t::text, 2, '0') || '_' || d, 'c' || lpad(t::text, 2, '0'),
+        (current_date - 199 + d)::timestamptz, (current_date - 198 + d)::timestamptz);
+    END LOOP;
+    EXECUTE format('CREATE INDEX ON %I (ts)', 'c' || lpad(t::text, 2, '0'));
+    EXECUTE format('INSERT INTO %I SELECT g, random() FROM generate_series(current_date - 199, current_date, interval ''6 hours'') g', 'c' || lpad(t::text, 2, '0'));
+  END LOOP;
+END $$;
+ANALYZE;`)
+}
+
+func BenchmarkCollectHypertables(b *testing.B) {
+	pgtest.RequireTimescale(b)
+	benchCollect(b, benchPlainTables+`
+CREATE EXTENSION timescaledb;
+DO $$ BEGIN
+  FOR t IN 1..25 LOOP
+    EXECUTE format('CREATE TABLE %I (ts timestamptz NOT NULL, k text, v double precision)', 'c' || lpad(t::text, 2, '0'));
+    PERFORM create_hypertable(format('%I', 'c' || lpad(t::text, 2, '0')), 'ts', chunk_time_interval => interval '1 day');
+    EXECUTE format('INSERT INTO %I SELECT g, ''k'', random() FROM generate_series(current_date - 199, current_date + interval ''23 hours'', interval ''6 hours'') g', 'c' || lpad(t::text, 2, '0'));
+    EXECUTE format('ALTER TABLE %I SET (timescaledb.compress, timescaledb.compress_segmentby = ''k'')', 'c' || lpad(t::text, 2, '0'));
+    PERFORM compress_chunk(c) FROM show_chunks(format('%I', 'c' || lpad(t::text, 2, '0'))::regclass, older_than => now() - interval '180 days') c;
+  END LOOP;
+END $$;
+ANALYZE;`)
+}
+
