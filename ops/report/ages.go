@@ -23,7 +23,7 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 		}
 		col := pgx.Identifier{*t.TimeColumn}.Sanitize()
 		rel := qualified(t.Schema, t.Name)
-		if err := conn.QueryRow(ctx, "SELECT min("+col+")::timestamptz FROM "+rel).Scan(&t.Oldest); err != nil {
+		if err := oldestRow(ctx, conn, t, r.Chunks, col); err != nil {
 			return fmt.Errorf("reading the oldest row of %s: %w", rel, err)
 		}
 		if t.Oldest != nil {
@@ -56,6 +56,56 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 			}
 		}
 		t.ExpiredBytes = &n
+	}
+	return nil
+}
+
+// oldestRow sets t.Oldest to min(col). For a chunked table it asks the
+// oldest chunks one by one (usually only the first): planning min() over
+// the parent costs milliseconds per chunk, ~0.5 s at 5,000 chunks. A table
+// with a partition of no range (DEFAULT, LIST) is asked as a whole, since
+// old rows may sit there.
+func oldestRow(ctx context.Context, conn *pgx.Conn, t *Table, chunks []Chunk, col string) error {
+	minOf := func(rel string) (*time.Time, error) {
+		var v *time.Time
+		err := conn.QueryRow(ctx, "SELECT min("+col+")::timestamptz FROM "+rel).Scan(&v)
+		return v, err
+	}
+	var mine []Chunk
+	for _, c := range chunks {
+		if c.TableSchema == t.Schema && c.Table == t.Name {
+			if c.RangeStart == nil {
+				var err error
+				t.Oldest, err = minOf(qualified(t.Schema, t.Name))
+				return err
+			}
+			mine = append(mine, c)
+		}
+	}
+	slices.SortFunc(mine, func(a, b Chunk) int { return a.RangeStart.Compare(*b.RangeStart) })
+	// Leaves sharing a range (sub-partitions of one day) are asked together.
+	for i, asked := 0, 0; i < len(mine) && asked < 16; {
+		j := i
+		for j < len(mine) && mine[j].RangeStart.Equal(*mine[i].RangeStart) {
+			v, err := minOf(qualified(mine[j].ChunkSchema, mine[j].Chunk))
+			if err != nil {
+				return err
+			}
+			if v != nil && (t.Oldest == nil || v.Before(*t.Oldest)) {
+				t.Oldest = v
+			}
+			j++
+			asked++
+		}
+		if t.Oldest != nil {
+			return nil
+		}
+		i = j
+	}
+	if len(mine) == 0 || len(mine) > 16 { // a plain table, or a long run of empty chunks
+		var err error
+		t.Oldest, err = minOf(qualified(t.Schema, t.Name))
+		return err
 	}
 	return nil
 }

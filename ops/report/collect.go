@@ -25,11 +25,15 @@ func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*Report
 		return nil, err
 	}
 	r.GeneratedAt = now
-	rows, err := readTables(ctx, conn, f)
+	locked, err := readLocked(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	if r.Chunks, err = readChunks(ctx, conn, f); err != nil {
+	rows, chunkBytes, err := readTables(ctx, conn, f, locked)
+	if err != nil {
+		return nil, err
+	}
+	if r.Chunks, err = readChunks(ctx, conn, f, rows, chunkBytes); err != nil {
 		return nil, err
 	}
 	if r.Tables, err = applyPolicy(ctx, conn, rows, policy); err != nil {

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/pgtest"
@@ -95,6 +96,13 @@ func TestHypertableSizesMatchCatalog(t *testing.T) {
 	}
 	if m.RowEstimate < 50000 {
 		t.Errorf("row estimate %d, want about 57600 (compressed chunks included)", m.RowEstimate)
+	}
+	var oldest time.Time
+	if err := conn.QueryRow(context.Background(), "SELECT min(time) FROM metrics").Scan(&oldest); err != nil {
+		t.Fatal(err)
+	}
+	if m.Oldest == nil || !m.Oldest.Equal(oldest) {
+		t.Errorf("oldest %v, want %v (from a compressed chunk)", m.Oldest, oldest)
 	}
 	for _, tb := range r.Tables {
 		if tb.Schema == "_timescaledb_internal" {

@@ -1,0 +1,75 @@
+package report
+
+import "github.com/jackc/pgx/v5"
+
+// The catalog queries share these CTEs. None of them opens a relation: a
+// relation under an ACCESS EXCLUSIVE lock (DDL, VACUUM FULL, drop_chunks,
+// REINDEX) would make any query that opens it wait.
+
+// systemSchemas are never reported: the catalogs and TimescaleDB's own.
+const systemSchemas = `'pg_catalog','information_schema','_timescaledb_internal','_timescaledb_catalog',
+	'_timescaledb_config','_timescaledb_cache','_timescaledb_functions','_timescaledb_debug',
+	'timescaledb_information','timescaledb_experimental','toolkit_experimental'`
+
+// partitionTree walks pg_inherits from every partitioned root, giving each
+// descendant its root and its ancestor one level below the root (the level
+// partitioned by the root's key). pg_partition_tree would do the same but
+// locks every partition.
+const partitionTree = `
+ptree(root, relid, top) AS (
+	SELECT c.oid, c.oid, NULL::oid FROM pg_class c WHERE c.relkind = 'p' AND NOT c.relispartition
+	UNION ALL
+	SELECT t.root, i.inhrelid, coalesce(t.top, i.inhrelid) FROM ptree t JOIN pg_inherits i ON i.inhparent = t.relid
+)`
+
+// hypertablesCTE: ht lists hypertables with their time column; tschunks
+// maps each chunk to its compressed relation. Empty without TimescaleDB.
+func hypertablesCTE(f Features) string {
+	if !f.Timescale {
+		return `ht AS (SELECT NULL::oid AS relid, NULL::text AS time_col, false AS compression WHERE false),
+tschunks AS (SELECT NULL::oid AS relid, NULL::oid AS compressed WHERE false)`
+	}
+	return `ht AS (
+	SELECT format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass::oid AS relid,
+	       (SELECT d.column_name::text FROM timescaledb_information.dimensions d
+	         WHERE d.hypertable_schema = h.hypertable_schema AND d.hypertable_name = h.hypertable_name
+	         ORDER BY d.dimension_number LIMIT 1) AS time_col,
+	       coalesce(h.compression_enabled, false) AS compression
+	FROM timescaledb_information.hypertables h),
+tschunks AS MATERIALIZED (
+	SELECT to_regclass(format('%I.%I', c.schema_name, c.table_name))::oid AS relid,
+	       CASE WHEN cc.id IS NOT NULL THEN to_regclass(format('%I.%I', cc.schema_name, cc.table_name))::oid END AS compressed
+	FROM _timescaledb_catalog.chunk c
+	LEFT JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id)`
+}
+
+// relsCTE selects the tables pgtend reports: ordinary and partitioned
+// tables outside the system schemas, excluding partitions and chunks (they
+// are reported under their parent).
+const relsCTE = `
+rels AS MATERIALIZED (
+	SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name,
+	       CASE WHEN c.oid IN (SELECT relid FROM ht) THEN 'hypertable'
+	            WHEN c.relkind = 'p' THEN 'partitioned' ELSE 'table' END AS kind
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+	  AND n.nspname NOT IN (` + systemSchemas + `)
+	  AND n.nspname !~ '^pg_(temp|toast)'
+	  AND c.oid NOT IN (SELECT relid FROM tschunks WHERE relid IS NOT NULL)
+)`
+
+func catalogCTEs(f Features) string {
+	return "WITH RECURSIVE " + partitionTree + ",\n" + hypertablesCTE(f) + ",\n" + relsCTE
+}
+
+func qualified(schema, name string) string { return pgx.Identifier{schema, name}.Sanitize() }
+
+// splitName splits a policy name "schema.table" or "table".
+func splitName(name string) pgx.Identifier {
+	for i := 0; i < len(name); i++ {
+		if name[i] == '.' {
+			return pgx.Identifier{name[:i], name[i+1:]}
+		}
+	}
+	return pgx.Identifier{name}
+}
