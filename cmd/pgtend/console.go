@@ -56,14 +56,14 @@ func console(ctx context.Context, c *common, t target) error {
 		return err
 	}
 	closeConn(conn)
-	sess := pg.NewSession(t.dsn, t.settings())
+	sess := pg.NewSession(t.dsn, t.settings(), measuringConns)
 	defer sess.Close()
 	m := tui.New(tui.Options{
 		Load: func(ctx context.Context) (*report.Report, error) {
 			var r *report.Report
-			err := sess.Do(ctx, func(conn *pgx.Conn) error {
+			err := sess.Do(ctx, func(conn *pgx.Conn, extra []*pgx.Conn) error {
 				var err error
-				r, err = report.Collect(ctx, conn, t.policy)
+				r, err = report.Collect(ctx, conn, t.policy, extra...)
 				return err
 			})
 			return r, err

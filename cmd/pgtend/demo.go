@@ -41,6 +41,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "cluster in %s (unix socket only)\n", cl.Dir)
 	if *keep {
 		defer func() {
 			fmt.Fprintf(stdout, "demo database left running:\n  %s\nstop it with: %s\n", cl.DSN(demoDatabase), cl.StopCommand())
@@ -56,12 +57,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if *noConsole || !isTerminal(stdout) {
-		conn, err := t.connect(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeConn(conn)
-		return printReport(ctx, conn, t, false, stdout)
+		return printReport(ctx, t, false, stdout)
 	}
 	return console(ctx, c, t)
 }

@@ -13,8 +13,9 @@ import (
 
 // Collect reads one report. It issues a fixed number of catalog queries plus
 // one cheap query per table with a time column (its oldest row), never one
-// per chunk.
-func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*Report, error) {
+// per chunk. Extra connections to the same database (workers) share the
+// measuring of sizes, the one part whose cost grows with the chunk count.
+func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy, workers ...*pgx.Conn) (*Report, error) {
 	f, err := DetectFeatures(ctx, conn)
 	if err != nil {
 		return nil, fmt.Errorf("detecting features: %w", err)
@@ -29,7 +30,7 @@ func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*Report
 	if err != nil {
 		return nil, err
 	}
-	rows, chunkBytes, err := readTables(ctx, conn, f, locked)
+	rows, chunkBytes, err := readTables(ctx, conn, workers, f, locked)
 	if err != nil {
 		return nil, err
 	}

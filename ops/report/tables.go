@@ -47,8 +47,8 @@ ORDER BY r.schema, r.name`
 
 // readTables measures every table: members first (which also warms the
 // server's relation cache for approximate_row_count), then the roots.
-func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool) ([]tableRow, map[uint32]int64, error) {
-	members, err := readMembers(ctx, conn, f, locked)
+func readTables(ctx context.Context, conn *pgx.Conn, workers []*pgx.Conn, f Features, locked map[uint32]bool) ([]tableRow, map[uint32]int64, error) {
+	members, err := readMembers(ctx, append([]*pgx.Conn{conn}, workers...), f, locked)
 	if err != nil {
 		return nil, nil, err
 	}

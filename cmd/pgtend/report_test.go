@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/demo"
+	"github.com/pgtend/pgtend/ops/pgtest"
+	"github.com/pgtend/pgtend/ops/report"
+)
+
+var demoTables = []string{"option_chain_snapshots", "ml_features", "multi_resolution_bars", "macro_signals", "trade_history", "vix_term_structure"}
+
+// seededDemo seeds the demo data into a fresh database of the test cluster.
+func seededDemo(t *testing.T, mode demo.Mode) (string, *pgx.Conn) {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := demo.Seed(context.Background(), conn, demo.Options{Days: 40, Mode: mode}); err != nil {
+		t.Fatal(err)
+	}
+	return dsn, conn
+}
+
+// TestReportJSONMatchesCatalog runs the real binary on the demo data and
+// checks every figure against independent catalog queries, byte for byte.
+func TestReportJSONMatchesCatalog(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mode demo.Mode
+		kind string
+	}{{"native", demo.Native, report.KindPartitioned}, {"timescale", demo.Timescale, report.KindHypertable}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.mode == demo.Timescale {
+				pgtest.RequireTimescale(t)
+			}
+			dsn, conn := seededDemo(t, tc.mode)
+			res := pgtend(t, nil, "report", "--json", "--dsn", dsn)
+			if res.code != 0 {
+				t.Fatalf("report: %s", res.stderr)
+			}
+			var r report.Report
+			if err := json.Unmarshal([]byte(res.stdout), &r); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range demoTables {
+				var tb *report.Table
+				for i := range r.Tables {
+					if r.Tables[i].Name == name {
+						tb = &r.Tables[i]
+					}
+				}
+				if tb == nil || tb.Kind == nil || tb.TotalBytes == nil {
+					t.Fatalf("%s missing or unmeasured in the report", name)
+				}
+				want := tc.kind
+				if name == "trade_history" {
+					want = report.KindTable
+				}
+				if *tb.Kind != want {
+					t.Errorf("%s: kind %s, want %s", name, *tb.Kind, want)
+				}
+				got := pgtest.Sizes{Total: *tb.TotalBytes, Table: *tb.TableBytes, Index: *tb.IndexBytes, Toast: *tb.ToastBytes}
+				if exp := pgtest.MeasureTable(t, conn, tb.Schema, tb.Name, *tb.Kind); got != exp {
+					t.Errorf("%s: report %+v, catalog %+v", name, got, exp)
+				}
+				// The maintenance guide's query reports chunked tables as
+				// almost empty; pgtend must not.
+				var naive int64
+				conn.QueryRow(context.Background(), "SELECT pg_total_relation_size($1::regclass)", name).Scan(&naive)
+				if want != report.KindTable && *tb.TotalBytes < 20*naive {
+					t.Errorf("%s: %d bytes is not far above the root's own %d", name, *tb.TotalBytes, naive)
+				}
+			}
+			checkChunks(t, conn, r, tc.mode == demo.Timescale)
+		})
+	}
+}
+
+func checkChunks(t *testing.T, conn *pgx.Conn, r report.Report, timescale bool) {
+	t.Helper()
+	compressed := 0
+	for _, c := range r.Chunks {
+		var total int64
+		var before, after *int64
+		q := `SELECT pg_total_relation_size($1::regclass), NULL::bigint, NULL::bigint WHERE $2::text IS NOT NULL AND $3::text IS NOT NULL`
+		if timescale {
+			q = `SELECT pg_total_relation_size(format('%I.%I', c.schema_name, c.table_name)::regclass)
+			       + CASE WHEN cc.id IS NULL THEN 0 ELSE pg_total_relation_size(format('%I.%I', cc.schema_name, cc.table_name)::regclass) END,
+			       s.uncompressed_heap_size + s.uncompressed_toast_size + s.uncompressed_index_size,
+			       s.compressed_heap_size + s.compressed_toast_size + s.compressed_index_size
+			FROM _timescaledb_catalog.chunk c
+			LEFT JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id
+			LEFT JOIN _timescaledb_catalog.compression_chunk_size s ON s.chunk_id = c.id
+			WHERE $1::text IS NOT NULL AND c.schema_name = $2 AND c.table_name = $3`
+		}
+		if err := conn.QueryRow(context.Background(), q, pgx.Identifier{c.ChunkSchema, c.Chunk}.Sanitize(), c.ChunkSchema, c.Chunk).Scan(&total, &before, &after); err != nil {
+			t.Fatalf("%s: %v", c.Chunk, err)
+		}
+		if c.TotalBytes == nil || *c.TotalBytes != total {
+			t.Errorf("%s: %v bytes, catalog %d", c.Chunk, c.TotalBytes, total)
+		}
+		if c.Compressed {
+			compressed++
+			if c.BeforeBytes == nil || c.AfterBytes == nil || *c.BeforeBytes != *before || *c.AfterBytes != *after {
+				t.Errorf("%s: before/after %v/%v, catalog %v/%v", c.Chunk, c.BeforeBytes, c.AfterBytes, before, after)
+			}
+		} else if c.BeforeBytes != nil || c.AfterBytes != nil {
+			t.Errorf("%s: before/after on an uncompressed chunk", c.Chunk)
+		}
+	}
+	if timescale && compressed == 0 {
+		t.Error("no compressed chunks in the timescale demo")
+	}
+	if len(r.Chunks) < 5*40 {
+		t.Errorf("only %d chunks for five 40-day tables", len(r.Chunks))
+	}
+}
+
+// TestDemoWithoutTerminal runs `pgtend demo` the way the README's first
+// command does when there is no terminal: it seeds, prints the report and
+// removes its cluster.
+func TestDemoWithoutTerminal(t *testing.T) {
+	res := pgtend(t, nil, "demo", "--days", "15")
+	if res.code != 0 {
+		t.Fatalf("demo: exit %d\n%s", res.code, res.stderr)
+	}
+	for _, name := range demoTables {
+		if !strings.Contains(res.stdout, name) {
+			t.Errorf("demo report lacks %s:\n%s", name, res.stdout)
+		}
+	}
+	m := regexp.MustCompile(`cluster in (\S+)`).FindStringSubmatch(res.stderr)
+	if m == nil {
+		t.Fatalf("no cluster directory in %q", res.stderr)
+	}
+	if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
+		t.Errorf("demo left its cluster behind in %s", m[1])
+	}
+}
