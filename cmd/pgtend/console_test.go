@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pgtend/pgtend/ops/demo"
+	"github.com/pgtend/pgtend/ops/pgtest"
+	"github.com/pgtend/pgtend/ops/report"
+	"github.com/pgtend/pgtend/tui"
+)
+
+// screen drives the real binary in tmux, as a user in an SSH session would.
+type screen struct {
+	t    *testing.T
+	name string
+}
+
+func startScreen(t *testing.T, w, h int, env []string, args ...string) *screen {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("SKIPPED: tmux is not installed (.ci/run installs it); the console's end-to-end test needs it")
+	}
+	s := &screen{t: t, name: fmt.Sprintf("pgtend-test-%d", time.Now().UnixNano())}
+	cmdline := "env " + strings.Join(env, " ") + " " + binary + " " + strings.Join(args, " ")
+	out, err := exec.Command("tmux", "new-session", "-d", "-s", s.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), cmdline+"; sleep 30").CombinedOutput()
+	if err != nil {
+		t.Fatalf("tmux: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", s.name).Run() })
+	return s
+}
+
+func (s *screen) capture() string {
+	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", s.name).Output()
+	return string(out)
+}
+
+func (s *screen) keys(keys ...string) {
+	exec.Command("tmux", append([]string{"send-keys", "-t", s.name}, keys...)...).Run()
+}
+
+// waitFor polls the screen until it contains every string.
+func (s *screen) waitFor(want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		scr := s.capture()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(scr, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return scr
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("screen never showed %q:\n%s", missing, scr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestConsoleShowsTheReportFigures(t *testing.T) {
+	mode := demo.Native
+	if pgtest.Cluster.Timescale {
+		mode = demo.Timescale
+	}
+	dsn, _ := seededDemo(t, mode)
+	res := pgtend(t, nil, "report", "--json", "--dsn", dsn)
+	var r report.Report
+	if err := json.Unmarshal([]byte(res.stdout), &r); err != nil {
+		t.Fatalf("%v: %s", err, res.stderr)
+	}
+	s := startScreen(t, 160, 48, []string{"LANG=C.UTF-8", "TERM=xterm-256color", "HOME=" + t.TempDir()}, "--dsn", "'"+dsn+"'", "--refresh", "60s")
+	scr := s.waitFor("connected", "option_chain_snapshots", "trade_history")
+	var largest report.Table
+	for _, tb := range r.Tables {
+		line := ""
+		for _, l := range strings.Split(scr, "\n") {
+			if strings.Contains(l, " "+tb.Name+" ") {
+				line = l
+			}
+		}
+		want := tui.Bytes(tb.TotalBytes)
+		if line == "" || !strings.Contains(line, " "+want+" ") {
+			t.Errorf("%s: want total %s on its line, got %q", tb.Name, want, line)
+		}
+		if largest.TotalBytes == nil || *tb.TotalBytes > *largest.TotalBytes {
+			largest = tb
+		}
+	}
+	// The cursor starts on the largest table (sorted by size): Enter shows its chunks.
+	s.keys("Enter")
+	s.waitFor(largest.Name, fmt.Sprintf("%d chunks", largest.Chunks))
+	s.keys("4")
+	s.waitFor("Maintenance calendar", "VACUUM ANALYZE", "Retention cleanup")
+	s.keys("q")
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Contains(s.capture(), "Maintenance calendar") {
+		if time.Now().After(deadline) {
+			t.Fatal("q did not quit the console")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
