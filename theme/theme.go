@@ -6,30 +6,45 @@ package theme
 
 import (
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 )
 
-// Glyphs are the characters drawn for bars, borders and markers.
+// Glyphs are every non-letter character the console draws: in ASCII mode
+// the whole frame must be 7-bit, so nothing outside this set may hold one.
 type Glyphs struct {
 	BarFull, BarHalf, BarEmpty string
 	Cursor                     string // marks the selected row without relying on colour
 	Sep                        string // between header items
+	KeySep                     string // between keys in the footer
 	Arrow                      string // before → after
-	Ellipsis                   string
+	Ellipsis                   string // ends a truncated cell: one column wide
+	Wait                       string // ends "loading", "connecting"
+	Unknown                    string // a figure nobody could read
 	Up, Down                   string // sort direction
+	UpKey, DownKey             string // help labels of the cursor keys
 	Border                     lipgloss.Border
 }
 
 // UnicodeGlyphs and ASCIIGlyphs are the two glyph sets.
 var (
-	UnicodeGlyphs = Glyphs{BarFull: "█", BarHalf: "▌", BarEmpty: "░", Cursor: "›", Sep: " · ", Arrow: "→", Ellipsis: "…", Up: "▲", Down: "▼", Border: lipgloss.RoundedBorder()}
-	ASCIIGlyphs   = Glyphs{BarFull: "#", BarHalf: "#", BarEmpty: ".", Cursor: ">", Sep: " | ", Arrow: "->", Ellipsis: "~", Up: "^", Down: "v", Border: lipgloss.ASCIIBorder()}
+	UnicodeGlyphs = Glyphs{
+		BarFull: "█", BarHalf: "▌", BarEmpty: "░", Cursor: "›", Sep: " · ", KeySep: " • ",
+		Arrow: "→", Ellipsis: "…", Wait: "…", Unknown: "—", Up: "▲", Down: "▼",
+		UpKey: "↑/k", DownKey: "↓/j", Border: lipgloss.RoundedBorder(),
+	}
+	ASCIIGlyphs = Glyphs{
+		BarFull: "#", BarHalf: "#", BarEmpty: ".", Cursor: ">", Sep: " | ", KeySep: " | ",
+		Arrow: "->", Ellipsis: "~", Wait: "...", Unknown: "-", Up: "^", Down: "v",
+		UpKey: "k/up", DownKey: "j/down", Border: lipgloss.ASCIIBorder(),
+	}
 )
 
 // Styles is every style the console draws with.
 type Styles struct {
 	Dark   bool
 	ASCII  bool
+	Mono   bool
 	Glyphs Glyphs
 
 	Title       lipgloss.Style // product name in the header
@@ -37,7 +52,7 @@ type Styles struct {
 	HeaderValue lipgloss.Style
 	Tab         lipgloss.Style
 	TabActive   lipgloss.Style
-	Pane        lipgloss.Style // border around a pane
+	Pane        lipgloss.Style // border around a pane, drawn with Glyphs.Border
 	PaneFocused lipgloss.Style
 	PaneTitle   lipgloss.Style
 	Column      lipgloss.Style // column headings
@@ -54,10 +69,13 @@ type Styles struct {
 	ReadOnly    lipgloss.Style
 	Footer      lipgloss.Style
 	Help        help.Styles
+	Input       textinput.Styles // the filter line
 }
 
-// New builds the styles for a dark or light background.
-func New(dark, ascii bool) Styles {
+// New builds the styles for a dark or light background. ascii picks the
+// 7-bit glyphs; mono says the terminal shows no colour (NO_COLOR, TERM=dumb),
+// so whatever colour alone would tell must be told by reverse or bold.
+func New(dark, ascii, mono bool) Styles {
 	ld := lipgloss.LightDark(dark)
 	var (
 		fg      = ld(lipgloss.Color("#1f2328"), lipgloss.Color("#e6edf3"))
@@ -74,23 +92,28 @@ func New(dark, ascii bool) Styles {
 	if ascii {
 		g = ASCIIGlyphs
 	}
-	s := Styles{Dark: dark, ASCII: ascii, Glyphs: g}
+	s := Styles{Dark: dark, ASCII: ascii, Mono: mono, Glyphs: g}
 	s.Title = lipgloss.NewStyle().Bold(true).Foreground(accent)
 	s.Header = lipgloss.NewStyle().Foreground(muted)
 	s.HeaderValue = lipgloss.NewStyle().Foreground(fg)
 	s.Tab = lipgloss.NewStyle().Foreground(muted).Padding(0, 1)
 	s.TabActive = lipgloss.NewStyle().Foreground(accent).Bold(true).Underline(true).Padding(0, 1)
-	s.Pane = lipgloss.NewStyle().Border(g.Border).BorderForeground(faint)
-	s.PaneFocused = lipgloss.NewStyle().Border(g.Border).BorderForeground(accent)
+	s.Pane = lipgloss.NewStyle().Foreground(faint)
+	s.PaneFocused = lipgloss.NewStyle().Foreground(accent)
 	s.PaneTitle = lipgloss.NewStyle().Bold(true).Foreground(fg)
 	s.Column = lipgloss.NewStyle().Bold(true).Foreground(muted)
-	s.Selected = lipgloss.NewStyle().Reverse(true).Bold(true)
-	if !ascii { // with colour, a background reads better than reverse video
-		s.Selected = lipgloss.NewStyle().Background(selBg).Foreground(fg).Bold(true)
+	// With colour a background reads better than reverse video; without,
+	// a background would vanish and leave only the cursor glyph.
+	s.Selected = lipgloss.NewStyle().Background(selBg).Foreground(fg).Bold(true)
+	if mono {
+		s.Selected = lipgloss.NewStyle().Reverse(true).Bold(true)
 	}
 	s.Dim = lipgloss.NewStyle().Foreground(muted)
 	s.Stale = lipgloss.NewStyle().Foreground(faint).Faint(true)
 	s.Changed = lipgloss.NewStyle().Background(changed).Bold(true)
+	if mono {
+		s.Changed = lipgloss.NewStyle().Underline(true).Bold(true)
+	}
 	s.Bar = lipgloss.NewStyle().Foreground(accent)
 	s.BarEmpty = lipgloss.NewStyle().Foreground(faint)
 	s.OK = lipgloss.NewStyle().Foreground(green)
@@ -107,6 +130,19 @@ func New(dark, ascii bool) Styles {
 	s.Help.ShortSeparator = lipgloss.NewStyle().Foreground(faint)
 	s.Help.FullSeparator = s.Help.ShortSeparator
 	s.Help.Ellipsis = s.Help.ShortSeparator
+	// The input's own defaults are ANSI white, unreadable on a light
+	// background. Its cursor stays steady: a blinking one would repaint
+	// the whole frame twice a second for nothing.
+	s.Input = textinput.DefaultStyles(dark)
+	s.Input.Focused = textinput.StyleState{
+		Prompt:      lipgloss.NewStyle().Foreground(accent).Bold(true),
+		Text:        lipgloss.NewStyle().Foreground(fg),
+		Placeholder: lipgloss.NewStyle().Foreground(muted),
+		Suggestion:  lipgloss.NewStyle().Foreground(muted),
+	}
+	s.Input.Blurred = s.Input.Focused
+	s.Input.Cursor.Color = fg
+	s.Input.Cursor.Blink = false
 	return s
 }
 

@@ -1,8 +1,11 @@
 package tui
 
 import (
+	"time"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/pgtend/pgtend/ops/report"
 )
 
@@ -10,7 +13,8 @@ import (
 type calendarPane struct {
 	paneBase
 	items  []report.CalendarItem
-	now    report.Report
+	now    time.Time // when the report was made: "last done" ages count from it
+	loaded bool
 	cursor listCursor
 }
 
@@ -24,8 +28,7 @@ func (p *calendarPane) SetSize(w, h int) {
 }
 
 func (p *calendarPane) setReport(r *report.Report) {
-	p.items = r.Calendar
-	p.now = *r
+	p.items, p.now, p.loaded = r.Calendar, r.GeneratedAt, true
 	p.cursor.setLen(len(p.items))
 }
 
@@ -37,6 +40,10 @@ func (p *calendarPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 		p.cursor.move(-1)
 	case key.Matches(msg, k.Down):
 		p.cursor.move(1)
+	case key.Matches(msg, k.PageUp):
+		p.cursor.move(-p.cursor.height)
+	case key.Matches(msg, k.PageDown):
+		p.cursor.move(p.cursor.height)
 	case key.Matches(msg, k.Top):
 		p.cursor.top()
 	case key.Matches(msg, k.Bottom):
@@ -53,27 +60,37 @@ var calendarColumns = []column{
 	{title: "STATUS", width: 7},
 }
 
+const colStatus = 4 // index into calendarColumns
+
 func (p *calendarPane) View() string {
 	s := p.styles
 	lines := []string{s.PaneTitle.Render("Maintenance calendar")}
+	if !p.loaded {
+		return p.frame(append(lines, s.Dim.Render("loading"+s.Glyphs.Wait)))
+	}
 	keep, widths := fitColumns(calendarColumns, p.width-2)
 	lines = append(lines, "  "+gridHeader(calendarColumns, keep, widths, s.Column, s.Glyphs.Ellipsis))
+	if len(p.items) == 0 {
+		return p.frame(append(lines, s.Dim.Render("  no maintenance tasks")))
+	}
 	from, to := p.cursor.visible()
 	for i := from; i < to; i++ {
 		c := p.items[i]
-		title := c.Title
+		title := p.clean(c.Title)
 		if c.Manual {
 			title += " (manual)"
 		}
-		cells := []string{title, c.Cadence, shortAgo(c.LastRun, p.now.GeneratedAt), c.NextDue.Format("Mon 2006-01-02"), p.style(s.Status(c.Status)).Render(c.Status)}
-		row := gridRow(calendarColumns, keep, widths, cells, s.Glyphs.Ellipsis)
+		cells := []string{title, p.clean(c.Cadence), shortAgo(c.LastRun, p.now), c.NextDue.Format("Mon 2006-01-02"), p.clean(c.Status)}
+		pt := paint{own: map[int]lipgloss.Style{colStatus: s.Status(c.Status)}}
 		marker := "  "
-		if i == p.cursor.index {
+		switch {
+		case i == p.cursor.index:
 			marker = s.Glyphs.Cursor + " "
-		} else if p.stale {
-			row = s.Stale.Render(row)
+			pt.row, pt.styled = s.Selected, true
+		case p.stale:
+			pt = rowPaint(s.Stale)
 		}
-		lines = append(lines, marker+row)
+		lines = append(lines, marker+gridRow(calendarColumns, keep, widths, cells, s.Glyphs.Ellipsis, pt))
 	}
 	return p.frame(lines)
 }

@@ -3,7 +3,7 @@ package tui
 import (
 	"fmt"
 	"slices"
-
+	"strconv"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -15,9 +15,19 @@ import (
 type chunksPane struct {
 	paneBase
 	schema, table string
+	loaded        bool
 	all           []report.Chunk
 	rows          []report.Chunk
 	cursor        listCursor
+	// Worked out when the rows change, not on every frame: with thousands
+	// of chunks they cost more than drawing the visible ones.
+	rangeW [2]int // widest FROM and TO texts
+	sum    chunkTotals
+}
+
+type chunkTotals struct {
+	n, compressed, expired            int
+	bytes, before, after, expiredSize int64
 }
 
 func newChunksPane() *chunksPane { return &chunksPane{} }
@@ -26,11 +36,23 @@ func (p *chunksPane) Title() string { return "Chunks" }
 
 func (p *chunksPane) SetSize(w, h int) {
 	p.paneBase.SetSize(w, h)
-	p.cursor.setHeight(max(p.height-4, 1)) // title, headings, rule, totals
+	p.cursor.setHeight(p.listHeight())
 }
 
+// totalLines is the totals at the pane's foot, with a blank line above;
+// dropped when the pane is too short to list chunks as well.
+func (p *chunksPane) totalLines() int {
+	if p.height < 7 {
+		return 0
+	}
+	return 3
+}
+
+// listHeight leaves room for the title, the headings and the totals.
+func (p *chunksPane) listHeight() int { return max(p.height-2-p.totalLines(), 1) }
+
 func (p *chunksPane) setReport(r *report.Report) {
-	p.all = r.Chunks
+	p.all, p.loaded = r.Chunks, true
 	if p.table == "" { // nothing chosen yet: the table with the most chunks
 		counts := map[[2]string]int{}
 		best := 0
@@ -61,6 +83,22 @@ func (p *chunksPane) pick() {
 		}
 	}
 	p.cursor.setLen(len(p.rows))
+	p.rangeW, p.sum = [2]int{}, chunkTotals{}
+	for _, c := range p.rows {
+		p.rangeW[0] = max(p.rangeW[0], rangeWidth(c.RangeStart, c.RangeStartInteger))
+		p.rangeW[1] = max(p.rangeW[1], rangeWidth(c.RangeEnd, c.RangeEndInteger))
+		p.sum.n++
+		p.sum.bytes += val0(c.TotalBytes)
+		if c.Compressed {
+			p.sum.compressed++
+			p.sum.before += val0(c.BeforeBytes)
+			p.sum.after += val0(c.AfterBytes)
+		}
+		if c.Expired {
+			p.sum.expired++
+			p.sum.expiredSize += val0(c.TotalBytes)
+		}
+	}
 }
 
 func (p *chunksPane) keys(k KeyMap) []key.Binding { return []key.Binding{k.Up, k.Down, k.Back} }
@@ -97,47 +135,51 @@ var chunkColumns = []column{
 
 // rangeText shows a bound as a date when it is a midnight (daily chunks
 // and partitions), with the time otherwise.
-func rangeText(t *time.Time, i *int64) string {
+func rangeText(t *time.Time, i *int64, unknown string) string {
 	switch {
-	case t != nil && t.UTC().Format("15:04:05") == "00:00:00":
+	case t != nil && midnight(*t):
 		return t.UTC().Format("2006-01-02")
 	case t != nil:
 		return t.UTC().Format("2006-01-02 15:04")
 	case i != nil:
 		return fmt.Sprint(*i)
 	}
-	return "—"
+	return unknown
+}
+
+func midnight(t time.Time) bool {
+	h, m, s := t.UTC().Clock()
+	return h == 0 && m == 0 && s == 0
+}
+
+// rangeWidth is len(rangeText(…)) without formatting it.
+func rangeWidth(t *time.Time, i *int64) int {
+	switch {
+	case t != nil && midnight(*t):
+		return len("2006-01-02")
+	case t != nil:
+		return len("2006-01-02 15:04")
+	case i != nil:
+		return len(strconv.FormatInt(*i, 10))
+	}
+	return 1
 }
 
 func (p *chunksPane) View() string {
 	s := p.styles
-	if p.table == "" {
-		return p.frame([]string{s.PaneTitle.Render("No chunks or partitions"), s.Dim.Render("Plain tables have none; press 1 and pick a hypertable or partitioned table.")})
+	unknown := s.Glyphs.Unknown
+	switch {
+	case !p.loaded:
+		return p.frame([]string{s.Dim.Render("loading" + s.Glyphs.Wait)})
+	case p.table == "":
+		return p.frame([]string{s.PaneTitle.Render("No chunks or partitions"), s.Dim.Render("Plain tables have none.")})
+	case len(p.rows) == 0:
+		return p.frame([]string{s.PaneTitle.Render(p.qualified(p.schema, p.table)), s.Dim.Render("No chunks or partitions: a plain table, or one missing.")})
 	}
-	var tot struct {
-		n, compressed, expired int
-		bytes, before, after   int64
-		expiredBytes           int64
-	}
-	for _, c := range p.rows {
-		tot.n++
-		tot.bytes += val0(c.TotalBytes)
-		if c.Compressed {
-			tot.compressed++
-			tot.before += val0(c.BeforeBytes)
-			tot.after += val0(c.AfterBytes)
-		}
-		if c.Expired {
-			tot.expired++
-			tot.expiredBytes += val0(c.TotalBytes)
-		}
-	}
-	lines := []string{s.PaneTitle.Render(Clean(p.schema+"."+p.table)) + s.Dim.Render(fmt.Sprintf("  %d chunks", len(p.rows)))}
+	lines := []string{s.PaneTitle.Render(p.qualified(p.schema, p.table)) + s.Dim.Render(fmt.Sprintf("  %d chunks", len(p.rows)))}
 	cols := slices.Clone(chunkColumns)
-	for _, c := range p.rows { // widen the range columns for sub-day bounds
-		cols[1].width = max(cols[1].width, len(rangeText(c.RangeStart, c.RangeStartInteger)))
-		cols[2].width = max(cols[2].width, len(rangeText(c.RangeEnd, c.RangeEndInteger)))
-	}
+	cols[1].width = max(cols[1].width, p.rangeW[0]) // wider for sub-day bounds
+	cols[2].width = max(cols[2].width, p.rangeW[1])
 	keep, widths := fitColumns(cols, p.width-2)
 	lines = append(lines, "  "+gridHeader(cols, keep, widths, s.Column, s.Glyphs.Ellipsis))
 	from, to := p.cursor.visible()
@@ -150,31 +192,41 @@ func (p *chunksPane) View() string {
 		if c.Expired {
 			past = "past"
 		}
-		cells := []string{Clean(c.Chunk), rangeText(c.RangeStart, c.RangeStartInteger), rangeText(c.RangeEnd, c.RangeEndInteger),
-			Bytes(c.TotalBytes), comp, Bytes(c.BeforeBytes), Bytes(c.AfterBytes), Ratio(c.BeforeBytes, c.AfterBytes), past}
-		row := gridRow(cols, keep, widths, cells, s.Glyphs.Ellipsis)
+		cells := []string{p.clean(c.Chunk), rangeText(c.RangeStart, c.RangeStartInteger, unknown), rangeText(c.RangeEnd, c.RangeEndInteger, unknown),
+			p.bytes(c.TotalBytes), comp, p.bytes(c.BeforeBytes), p.bytes(c.AfterBytes), ratioOr(c.BeforeBytes, c.AfterBytes, unknown), past}
+		var pt paint
 		marker := "  "
 		switch {
 		case i == p.cursor.index:
 			marker = s.Glyphs.Cursor + " "
-			row = s.Selected.Render(row)
+			pt = rowPaint(s.Selected)
 		case p.stale:
-			row = s.Stale.Render(row)
+			pt = rowPaint(s.Stale)
 		case c.Expired:
-			row = s.Due.Render(row)
+			pt = rowPaint(s.Due)
 		}
-		lines = append(lines, marker+row)
+		lines = append(lines, marker+gridRow(cols, keep, widths, cells, s.Glyphs.Ellipsis, pt))
 	}
-	for len(lines) < p.height-1 {
-		lines = append(lines, "")
+	if p.totalLines() > 0 {
+		for len(lines) < p.height-2 {
+			lines = append(lines, "")
+		}
+		lines = append(lines[:p.height-2], p.totals()...)
 	}
-	total := fmt.Sprintf("%d chunks, %d compressed: %s", tot.n, tot.compressed, BytesOf(tot.bytes))
-	if tot.compressed > 0 {
-		total += fmt.Sprintf(" (compressed %s %s %s, %s)", BytesOf(tot.before), s.Glyphs.Arrow, BytesOf(tot.after), Ratio(&tot.before, &tot.after))
-	}
-	total += fmt.Sprintf("; past retention: %d, %s", tot.expired, BytesOf(tot.expiredBytes))
-	lines = append(lines[:p.height-1], p.style(s.PaneTitle).Render(total))
 	return p.frame(lines)
+}
+
+// totals sums the listed chunks: count and size, compression, what is past
+// retention. Two short lines rather than one that 80 columns would cut.
+func (p *chunksPane) totals() []string {
+	t, g, st := p.sum, p.styles.Glyphs, p.style(p.styles.PaneTitle)
+	size := fmt.Sprintf("%d chunks: %s, none compressed", t.n, BytesOf(t.bytes))
+	if t.compressed > 0 {
+		size = fmt.Sprintf("%d chunks: %s, %d compressed (%s %s %s, %s)", t.n, BytesOf(t.bytes), t.compressed,
+			BytesOf(t.before), g.Arrow, BytesOf(t.after), ratioOr(&t.before, &t.after, g.Unknown))
+	}
+	past := fmt.Sprintf("past retention: %d chunks, %s", t.expired, BytesOf(t.expiredSize))
+	return []string{st.Render(size), st.Render(past)}
 }
 
 func val0(n *int64) int64 {

@@ -20,6 +20,17 @@ func Clean(s string) string {
 	}, s)
 }
 
+// cleanASCII is Clean for terminals that are not UTF-8: every non-ASCII
+// rune becomes "?" too, as the locale could not show it.
+func cleanASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 0x80 || isControl(r) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
 func isControl(r rune) bool {
 	return unicode.IsControl(r) || r == unicode.ReplacementChar || (r >= 0x200e && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }

@@ -3,9 +3,11 @@ package tui
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/pgtend/pgtend/ops/report"
 )
 
@@ -35,17 +37,26 @@ func forecast(free int64, perDay float64) float64 {
 	return math.Floor(float64(free) / perDay)
 }
 
+// labelled aligns the pane's "label  value" lines.
+func labelled(label, value string) string { return fmt.Sprintf("%-22s %s", label, value) }
+
 func (p *diskPane) View() string {
 	s := p.styles
 	if p.report == nil {
-		return p.frame([]string{s.Dim.Render("loading…")})
+		return p.frame([]string{s.Dim.Render("loading" + s.Glyphs.Wait)})
 	}
 	d := p.report.Disk
 	lines := []string{s.PaneTitle.Render("Disk")}
-	if d.Visible {
-		used := *d.TotalBytes - *d.FreeBytes
-		frac := float64(used) / float64(max(*d.TotalBytes, 1))
-		lines = append(lines, s.Dim.Render(Clean(*d.Path)))
+	// The figures are nil when pgtend cannot see the filesystem; trust the
+	// pointers, not only the flag.
+	visible := d.Visible && d.TotalBytes != nil && d.FreeBytes != nil
+	if visible {
+		total, free := *d.TotalBytes, *d.FreeBytes
+		used := total - free
+		frac := float64(used) / float64(max(total, 1))
+		if d.Path != nil {
+			lines = append(lines, s.Dim.Render(p.clean(*d.Path)))
+		}
 		filled, rest := bar(frac, max(p.width-12, 4), s.Glyphs.BarFull, s.Glyphs.BarHalf, s.Glyphs.BarEmpty)
 		barStyle := s.Bar
 		if frac > 0.9 {
@@ -54,16 +65,21 @@ func (p *diskPane) View() string {
 			barStyle = s.Due
 		}
 		lines = append(lines, p.style(barStyle).Render(filled)+p.style(s.BarEmpty).Render(rest)+fmt.Sprintf(" %3.0f%% used", 100*frac))
-		lines = append(lines, fmt.Sprintf("%s used of %s, %s free", BytesOf(used), BytesOf(*d.TotalBytes), BytesOf(*d.FreeBytes)))
+		lines = append(lines, fmt.Sprintf("%s used of %s, %s free", BytesOf(used), BytesOf(total), BytesOf(free)))
 	} else {
-		lines = append(lines, s.Due.Render("Filesystem not visible: ")+Clean(d.Reason),
-			s.Dim.Render("Showing only what the database can tell."))
+		reason := p.clean(d.Reason)
+		if reason == "" {
+			reason = "no reason given"
+		}
+		// The reason is a sentence from the server side: wrap it, do not cut it.
+		wrapped := ansi.Wordwrap("Filesystem not visible: "+reason, p.width, " ")
+		lines = append(lines, s.Due.Render(wrapped), s.Dim.Render("Showing only what the database can tell."))
 	}
 	lines = append(lines, "",
-		fmt.Sprintf("%-22s %s", "Database size", BytesOf(d.DatabaseBytes)),
-		fmt.Sprintf("%-22s %s", "WAL size", Bytes(d.WALBytes)))
+		labelled("Database size", BytesOf(d.DatabaseBytes)),
+		labelled("WAL size", p.bytes(d.WALBytes)))
 	if d.BackupDir != "" {
-		lines = append(lines, fmt.Sprintf("%-22s %s  %s", "Backups", Bytes(d.BackupBytes), s.Dim.Render(Clean(d.BackupDir))))
+		lines = append(lines, labelled("Backups", p.bytes(d.BackupBytes)+"  "+s.Dim.Render(p.clean(d.BackupDir))))
 	}
 	expected := map[string]*int64{}
 	for _, t := range p.report.Tables {
@@ -74,25 +90,40 @@ func (p *diskPane) View() string {
 	if measured {
 		how = "measured while pgtend ran"
 	}
-	lines = append(lines, fmt.Sprintf("%-22s %s/day (%s)", "Growth", BytesOf(int64(perDay)), how))
-	switch days := -1.0; {
-	case !d.Visible:
-		lines = append(lines, fmt.Sprintf("%-22s %s", "Full in", "unknown (free space not visible)"))
-	case func() bool { days = forecast(*d.FreeBytes, perDay); return days < 0 }():
-		lines = append(lines, fmt.Sprintf("%-22s %s", "Full in", "not growing"))
-	default:
-		st := s.OK
-		if days < 30 {
-			st = s.Overdue
-		} else if days < 90 {
-			st = s.Due
-		}
-		lines = append(lines, fmt.Sprintf("%-22s %s", "Full in", p.style(st).Render(fmt.Sprintf("about %.0f days", days))))
-	}
+	lines = append(lines, labelled("Growth", fmt.Sprintf("%s/day (%s)", BytesOf(int64(perDay)), how)))
+	lines = append(lines, labelled("Full in", p.fullIn(visible, d.FreeBytes, perDay)))
 	if p.stale {
 		for i := 1; i < len(lines); i++ {
-			lines[i] = s.Stale.Render(lines[i])
+			lines[i] = s.Stale.Render(ansi.Strip(lines[i]))
 		}
 	}
-	return p.frame(lines)
+	return p.frame(splitLines(lines))
+}
+
+// fullIn forecasts when the disk fills, coloured by how soon.
+func (p *diskPane) fullIn(visible bool, free *int64, perDay float64) string {
+	if !visible {
+		return "unknown (free space not visible)"
+	}
+	days := forecast(*free, perDay)
+	if days < 0 {
+		return "not growing"
+	}
+	st := p.styles.OK
+	if days < 30 {
+		st = p.styles.Overdue
+	} else if days < 90 {
+		st = p.styles.Due
+	}
+	return p.style(st).Render(fmt.Sprintf("about %.0f days", days))
+}
+
+// splitLines splits entries that hold several lines, so that frame can
+// count them.
+func splitLines(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		out = append(out, strings.Split(l, "\n")...)
+	}
+	return out
 }

@@ -10,9 +10,12 @@ import (
 
 // Bytes formats a byte count the way operators read sizes: IEC units
 // ("1.2 GiB") like pg_size_pretty, "—" when unknown.
-func Bytes(n *int64) string {
+func Bytes(n *int64) string { return bytesOr(n, "—") }
+
+// bytesOr is Bytes with the console's glyph for an unknown figure.
+func bytesOr(n *int64, unknown string) string {
 	if n == nil {
-		return "—"
+		return unknown
 	}
 	return BytesOf(*n)
 }
@@ -57,9 +60,11 @@ func Retention(days *int, permanent bool) string {
 }
 
 // Ratio formats a compression ratio before/after ("7.5x").
-func Ratio(before, after *int64) string {
+func Ratio(before, after *int64) string { return ratioOr(before, after, "—") }
+
+func ratioOr(before, after *int64, unknown string) string {
 	if before == nil || after == nil || *after == 0 {
-		return "—"
+		return unknown
 	}
 	return fmt.Sprintf("%.1fx", float64(*before)/float64(*after))
 }

@@ -70,13 +70,50 @@ func cell(s string, w int, right bool, ellipsis string) string {
 	return s + pad
 }
 
+// paint says how a grid row is styled. Cells are plain text (or, in an
+// unstyled row, pre-styled text); the row style is drawn over whole padded
+// runs of cells and own cell styles over it. Nothing styled is ever nested
+// in another style: the inner reset would end the row's background mid-line.
+type paint struct {
+	row    lipgloss.Style
+	styled bool                   // row applies; false leaves the cells as they are
+	own    map[int]lipgloss.Style // by column index, drawn over the row style
+}
+
+func rowPaint(st lipgloss.Style) paint { return paint{row: st, styled: true} }
+
 // gridRow lays out the kept cells of one row.
-func gridRow(cols []column, keep, widths []int, cells []string, ellipsis string) string {
-	parts := make([]string, len(keep))
-	for j, i := range keep {
-		parts[j] = cell(cells[i], widths[j], cols[i].right, ellipsis)
+func gridRow(cols []column, keep, widths []int, cells []string, ellipsis string, pt paint) string {
+	var out, run strings.Builder
+	flush := func() {
+		if run.Len() == 0 {
+			return
+		}
+		if pt.styled {
+			out.WriteString(pt.row.Render(run.String()))
+		} else {
+			out.WriteString(run.String())
+		}
+		run.Reset()
 	}
-	return strings.Join(parts, " ")
+	for j, i := range keep {
+		if j > 0 {
+			run.WriteByte(' ')
+		}
+		text := cell(cells[i], widths[j], cols[i].right, ellipsis)
+		own, ok := pt.own[i]
+		if !ok {
+			run.WriteString(text)
+			continue
+		}
+		flush()
+		if pt.styled {
+			own = own.Inherit(pt.row)
+		}
+		out.WriteString(own.Render(text))
+	}
+	flush()
+	return out.String()
 }
 
 // gridHeader renders the column titles.
@@ -85,11 +122,24 @@ func gridHeader(cols []column, keep, widths []int, style lipgloss.Style, ellipsi
 	for i, c := range cols {
 		titles[i] = c.title
 	}
-	return style.Render(gridRow(cols, keep, widths, titles, ellipsis))
+	return gridRow(cols, keep, widths, titles, ellipsis, rowPaint(style))
 }
 
-// fitLine pads or truncates a rendered line to exactly w cells.
-func fitLine(s string, w int) string { return cell(s, w, false, "") }
+// fitBlock pads or cuts lines to exactly h lines of exactly w cells.
+func fitBlock(lines []string, w, h int, ellipsis string) string {
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	lines = lines[:h]
+	for i := range lines {
+		lines[i] = fitLine(lines[i], w, ellipsis)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// fitLine pads or truncates a rendered line to exactly w cells, ending a
+// cut line with ellipsis.
+func fitLine(s string, w int, ellipsis string) string { return cell(s, w, false, ellipsis) }
 
 // bar draws a horizontal bar of width w filled to frac (0..1), with half
 // steps in Unicode.

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/pgtend/pgtend/ops/report"
+	"github.com/pgtend/pgtend/theme"
 )
 
 // Sort orders of the Tables pane, cycled by `s`.
@@ -51,10 +51,16 @@ func newTablesPane() *tablesPane {
 
 func (p *tablesPane) Title() string { return "Tables" }
 
+func (p *tablesPane) setContext(s theme.Styles, stale bool) {
+	p.paneBase.setContext(s, stale)
+	p.input.SetStyles(s.Input)
+}
+
 func tableKey(t report.Table) string { return t.Schema + "." + t.Name }
 
 func (p *tablesPane) SetSize(w, h int) {
 	p.paneBase.SetSize(w, h)
+	p.input.SetWidth(max(p.width-len(p.input.Prompt)-1, 1))
 	p.cursor.setHeight(p.listHeight())
 }
 
@@ -77,9 +83,17 @@ func (p *tablesPane) setReport(r *report.Report, now time.Time) {
 			p.growth.add(k, now, *t.TotalBytes)
 		}
 	}
+	for k, at := range p.changed { // forget highlights long over
+		if now.Sub(at) >= highlightFor {
+			delete(p.changed, k)
+		}
+	}
 	p.all, p.now = r.Tables, now
 	p.refilter()
 }
+
+// setNow moves the pane's clock: highlights fade, ages grow.
+func (p *tablesPane) setNow(now time.Time) { p.now = now }
 
 func sameSize(a, b *int64) bool {
 	return (a == nil) == (b == nil) && (a == nil || *a == *b)
@@ -94,6 +108,9 @@ func (p *tablesPane) highlighting(now time.Time) bool {
 	return false
 }
 
+// refilter rebuilds the visible rows and puts the cursor back on the
+// remembered table; when the filter hides it, the row the cursor lands on
+// is the one shown selected, so it becomes the one remembered.
 func (p *tablesPane) refilter() {
 	p.rows = p.rows[:0]
 	needle := strings.ToLower(p.filter)
@@ -210,145 +227,4 @@ func (p *tablesPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 	}
 	p.remember()
 	return nil
-}
-
-var tableColumns = []column{
-	{title: "TABLE", width: 18, flex: true},
-	{title: "KIND", width: 5, priority: 2},
-	{title: "TOTAL", width: 9, right: true},
-	{title: "", width: 10, priority: 3},
-	{title: "TABLE", width: 9, right: true, priority: 6},
-	{title: "INDEX", width: 9, right: true, priority: 5},
-	{title: "TOAST", width: 9, right: true, priority: 6},
-	{title: "ROWS", width: 11, right: true, priority: 4},
-	{title: "DEAD", width: 9, right: true, priority: 4},
-	{title: "VACUUMED", width: 10, priority: 5},
-	{title: "ANALYZED", width: 10, priority: 7},
-	{title: "RETENTION", width: 9, right: true, priority: 1},
-	{title: "PAST RET.", width: 9, right: true, priority: 1},
-	{title: "GROWTH/D", width: 10, right: true, priority: 2},
-}
-
-func kindShort(t report.Table) string {
-	switch {
-	case t.Missing:
-		return "MISSING"
-	case t.Kind == nil:
-		return "?"
-	case *t.Kind == report.KindHypertable:
-		return "hyper"
-	case *t.Kind == report.KindPartitioned:
-		return "part"
-	}
-	return "table"
-}
-
-func (p *tablesPane) View() string {
-	s := p.styles
-	title := fmt.Sprintf("%d tables, sorted by %s", len(p.rows), sortNames[p.sortBy])
-	if p.filter != "" && !p.filtering {
-		title += fmt.Sprintf(", filter %q", p.filter)
-	}
-	lines := []string{s.PaneTitle.Render(title)}
-	if p.filtering {
-		lines[0] = p.input.View()
-	}
-	keep, widths := fitColumns(tableColumns, p.width-2)
-	lines = append(lines, "  "+gridHeader(tableColumns, keep, widths, s.Column, s.Glyphs.Ellipsis))
-	if len(p.all) == 0 {
-		lines = append(lines, s.Dim.Render("  loading…"))
-		return p.frame(lines)
-	}
-	var largest int64 = 1
-	for _, t := range p.all {
-		largest = max(largest, val(t.TotalBytes))
-	}
-	barW := 0
-	for j, i := range keep {
-		if i == 3 {
-			barW = widths[j]
-		}
-	}
-	from, to := p.cursor.visible()
-	for i := from; i < to; i++ {
-		t := p.rows[i]
-		cells := p.cells(t, largest, barW)
-		row := gridRow(tableColumns, keep, widths, cells, s.Glyphs.Ellipsis)
-		marker := "  "
-		switch {
-		case i == p.cursor.index:
-			marker = s.Glyphs.Cursor + " "
-			row = s.Selected.Render(row)
-		case p.stale:
-			row = s.Stale.Render(row)
-		case t.Missing:
-			row = s.Error.Render(row)
-		}
-		lines = append(lines, marker+row)
-	}
-	return p.frame(lines)
-}
-
-// cells formats one table's row; styled cells are plain text when stale so
-// the whole row greys out.
-func (p *tablesPane) cells(t report.Table, largest int64, barW int) []string {
-	s := p.styles
-	total := Bytes(t.TotalBytes)
-	if t.Locked {
-		total = "locked"
-	} else if at, ok := p.changed[tableKey(t)]; ok && p.now.Sub(at) < highlightFor && !p.stale {
-		total = s.Changed.Render(total)
-	}
-	filled, rest := bar(float64(val(t.TotalBytes))/float64(largest), barW, s.Glyphs.BarFull, s.Glyphs.BarHalf, s.Glyphs.BarEmpty)
-	barCell := p.style(s.Bar).Render(filled) + p.style(s.BarEmpty).Render(rest)
-	expired := "—"
-	if t.RetentionDays != nil && t.ExpiredBytes != nil {
-		expired = BytesOf(*t.ExpiredBytes)
-	}
-	vac := t.LastVacuum
-	if t.LastAutovacuum != nil && (vac == nil || t.LastAutovacuum.After(*vac)) {
-		vac = t.LastAutovacuum
-	}
-	growth := "—"
-	if g, measured := p.growth.perDay(tableKey(t), t.ExpectedGrowthPerDay); measured {
-		growth = BytesOf(int64(g))
-	} else if t.ExpectedGrowthPerDay != nil {
-		growth = "~" + BytesOf(*t.ExpectedGrowthPerDay)
-	}
-	rows, dead := Count(t.RowEstimate), Count(t.DeadTuples)
-	if t.Missing {
-		rows, dead = "—", "—"
-	}
-	return []string{
-		displayName(t), kindShort(t), total, barCell,
-		Bytes(t.TableBytes), Bytes(t.IndexBytes), Bytes(t.ToastBytes),
-		rows, dead, shortAgo(vac, p.now), shortAgo(t.LastAnalyze, p.now),
-		Retention(t.RetentionDays, t.Permanent), expired, growth,
-	}
-}
-
-// displayName leaves out the public schema, as psql's \dt does.
-func displayName(t report.Table) string {
-	if t.Schema == "public" {
-		return Clean(t.Name)
-	}
-	return Clean(t.Schema + "." + t.Name)
-}
-
-// shortAgo is a compact age ("3h", "12d") for narrow columns.
-func shortAgo(t *time.Time, now time.Time) string {
-	if t == nil {
-		return "never"
-	}
-	d := now.Sub(*t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d.Hours()))
-	default:
-		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
-	}
 }

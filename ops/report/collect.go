@@ -50,7 +50,7 @@ func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy, workers 
 			r.Disk.BackupBytes = &n
 		}
 	}
-	r.Calendar = buildCalendar(nil, now)
+	r.Calendar = BuildCalendar(nil, now)
 	return r, nil
 }
 
@@ -185,7 +185,9 @@ func applyTablePolicy(t *Table, p config.TablePolicy) {
 	}
 }
 
-func buildCalendar(lastRuns map[string]time.Time, now time.Time) []CalendarItem {
+// BuildCalendar evaluates the maintenance calendar at now, given when each
+// task was last done (from the history; missing tasks never ran).
+func BuildCalendar(lastRuns map[string]time.Time, now time.Time) []CalendarItem {
 	items := make([]CalendarItem, 0, len(calendar.Tasks))
 	for _, t := range calendar.Tasks {
 		var last *time.Time

@@ -1,0 +1,87 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/pgtend/pgtend/ops/report"
+)
+
+// Messages of the refresh loop.
+type (
+	reportMsg struct {
+		seq    int
+		report *report.Report
+		err    error
+	}
+	refreshMsg struct{ seq int }
+	// clockMsg repaints time-dependent text (reconnect countdown, highlights).
+	clockMsg struct{}
+)
+
+// maxBackoff caps the wait between reconnection attempts.
+const maxBackoff = 30 * time.Second
+
+// backoff is the wait after the n-th failure in a row: 1, 2, 4 … 30 s.
+func backoff(failures int) time.Duration {
+	return min(time.Second<<min(max(failures-1, 0), 5), maxBackoff)
+}
+
+func (m *Model) load() tea.Cmd {
+	if m.loading || m.opts.Load == nil {
+		return nil
+	}
+	m.loading = true
+	m.loadSeq++
+	seq, load, timeout := m.loadSeq, m.opts.Load, m.opts.Timeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		r, err := load(ctx)
+		if err == nil && r == nil {
+			err = errors.New("the database returned no report")
+		}
+		return reportMsg{seq: seq, report: r, err: err}
+	}
+}
+
+// gotReport applies a finished load: new figures, or a lost connection that
+// keeps the last figures (greyed) and retries with backoff.
+func (m *Model) gotReport(msg reportMsg) tea.Cmd {
+	if msg.seq != m.loadSeq {
+		return nil
+	}
+	m.loading = false
+	now := m.opts.Now()
+	seq := m.loadSeq
+	next := func(time.Time) tea.Msg { return refreshMsg{seq: seq} }
+	if msg.err != nil {
+		m.lastErr = msg.err
+		m.failures++
+		wait := backoff(m.failures)
+		m.retryAt = now.Add(wait)
+		m.setStale(true)
+		return tea.Batch(tea.Tick(wait, next), m.startClock())
+	}
+	m.lastErr, m.failures = nil, 0
+	m.report, m.lastRefresh = msg.report, now
+	m.setStale(false)
+	m.tables.setReport(msg.report, now)
+	m.chunks.setReport(msg.report)
+	m.disk.setReport(msg.report, m.tables.growth)
+	m.calendar.setReport(msg.report)
+	return tea.Batch(tea.Tick(m.opts.Refresh, next), m.startClock())
+}
+
+// startClock starts the once-a-second repaint when something on screen
+// counts down or fades, unless it already runs: one chain of ticks, not one
+// more per failure.
+func (m *Model) startClock() tea.Cmd {
+	if m.ticking || (m.lastErr == nil && !m.tables.highlighting(m.opts.Now())) {
+		return nil
+	}
+	m.ticking = true
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return clockMsg{} })
+}
