@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/pgtend/pgtend/ops/report"
+	"github.com/pgtend/pgtend/ops/state"
 	"github.com/pgtend/pgtend/theme"
 )
 
@@ -26,6 +27,11 @@ type Options struct {
 	Dark     bool             // initial guess; the terminal's answer replaces it
 	Now      func() time.Time // clock, for tests; default time.Now
 	Target   string           // what the header calls the connection, e.g. a target name
+	// SizeHistory seeds growth per day with sizes stored by earlier runs.
+	SizeHistory []state.Sample
+	// Tick records that a person did a manual calendar task, with a note;
+	// nil hides the tick-off key.
+	Tick func(ctx context.Context, task, note string) error
 }
 
 // Pane indexes.
@@ -80,6 +86,10 @@ func New(opts Options) *Model {
 	m.chunks = newChunksPane()
 	m.disk = newDiskPane()
 	m.calendar = newCalendarPane()
+	m.calendar.tick = opts.Tick
+	for _, smp := range opts.SizeHistory {
+		m.tables.growth.add(smp.Table, smp.At, smp.Bytes)
+	}
 	m.setStyles(theme.New(opts.Dark, opts.ASCII, false))
 	return m
 }
@@ -123,6 +133,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case reportMsg:
 		return m, m.gotReport(msg)
+	case tickedMsg:
+		if msg.err != nil {
+			m.calendar.status = "could not record " + msg.task + ": " + oneLine(msg.err.Error())
+			return m, nil
+		}
+		m.calendar.status = "recorded: " + msg.task + " done"
+		return m, m.load() // the calendar's "last done" comes from the history
 	case refreshMsg:
 		if msg.seq != m.loadSeq {
 			return m, nil // a manual refresh came in between
@@ -144,6 +161,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if m.tables.filtering {
 		return m.tables.update(msg, m.keys)
+	}
+	if m.calendar.noting {
+		return m.calendar.update(msg, m.keys)
 	}
 	if m.showHelp { // the help covers the panes: only closing it makes sense
 		switch {

@@ -1,30 +1,57 @@
 package tui
 
 import (
+	"context"
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/pgtend/pgtend/ops/report"
+	"github.com/pgtend/pgtend/theme"
 )
 
-// calendarPane shows the maintenance calendar.
+// calendarPane shows the maintenance calendar; manual tasks can be ticked
+// off with a note.
 type calendarPane struct {
 	paneBase
 	items  []report.CalendarItem
 	now    time.Time // when the report was made: "last done" ages count from it
 	loaded bool
 	cursor listCursor
+
+	tick   func(ctx context.Context, task, note string) error
+	noting bool            // typing the note of a tick-off
+	task   string          // the task being ticked off
+	input  textinput.Model // the note
+	status string          // the outcome of the last tick-off
 }
 
-func newCalendarPane() *calendarPane { return &calendarPane{} }
+// tickedMsg reports a recorded (or failed) tick-off.
+type tickedMsg struct {
+	task string
+	err  error
+}
+
+func newCalendarPane() *calendarPane {
+	in := textinput.New()
+	in.Prompt = "note: "
+	in.Placeholder = "what was done (optional)"
+	in.CharLimit = 500
+	return &calendarPane{input: in}
+}
+
+func (p *calendarPane) setContext(s theme.Styles, stale bool) {
+	p.paneBase.setContext(s, stale)
+	p.input.SetStyles(s.Input)
+}
 
 func (p *calendarPane) Title() string { return "Calendar" }
 
 func (p *calendarPane) SetSize(w, h int) {
 	p.paneBase.SetSize(w, h)
-	p.cursor.setHeight(max(p.height-2, 1))
+	p.cursor.setHeight(max(p.height-3, 1)) // title, note or status line, headings
 }
 
 func (p *calendarPane) setReport(r *report.Report) {
@@ -32,10 +59,54 @@ func (p *calendarPane) setReport(r *report.Report) {
 	p.cursor.setLen(len(p.items))
 }
 
-func (p *calendarPane) keys(k KeyMap) []key.Binding { return []key.Binding{k.Up, k.Down} }
+func (p *calendarPane) keys(k KeyMap) []key.Binding {
+	if p.noting {
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "record")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
+	}
+	if c := p.selected(); c != nil && c.Manual && p.tick != nil {
+		return []key.Binding{k.Up, k.Down, k.Tick}
+	}
+	return []key.Binding{k.Up, k.Down}
+}
+
+func (p *calendarPane) selected() *report.CalendarItem {
+	if p.cursor.index < 0 || p.cursor.index >= len(p.items) {
+		return nil
+	}
+	return &p.items[p.cursor.index]
+}
 
 func (p *calendarPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
+	if p.noting {
+		switch msg.String() {
+		case "enter":
+			p.noting = false
+			p.input.Blur()
+			task, note, tick := p.task, p.input.Value(), p.tick
+			p.status = "recording " + task + p.styles.Glyphs.Wait
+			return func() tea.Msg {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				return tickedMsg{task: task, err: tick(ctx, task, note)}
+			}
+		case "esc":
+			p.noting = false
+			p.input.Blur()
+			p.status = ""
+			return nil
+		}
+		var cmd tea.Cmd
+		p.input, cmd = p.input.Update(msg)
+		return cmd
+	}
 	switch {
+	case key.Matches(msg, k.Tick):
+		if c := p.selected(); c != nil && c.Manual && p.tick != nil {
+			p.noting, p.task, p.status = true, c.Task, ""
+			p.input.SetValue("")
+			p.input.SetWidth(max(p.width-len(p.input.Prompt)-1, 1))
+			return p.input.Focus()
+		}
 	case key.Matches(msg, k.Up):
 		p.cursor.move(-1)
 	case key.Matches(msg, k.Down):
@@ -67,6 +138,12 @@ func (p *calendarPane) View() string {
 	lines := []string{s.PaneTitle.Render("Maintenance calendar")}
 	if !p.loaded {
 		return p.frame(append(lines, s.Dim.Render("loading"+s.Glyphs.Wait)))
+	}
+	switch {
+	case p.noting:
+		lines = append(lines, p.input.View())
+	case p.status != "":
+		lines = append(lines, s.Dim.Render(p.clean(p.status)))
 	}
 	keep, widths := fitColumns(calendarColumns, p.width-2)
 	lines = append(lines, "  "+gridHeader(calendarColumns, keep, widths, s.Column, s.Glyphs.Ellipsis))

@@ -213,6 +213,8 @@ func (m *Model) footerLine() string {
 	switch {
 	case m.tables.filtering:
 		optional = m.tables.keys(m.keys)
+	case m.calendar.noting:
+		optional = m.calendar.keys(m.keys)
 	case m.showHelp:
 		always = []key.Binding{key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc", "close help")), m.keys.Quit}
 	default:

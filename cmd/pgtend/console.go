@@ -58,6 +58,7 @@ func console(ctx context.Context, c *common, t target) error {
 	closeConn(conn)
 	sess := pg.NewSession(t.dsn, t.settings(), measuringConns)
 	defer sess.Close()
+	mem := openMemory(t)
 	m := tui.New(tui.Options{
 		Load: func(ctx context.Context) (*report.Report, error) {
 			var r *report.Report
@@ -66,14 +67,20 @@ func console(ctx context.Context, c *common, t target) error {
 				r, err = report.Collect(ctx, conn, t.policy, extra...)
 				return err
 			})
+			if err == nil {
+				mem.annotate(r)
+				mem.record(r)
+			}
 			return r, err
 		},
-		Refresh:  c.refresh,
-		Timeout:  2*t.policy.Connection.StatementTimeout + 5*time.Second,
-		ReadOnly: c.readOnly,
-		ASCII:    c.ascii || !utf8Locale(),
-		Dark:     true,
-		Target:   c.target,
+		SizeHistory: mem.loadSizes(time.Now()),
+		Tick:        mem.tickFunc(),
+		Refresh:     c.refresh,
+		Timeout:     2*t.policy.Connection.StatementTimeout + 5*time.Second,
+		ReadOnly:    c.readOnly,
+		ASCII:       c.ascii || !utf8Locale(),
+		Dark:        true,
+		Target:      c.target,
 	})
 	_, err = tea.NewProgram(m, tea.WithContext(ctx)).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {

@@ -78,7 +78,8 @@ func TestConsoleShowsTheReportFigures(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &r); err != nil {
 		t.Fatalf("%v: %s", err, res.stderr)
 	}
-	s := startScreen(t, 160, 48, []string{"LANG=C.UTF-8", "TERM=xterm-256color", "HOME=" + t.TempDir()}, "--dsn", "'"+dsn+"'", "--refresh", "60s")
+	stateDir := t.TempDir()
+	s := startScreen(t, 160, 48, []string{"LANG=C.UTF-8", "TERM=xterm-256color", "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + stateDir}, "--dsn", "'"+dsn+"'", "--refresh", "60s")
 	scr := s.waitFor("connected", "option_chain_snapshots", "trade_history")
 	var largest report.Table
 	for _, tb := range r.Tables {
@@ -101,6 +102,21 @@ func TestConsoleShowsTheReportFigures(t *testing.T) {
 	s.waitFor(largest.Name, fmt.Sprintf("%d chunks", largest.Chunks))
 	s.keys("4")
 	s.waitFor("Maintenance calendar", "VACUUM ANALYZE", "Retention cleanup")
+	// Tick off a manual task with a note; the history records it.
+	s.keys("j", "j", "j", "t")
+	s.waitFor("note:")
+	s.keys("-l", "logs clean")
+	s.keys("Enter")
+	s.waitFor("recorded: review_logs done")
+	res = pgtend(t, []string{"XDG_STATE_HOME=" + stateDir}, "report", "--json", "--dsn", dsn)
+	if err := json.Unmarshal([]byte(res.stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range r.Calendar {
+		if (c.Task == "review_logs") != (c.LastRun != nil) {
+			t.Errorf("calendar after the tick-off: %s last run %v", c.Task, c.LastRun)
+		}
+	}
 	s.keys("q")
 	deadline := time.Now().Add(5 * time.Second)
 	for strings.Contains(s.capture(), "Maintenance calendar") {

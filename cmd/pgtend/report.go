@@ -42,6 +42,7 @@ func printReport(ctx context.Context, t target, asJSON bool, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
+	openMemory(t).annotate(r)
 	if asJSON {
 		b, err := r.JSON()
 		if err != nil {

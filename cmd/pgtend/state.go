@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/report"
+	"github.com/pgtend/pgtend/ops/state"
+)
+
+// memory is what pgtend remembers about one database on this machine.
+type memory struct {
+	database, role string
+	history        *state.History
+	sizes          *state.Sizes
+}
+
+// tickFunc records manual tick-offs in the history; nil (no tick-off key)
+// when there is nowhere to record them.
+func (m *memory) tickFunc() func(ctx context.Context, task, note string) error {
+	if m == nil {
+		return nil
+	}
+	return func(_ context.Context, task, note string) error {
+		now := time.Now().UTC()
+		return m.history.Append(state.Entry{Start: now, End: now, Database: m.database, Role: m.role, Task: task, Outcome: state.OutcomeTicked, Note: note})
+	}
+}
+
+// openMemory finds the state files of the database the DSN names; nil when
+// there is no state directory (pgtend then remembers nothing).
+func openMemory(t target) *memory {
+	dir, err := state.Dir()
+	if err != nil {
+		return nil
+	}
+	cfg, err := pgx.ParseConfig(t.dsn)
+	if err != nil {
+		return nil
+	}
+	key := state.DatabaseKey(cfg.Host, cfg.Port, cfg.Database)
+	return &memory{database: cfg.Database, role: cfg.User, history: state.OpenHistory(dir, key), sizes: state.OpenSizes(dir, key)}
+}
+
+// annotate fills the calendar's "last done" from the history. A history
+// that cannot be read leaves the calendar as "never done" rather than
+// failing the report.
+func (m *memory) annotate(r *report.Report) {
+	if m == nil {
+		return
+	}
+	if last, err := m.history.LastDone(); err == nil {
+		r.Calendar = report.BuildCalendar(last, r.GeneratedAt)
+	}
+}
+
+// record stores size samples (at most one per table every 10 minutes).
+func (m *memory) record(r *report.Report) {
+	if m == nil {
+		return
+	}
+	var samples []state.Sample
+	for _, t := range r.Tables {
+		if t.TotalBytes != nil {
+			samples = append(samples, state.Sample{At: r.GeneratedAt, Table: t.Schema + "." + t.Name, Bytes: *t.TotalBytes})
+		}
+	}
+	_ = m.sizes.Record(samples) // growth history is a convenience: never fail a refresh over it
+}
+
+func (m *memory) loadSizes(now time.Time) []state.Sample {
+	if m == nil {
+		return nil
+	}
+	samples, _ := m.sizes.Load(now)
+	return samples
+}
