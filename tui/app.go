@@ -27,6 +27,10 @@ type Options struct {
 	Dark     bool             // initial guess; the terminal's answer replaces it
 	Now      func() time.Time // clock, for tests; default time.Now
 	Target   string           // what the header calls the connection, e.g. a target name
+	// Estimate, when set, makes the first load: a quick report of estimated
+	// sizes, so the first frame comes at once on thousands of chunks; the
+	// measured report follows immediately.
+	Estimate func(ctx context.Context) (*report.Report, error)
 	// SizeHistory seeds growth per day with sizes stored by earlier runs.
 	SizeHistory []state.Sample
 	// Tick records that a person did a manual calendar task, with a note;

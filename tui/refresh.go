@@ -36,6 +36,9 @@ func (m *Model) load() tea.Cmd {
 	m.loading = true
 	m.loadSeq++
 	seq, load, timeout := m.loadSeq, m.opts.Load, m.opts.Timeout
+	if m.report == nil && m.opts.Estimate != nil && m.failures == 0 {
+		load = m.opts.Estimate
+	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
@@ -72,6 +75,9 @@ func (m *Model) gotReport(msg reportMsg) tea.Cmd {
 	m.chunks.setReport(msg.report)
 	m.disk.setReport(msg.report, m.tables.growth)
 	m.calendar.setReport(msg.report)
+	if msg.report.Estimated { // measure now, not a refresh interval later
+		return tea.Batch(func() tea.Msg { return refreshMsg{seq: seq} }, m.startClock())
+	}
 	return tea.Batch(tea.Tick(m.opts.Refresh, next), m.startClock())
 }
 

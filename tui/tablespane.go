@@ -34,6 +34,7 @@ type tablesPane struct {
 	sortBy    int
 	filter    string
 	filtering bool
+	estimated bool // the figures shown are estimates
 	input     textinput.Model
 	cursor    listCursor
 	selKey    string
@@ -69,20 +70,25 @@ func (p *tablesPane) listHeight() int { return max(p.height-2, 1) }
 
 // setReport takes new figures, keeping the cursor on the same table and
 // remembering which sizes changed so they can be highlighted.
+// Estimated sizes neither count as changes (the measured ones replacing
+// them are not news) nor feed the growth measurement.
 func (p *tablesPane) setReport(r *report.Report, now time.Time) {
 	old := map[string]*int64{}
-	for _, t := range p.all {
-		old[tableKey(t)] = t.TotalBytes
+	if !p.estimated {
+		for _, t := range p.all {
+			old[tableKey(t)] = t.TotalBytes
+		}
 	}
 	for _, t := range r.Tables {
 		k := tableKey(t)
 		if prev, seen := old[k]; seen && !sameSize(prev, t.TotalBytes) {
 			p.changed[k] = now
 		}
-		if t.TotalBytes != nil {
+		if t.TotalBytes != nil && !r.Estimated {
 			p.growth.add(k, now, *t.TotalBytes)
 		}
 	}
+	p.estimated = r.Estimated
 	for k, at := range p.changed { // forget highlights long over
 		if now.Sub(at) >= highlightFor {
 			delete(p.changed, k)

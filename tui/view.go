@@ -129,6 +129,8 @@ func (m *Model) headerLine() string {
 		state = s.Error.Render(fmt.Sprintf("reconnecting in %s", wait))
 	case m.report == nil:
 		state = s.Header.Render("connecting" + g.Wait)
+	case m.report.Estimated:
+		state = s.Due.Render("sizes estimated, measuring" + g.Wait)
 	default:
 		state = s.OK.Render("connected")
 	}

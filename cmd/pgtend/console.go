@@ -73,6 +73,18 @@ func console(ctx context.Context, c *common, t target) error {
 			}
 			return r, err
 		},
+		Estimate: func(ctx context.Context) (*report.Report, error) {
+			var r *report.Report
+			err := sess.Do(ctx, func(conn *pgx.Conn, _ []*pgx.Conn) error {
+				var err error
+				r, err = report.Estimate(ctx, conn, t.policy)
+				return err
+			})
+			if err == nil {
+				mem.annotate(r)
+			}
+			return r, err
+		},
 		SizeHistory: mem.loadSizes(time.Now()),
 		Tick:        mem.tickFunc(),
 		Refresh:     c.refresh,

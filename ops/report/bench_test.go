@@ -71,6 +71,18 @@ func benchCollect(b *testing.B, setup string) {
 			w.Close(ctx)
 		}
 	})
+	b.Run("estimate-cold", func(b *testing.B) {
+		for b.Loop() {
+			c, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := Estimate(ctx, c, benchPolicy); err != nil {
+				b.Fatal(err)
+			}
+			c.Close(ctx)
+		}
+	})
 	b.Run("cold", func(b *testing.B) {
 		for b.Loop() {
 			c, err := pgx.Connect(ctx, dsn)

@@ -16,12 +16,24 @@ import (
 // per chunk. Extra connections to the same database (workers) share the
 // measuring of sizes, the one part whose cost grows with the chunk count.
 func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy, workers ...*pgx.Conn) (*Report, error) {
+	return gather(ctx, conn, policy, workers, false)
+}
+
+// Estimate reads a report whose sizes are the catalog's estimates
+// (pg_class.relpages): it opens no relation, so it stays fast on thousands
+// of chunks. The report says Estimated; nothing else in it is estimated
+// beyond what Collect estimates too.
+func Estimate(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*Report, error) {
+	return gather(ctx, conn, policy, nil, true)
+}
+
+func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, workers []*pgx.Conn, estimate bool) (*Report, error) {
 	f, err := DetectFeatures(ctx, conn)
 	if err != nil {
 		return nil, fmt.Errorf("detecting features: %w", err)
 	}
-	r := &Report{Tables: []Table{}, Chunks: []Chunk{}}
-	facts, now, err := readServer(ctx, conn, f, &r.Server)
+	r := &Report{Tables: []Table{}, Chunks: []Chunk{}, Estimated: estimate}
+	facts, now, err := readServer(ctx, conn, f, &r.Server, estimate)
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +42,7 @@ func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy, workers 
 	if err != nil {
 		return nil, err
 	}
-	rows, chunkBytes, err := readTables(ctx, conn, workers, f, locked)
+	rows, chunkBytes, err := readTables(ctx, conn, workers, f, locked, estimate)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +66,7 @@ func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy, workers 
 	return r, nil
 }
 
-func readServer(ctx context.Context, conn *pgx.Conn, f Features, s *Server) (diskFacts, time.Time, error) {
+func readServer(ctx context.Context, conn *pgx.Conn, f Features, s *Server, estimate bool) (diskFacts, time.Time, error) {
 	var facts diskFacts
 	var now time.Time
 	// pg_settings hides data_directory from roles without
@@ -62,7 +74,7 @@ func readServer(ctx context.Context, conn *pgx.Conn, f Features, s *Server) (dis
 	var walAllowed bool
 	err := conn.QueryRow(ctx, `
 		SELECT now(), current_setting('server_version'), current_database(),
-		       pg_database_size(current_database()),
+		       `+databaseSize(estimate)+`,
 		       (SELECT setting FROM pg_settings WHERE name = 'data_directory'),
 		       current_setting('port'),
 		       has_function_privilege('pg_catalog.pg_ls_waldir()', 'EXECUTE')`,
@@ -183,6 +195,15 @@ func applyTablePolicy(t *Table, p config.TablePolicy) {
 		g := p.ExpectedGrowthPerDay
 		t.ExpectedGrowthPerDay = &g
 	}
+}
+
+// databaseSize is pg_database_size, which stats every file of the database
+// (~0.1 s at 5,000 chunks), or when estimating the sum of relpages.
+func databaseSize(estimate bool) string {
+	if estimate {
+		return `(SELECT coalesce(sum(relpages), 0)::bigint * current_setting('block_size')::bigint FROM pg_class)`
+	}
+	return `pg_database_size(current_database())`
 }
 
 // BuildCalendar evaluates the maintenance calendar at now, given when each

@@ -38,7 +38,28 @@ func (m member) total() int64 { return *m.Table + *m.Index + *m.Toast }
 // over a hypertable's root,
 // chunks and compressed chunks it equals hypertable_detailed_size to the
 // byte (tests check both) at a fraction of that function's cost.
-func membersQuery(f Features) string {
+//
+// Estimated (estimate=true), sizes come from pg_class.relpages of the heap,
+// its indexes and its TOAST table instead: as of the last VACUUM, ANALYZE or
+// CREATE INDEX, but read from the catalog without opening a single
+// relation, so the console can draw its first frame at once on thousands of
+// chunks and replace it with the measured figures a moment later.
+func membersQuery(f Features, estimate bool) string {
+	heap := `pg_relation_size(m.relid, 'main') + pg_relation_size(m.relid, 'fsm')
+            + pg_relation_size(m.relid, 'vm') + pg_relation_size(m.relid, 'init')`
+	index := `pg_indexes_size(m.relid)`
+	toast := `coalesce(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0)`
+	if estimate {
+		pages := func(rel string) string {
+			return `(SELECT coalesce(sum(ic.relpages), 0) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = ` + rel + `)`
+		}
+		// A vacuumed heap also has a free space map (3 pages when small) and
+		// a visibility map (1 page per 32k).
+		heap = `(c.relpages::bigint + CASE WHEN c.relpages > 0 THEN 4 + c.relpages / 32768 ELSE 0 END) * current_setting('block_size')::bigint`
+		index = pages("m.relid") + ` * current_setting('block_size')::bigint`
+		toast = `(coalesce((SELECT t.relpages FROM pg_class t WHERE t.oid = c.reltoastrelid), 0) + ` + pages("c.reltoastrelid") + `)
+            * current_setting('block_size')::bigint`
+	}
 	return catalogCTEs(f) + `,
 members AS (
 	SELECT r.oid AS root, r.oid AS relid, 'self' AS role, r.oid AS chunk FROM rels r WHERE r.kind <> 'partitioned'
@@ -53,10 +74,9 @@ members AS (
 	WHERE r.kind = 'hypertable' AND tc.compressed IS NOT NULL
 )
 SELECT m.root, m.relid, m.chunk, m.role,
-       CASE WHEN NOT m.relid = ANY($1::oid[]) THEN pg_relation_size(m.relid, 'main') + pg_relation_size(m.relid, 'fsm')
-            + pg_relation_size(m.relid, 'vm') + pg_relation_size(m.relid, 'init') END,
-       CASE WHEN NOT m.relid = ANY($1::oid[]) THEN pg_indexes_size(m.relid) END,
-       CASE WHEN NOT m.relid = ANY($1::oid[]) THEN coalesce(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0) END,
+       CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + heap + ` END,
+       CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + index + ` END,
+       CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + toast + ` END,
        greatest(c.reltuples, 0)::bigint,
        pg_stat_get_dead_tuples(m.relid),
        pg_stat_get_last_vacuum_time(m.relid),
@@ -69,7 +89,7 @@ WHERE m.relid::int8 % $2 = $3`
 // readMembers measures the members, split by OID across the connections:
 // opening thousands of relations is CPU work in each server backend (its
 // relation cache), so two connections on two cores take about half the time.
-func readMembers(ctx context.Context, conns []*pgx.Conn, f Features, locked map[uint32]bool) ([]member, error) {
+func readMembers(ctx context.Context, conns []*pgx.Conn, f Features, locked map[uint32]bool, estimate bool) ([]member, error) {
 	results := make([][]member, len(conns))
 	errs := make([]error, len(conns))
 	var wg sync.WaitGroup
@@ -77,7 +97,7 @@ func readMembers(ctx context.Context, conns []*pgx.Conn, f Features, locked map[
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = readMemberShare(ctx, conn, f, locked, len(conns), i)
+			results[i], errs[i] = readMemberShare(ctx, conn, membersQuery(f, estimate), locked, len(conns), i)
 		}()
 	}
 	wg.Wait()
@@ -87,8 +107,8 @@ func readMembers(ctx context.Context, conns []*pgx.Conn, f Features, locked map[
 	return slices.Concat(results...), nil
 }
 
-func readMemberShare(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, n, k int) ([]member, error) {
-	rows, err := conn.Query(ctx, membersQuery(f), oidList(locked), n, k)
+func readMemberShare(ctx context.Context, conn *pgx.Conn, query string, locked map[uint32]bool, n, k int) ([]member, error) {
+	rows, err := conn.Query(ctx, query, oidList(locked), n, k)
 	if err != nil {
 		return nil, fmt.Errorf("measuring tables: %w", err)
 	}

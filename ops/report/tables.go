@@ -26,9 +26,9 @@ type tableRow struct {
 // rootsQuery describes each reported table. approximate_row_count counts
 // the rows inside compressed chunks, which reltuples does not; it runs only
 // for hypertables that are not locked.
-func rootsQuery(f Features) string {
+func rootsQuery(f Features, estimate bool) string {
 	approx := `NULL::bigint`
-	if f.ApproxRowCount != "" {
+	if f.ApproxRowCount != "" && !estimate {
 		approx = fmt.Sprintf(`CASE WHEN r.kind = 'hypertable' AND NOT r.oid = ANY($1::oid[]) THEN %s(r.oid) END`, f.ApproxRowCount)
 	}
 	return catalogCTEs(f) + `
@@ -47,8 +47,8 @@ ORDER BY r.schema, r.name`
 
 // readTables measures every table: members first (which also warms the
 // server's relation cache for approximate_row_count), then the roots.
-func readTables(ctx context.Context, conn *pgx.Conn, workers []*pgx.Conn, f Features, locked map[uint32]bool) ([]tableRow, map[uint32]int64, error) {
-	members, err := readMembers(ctx, append([]*pgx.Conn{conn}, workers...), f, locked)
+func readTables(ctx context.Context, conn *pgx.Conn, workers []*pgx.Conn, f Features, locked map[uint32]bool, estimate bool) ([]tableRow, map[uint32]int64, error) {
+	members, err := readMembers(ctx, append([]*pgx.Conn{conn}, workers...), f, locked, estimate)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,10 +60,10 @@ func readTables(ctx context.Context, conn *pgx.Conn, workers []*pgx.Conn, f Feat
 		}
 	}
 	var args []any
-	if f.ApproxRowCount != "" {
+	if f.ApproxRowCount != "" && !estimate {
 		args = append(args, oidList(skip))
 	}
-	rows, err := conn.Query(ctx, rootsQuery(f), args...)
+	rows, err := conn.Query(ctx, rootsQuery(f, estimate), args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading tables: %w", err)
 	}

@@ -16,12 +16,15 @@ const (
 
 // Report is one snapshot of a database.
 type Report struct {
-	GeneratedAt time.Time      `json:"generated_at"`
-	Server      Server         `json:"server"`
-	Tables      []Table        `json:"tables"`
-	Chunks      []Chunk        `json:"chunks"`
-	Disk        Disk           `json:"disk"`
-	Calendar    []CalendarItem `json:"calendar"`
+	GeneratedAt time.Time `json:"generated_at"`
+	// Estimated: sizes are the catalog's estimates (report.Estimate), not
+	// measured. pgtend report never prints an estimated report.
+	Estimated bool           `json:"estimated"`
+	Server    Server         `json:"server"`
+	Tables    []Table        `json:"tables"`
+	Chunks    []Chunk        `json:"chunks"`
+	Disk      Disk           `json:"disk"`
+	Calendar  []CalendarItem `json:"calendar"`
 }
 
 // Server describes the server and database.
