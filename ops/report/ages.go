@@ -23,8 +23,10 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 		}
 		col := pgx.Identifier{*t.TimeColumn}.Sanitize()
 		rel := qualified(t.Schema, t.Name)
-		if err := oldestRow(ctx, conn, t, r.Chunks, col); err != nil {
-			return fmt.Errorf("reading the oldest row of %s: %w", rel, err)
+		if !r.Estimated { // an estimate opens no relation; the measured report follows
+			if err := oldestRow(ctx, conn, t, r.Chunks, col); err != nil {
+				return fmt.Errorf("reading the oldest row of %s: %w", rel, err)
+			}
 		}
 		if t.Oldest != nil {
 			o := t.Oldest.UTC()

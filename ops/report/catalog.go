@@ -23,7 +23,8 @@ ptree(root, relid, top) AS (
 )`
 
 // hypertablesCTE: ht lists hypertables with their time column; tschunks
-// maps each chunk to its compressed relation. Empty without TimescaleDB.
+// maps each chunk to its compressed relation (joined by name: to_regclass
+// per chunk costs ~70 ms at 5,000 chunks). Empty without TimescaleDB.
 func hypertablesCTE(f Features) string {
 	if !f.Timescale {
 		return `ht AS (SELECT NULL::oid AS relid, NULL::text AS time_col, false AS compression WHERE false),
@@ -37,10 +38,13 @@ tschunks AS (SELECT NULL::oid AS relid, NULL::oid AS compressed WHERE false)`
 	       coalesce(h.compression_enabled, false) AS compression
 	FROM timescaledb_information.hypertables h),
 tschunks AS MATERIALIZED (
-	SELECT to_regclass(format('%I.%I', c.schema_name, c.table_name))::oid AS relid,
-	       CASE WHEN cc.id IS NOT NULL THEN to_regclass(format('%I.%I', cc.schema_name, cc.table_name))::oid END AS compressed
+	SELECT rc.oid AS relid, rcc.oid AS compressed
 	FROM _timescaledb_catalog.chunk c
-	LEFT JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id)`
+	JOIN pg_namespace n ON n.nspname = c.schema_name
+	JOIN pg_class rc ON rc.relnamespace = n.oid AND rc.relname = c.table_name
+	LEFT JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id
+	LEFT JOIN pg_namespace ncc ON ncc.nspname = cc.schema_name
+	LEFT JOIN pg_class rcc ON rcc.relnamespace = ncc.oid AND rcc.relname = cc.table_name)`
 }
 
 // relsCTE selects the tables pgtend reports: ordinary and partitioned

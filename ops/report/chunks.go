@@ -11,10 +11,12 @@ import (
 // come from the members already measured, matched by the chunk's OID.
 const hypertableChunksQuery = `
 SELECT ch.hypertable_schema::text, ch.hypertable_name::text, ch.chunk_schema::text, ch.chunk_name::text,
-       to_regclass(format('%I.%I', ch.chunk_schema, ch.chunk_name))::oid,
+       rc.oid,
        ch.range_start, ch.range_end, ch.range_start_integer, ch.range_end_integer,
        coalesce(ch.is_compressed, false)
 FROM timescaledb_information.chunks ch
+LEFT JOIN pg_namespace n ON n.nspname = ch.chunk_schema
+LEFT JOIN pg_class rc ON rc.relnamespace = n.oid AND rc.relname = ch.chunk_name
 ORDER BY 1, 2, ch.range_start NULLS FIRST, ch.range_start_integer NULLS FIRST, 4`
 
 // partitionsQuery lists the leaf partitions of every partitioned table with
