@@ -51,7 +51,7 @@ func (m *memory) annotate(r *report.Report) {
 		return
 	}
 	if last, err := m.history.LastDone(); err == nil {
-		r.Calendar = report.BuildCalendar(last, r.GeneratedAt)
+		r.MergeLastRuns(last)
 	}
 }
 

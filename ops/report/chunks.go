@@ -13,7 +13,7 @@ const hypertableChunksQuery = `
 SELECT ch.hypertable_schema::text, ch.hypertable_name::text, ch.chunk_schema::text, ch.chunk_name::text,
        rc.oid,
        ch.range_start, ch.range_end, ch.range_start_integer, ch.range_end_integer,
-       coalesce(ch.is_compressed, false)
+       coalesce(ch.is_compressed, false), ch.chunk_schema::text, ch.chunk_name::text
 FROM timescaledb_information.chunks ch
 LEFT JOIN pg_namespace n ON n.nspname = ch.chunk_schema
 LEFT JOIN pg_class rc ON rc.relnamespace = n.oid AND rc.relname = ch.chunk_name
@@ -33,6 +33,7 @@ func partitionsQuery(f Features) string {
 	return catalogCTEs(f) + `,
 leaves AS MATERIALIZED (
 	SELECT r.schema, r.name, ln.nspname::text AS leaf_schema, lc.relname::text AS leaf, lc.oid AS leaf_oid,
+	       bn.nspname::text AS top_schema, bc.relname::text AS top,
 	       (SELECT a.atttypid::regtype FROM pg_partitioned_table pt
 	          JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
 	         WHERE pt.partrelid = r.oid AND pt.partstrat = 'r' AND pt.partnatts = 1) AS keytype,
@@ -43,6 +44,7 @@ leaves AS MATERIALIZED (
 	JOIN pg_class lc ON lc.oid = p.relid AND lc.relkind <> 'p'
 	JOIN pg_namespace ln ON ln.oid = lc.relnamespace
 	JOIN pg_class bc ON bc.oid = p.top
+	JOIN pg_namespace bn ON bn.oid = bc.relnamespace
 	WHERE r.kind = 'partitioned'
 ),
 bounds AS MATERIALIZED (
@@ -60,7 +62,7 @@ SELECT schema, name, leaf_schema, leaf, leaf_oid,
                     WHEN 'date'::regtype THEN hi::date::timestamp AT TIME ZONE 'UTC' END,
        CASE WHEN keytype IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN lo::bigint END,
        CASE WHEN keytype IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN hi::bigint END,
-       false
+       false, top_schema, top
 FROM bounds
 ORDER BY 1, 2, 6 NULLS FIRST, 8 NULLS FIRST, 4`
 }
@@ -89,7 +91,7 @@ func readChunks(ctx context.Context, conn *pgx.Conn, f Features, tables []tableR
 			var c Chunk
 			var oid *uint32
 			if err := rows.Scan(&c.TableSchema, &c.Table, &c.ChunkSchema, &c.Chunk, &oid,
-				&c.RangeStart, &c.RangeEnd, &c.RangeStartInteger, &c.RangeEndInteger, &c.Compressed); err != nil {
+				&c.RangeStart, &c.RangeEnd, &c.RangeStartInteger, &c.RangeEndInteger, &c.Compressed, &c.TopSchema, &c.Top); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("reading chunks: %w", err)
 			}

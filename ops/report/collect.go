@@ -62,7 +62,13 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, workers [
 			r.Disk.BackupBytes = &n
 		}
 	}
-	r.Calendar = BuildCalendar(nil, now)
+	var lastRuns map[string]time.Time
+	if f.HasHistory {
+		if lastRuns, err = readLastRuns(ctx, conn); err != nil {
+			return nil, err
+		}
+	}
+	r.Calendar = BuildCalendar(lastRuns, now)
 	return r, nil
 }
 
@@ -195,6 +201,42 @@ func applyTablePolicy(t *Table, p config.TablePolicy) {
 		g := p.ExpectedGrowthPerDay
 		t.ExpectedGrowthPerDay = &g
 	}
+}
+
+// readLastRuns reads when each task last succeeded from pgtend.history.
+func readLastRuns(ctx context.Context, conn *pgx.Conn) (map[string]time.Time, error) {
+	rows, err := conn.Query(ctx, `SELECT task, max(finished_at) FROM pgtend.history WHERE outcome IN ('ok', 'ticked') GROUP BY task`)
+	if err != nil {
+		return nil, fmt.Errorf("reading pgtend.history: %w", err)
+	}
+	defer rows.Close()
+	last := map[string]time.Time{}
+	for rows.Next() {
+		var task string
+		var at time.Time
+		if err := rows.Scan(&task, &at); err != nil {
+			return nil, err
+		}
+		last[task] = at
+	}
+	return last, rows.Err()
+}
+
+// MergeLastRuns adds runs recorded elsewhere (the history file) to the
+// report's calendar, keeping the later of the two for each task.
+func (r *Report) MergeLastRuns(more map[string]time.Time) {
+	last := map[string]time.Time{}
+	for _, c := range r.Calendar {
+		if c.LastRun != nil {
+			last[c.Task] = *c.LastRun
+		}
+	}
+	for task, at := range more {
+		if at.After(last[task]) {
+			last[task] = at
+		}
+	}
+	r.Calendar = BuildCalendar(last, r.GeneratedAt)
 }
 
 // databaseSize is pg_database_size, which stats every file of the database

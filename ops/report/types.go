@@ -89,6 +89,11 @@ type Chunk struct {
 	AfterBytes        *int64     `json:"after_bytes"`
 	// Expired: the whole range ends before the table's retention cutoff.
 	Expired bool `json:"expired"`
+	// Top is, for a partition, the table's direct partition holding this
+	// leaf (the leaf itself unless partitioned in several levels): what
+	// retention detaches.
+	TopSchema string `json:"-"`
+	Top       string `json:"-"`
 }
 
 // Disk describes the filesystem holding the data directory. The byte figures

@@ -18,14 +18,20 @@ const (
 
 // Entry is one line of the maintenance history.
 type Entry struct {
-	Start    time.Time `json:"start"`
-	End      time.Time `json:"end"`
-	Database string    `json:"database"`
-	Role     string    `json:"role,omitempty"`
-	Task     string    `json:"task"` // calendar task id, e.g. "review_logs"
-	Outcome  string    `json:"outcome"`
-	Note     string    `json:"note,omitempty"`
-	Error    string    `json:"error,omitempty"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	Database    string    `json:"database"`
+	Role        string    `json:"role,omitempty"`
+	Task        string    `json:"task"`             // calendar task id, e.g. "review_logs"
+	Action      string    `json:"action,omitempty"` // e.g. "vacuum", "retention"
+	Target      string    `json:"target,omitempty"`
+	Statements  []string  `json:"statements,omitempty"`
+	Rows        int64     `json:"rows,omitempty"`
+	BytesBefore int64     `json:"bytes_before,omitempty"`
+	BytesAfter  int64     `json:"bytes_after,omitempty"`
+	Outcome     string    `json:"outcome"`
+	Note        string    `json:"note,omitempty"`
+	Error       string    `json:"error,omitempty"`
 }
 
 // History is the maintenance history of one database.

@@ -1,0 +1,102 @@
+// Package maint plans and runs maintenance: every action is first a Plan
+// (ordered steps with their exact statements, targets, estimated rows and
+// bytes, the locks they take, whether they destroy data), shown and
+// confirmed, then run with progress events that the console and the
+// headless runner share, cancellable, and recorded in the history.
+package maint
+
+import (
+	"context"
+	"time"
+)
+
+// Lock levels steps take, as PostgreSQL names them.
+const (
+	LockShareUpdateExclusive = "SHARE UPDATE EXCLUSIVE" // VACUUM, ANALYZE, DETACH CONCURRENTLY
+	LockRowExclusive         = "ROW EXCLUSIVE"          // DELETE
+	LockAccessExclusive      = "ACCESS EXCLUSIVE"       // drop_chunks, DROP TABLE, DETACH
+)
+
+// Step is one unit of a plan.
+type Step struct {
+	Title       string
+	Target      string   // the relation it works on, quoted
+	Statements  []string // exactly what runs (a batched DELETE shows its batch statement)
+	Lock        string
+	Destructive bool
+	EstRows     *int64 // rows affected, when known
+	EstBytes    *int64 // bytes affected (freed), when known
+	Unit        string // what progress counts: "blocks", "rows", "chunks"
+	// Table is the policy table the step serves (schema.name), so a run can
+	// re-check that it is not permanent.
+	Table string
+	run   func(ctx context.Context, r *runner, step int) (rows int64, err error)
+}
+
+// Plan is what an action will do.
+type Plan struct {
+	Action  string // "vacuum", "retention"
+	Target  string // the table asked for, or "all tables in the policy"
+	Cutoff  *time.Time
+	Steps   []Step
+	Notes   []string // what the operator should know: skipped tables, disk space truths
+	Created time.Time
+}
+
+// Destructive reports whether any step destroys data: such a plan needs a
+// confirmation (typing the table's name in the console, --yes headless).
+func (p *Plan) Destructive() bool {
+	for _, s := range p.Steps {
+		if s.Destructive {
+			return true
+		}
+	}
+	return false
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// Event kinds.
+const (
+	StepStarted EventKind = iota
+	Progress
+	Log
+	StepFinished
+	StepFailed
+)
+
+// Event is one thing a run reports, in order, on one channel the console
+// and the headless runner share.
+type Event struct {
+	Kind     EventKind
+	At       time.Time
+	Step     int // index into Plan.Steps
+	Of       int // number of steps
+	Title    string
+	Done     int64 // progress so far, in Unit
+	Total    int64 // 0 when unknown
+	Unit     string
+	Message  string // a log line, a phase, a server NOTICE
+	Rows     int64  // finished: rows affected
+	Duration time.Duration
+	Err      error
+}
+
+// Outcomes of a run.
+const (
+	OutcomeOK        = "ok"
+	OutcomeFailed    = "failed"
+	OutcomeCancelled = "cancelled"
+)
+
+// Result sums up a run.
+type Result struct {
+	Outcome     string
+	Rows        int64
+	BytesBefore int64 // database size before and after
+	BytesAfter  int64
+	Started     time.Time
+	Finished    time.Time
+	Failed      []string // steps that failed, with their reasons
+}

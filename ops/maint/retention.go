@@ -1,0 +1,338 @@
+package maint
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/config"
+	"github.com/pgtend/pgtend/ops/report"
+)
+
+// RetentionOptions tune a retention plan.
+type RetentionOptions struct {
+	// Cutoff replaces now − retention (a cutoff in the future is refused).
+	Cutoff *time.Time
+}
+
+// PlanRetention plans removing the data older than each table's retention
+// ("" for every table of the policy with a retention), by the kind of table:
+//   - a hypertable drops whole chunks (drop_chunks): instant, and the files
+//     go back to the filesystem;
+//   - a partitioned table detaches and drops whole partitions;
+//   - a plain table deletes in batches, then VACUUM ANALYZE: the space is
+//     reusable by the table but not returned to the filesystem.
+//
+// Refused, with the reason: a permanent table, a table without a retention
+// or a time column, a cutoff in the future, a cleanup that would delete
+// everything. Rows newer than the cutoff are never touched.
+func PlanRetention(ctx context.Context, conn *pgx.Conn, policy config.Policy, table string, o RetentionOptions) (*Plan, error) {
+	r, err := report.Collect(ctx, conn, policy)
+	if err != nil {
+		return nil, err
+	}
+	tables, err := pick(r, policy, table)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Action: "retention", Target: targetName(table), Created: r.GeneratedAt}
+	if o.Cutoff != nil && o.Cutoff.After(r.GeneratedAt) {
+		return nil, fmt.Errorf("cutoff %s is in the future (the server's time is %s): refusing", o.Cutoff.Format(time.RFC3339), r.GeneratedAt.Format(time.RFC3339))
+	}
+	for _, t := range tables {
+		steps, note, err := planTable(ctx, conn, r, t, o)
+		if err != nil {
+			if table != "" {
+				return nil, err
+			}
+			p.Notes = append(p.Notes, err.Error()+": skipped")
+			continue
+		}
+		if note != "" {
+			p.Notes = append(p.Notes, note)
+		}
+		p.Steps = append(p.Steps, steps...)
+	}
+	if o.Cutoff != nil {
+		p.Cutoff = o.Cutoff
+	}
+	if len(p.Steps) == 0 {
+		p.Notes = append(p.Notes, "nothing is past its retention")
+	}
+	return p, nil
+}
+
+func planTable(ctx context.Context, conn *pgx.Conn, r *report.Report, t report.Table, o RetentionOptions) ([]Step, string, error) {
+	name := t.Schema + "." + t.Name
+	switch {
+	case t.Permanent:
+		return nil, "", fmt.Errorf("%s is permanent: retention never deletes from it", name)
+	case t.Missing:
+		return nil, "", fmt.Errorf("%s is not in the database", name)
+	case t.RetentionDays == nil && o.Cutoff == nil:
+		return nil, "", fmt.Errorf("%s has no retention in the policy", name)
+	case t.TimeColumn == nil:
+		return nil, "", fmt.Errorf("%s has no time column: set time_column in the policy", name)
+	case t.Locked:
+		return nil, "", fmt.Errorf("%s is locked by another session right now", name)
+	}
+	cutoff := r.GeneratedAt.Add(-time.Duration(derefInt(t.RetentionDays)) * 24 * time.Hour)
+	if o.Cutoff != nil {
+		cutoff = *o.Cutoff
+	}
+	rel := pgx.Identifier{t.Schema, t.Name}.Sanitize()
+	switch *t.Kind {
+	case report.KindHypertable:
+		return hypertableSteps(ctx, conn, r, t, rel, name, cutoff)
+	case report.KindPartitioned:
+		return partitionSteps(ctx, conn, r, t, rel, name, cutoff)
+	default:
+		return plainSteps(ctx, conn, t, rel, name, cutoff)
+	}
+}
+
+func derefInt(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// chunksOf returns the table's chunks and those wholly older than cutoff.
+func chunksOf(r *report.Report, t report.Table, cutoff time.Time) (all, old []report.Chunk) {
+	for _, c := range r.Chunks {
+		if c.TableSchema != t.Schema || c.Table != t.Name {
+			continue
+		}
+		all = append(all, c)
+		if c.RangeEnd != nil && !c.RangeEnd.After(cutoff) {
+			old = append(old, c)
+		}
+	}
+	return all, old
+}
+
+func sumBytes(cs []report.Chunk) int64 {
+	var n int64
+	for _, c := range cs {
+		if c.TotalBytes != nil {
+			n += *c.TotalBytes
+		}
+	}
+	return n
+}
+
+func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t report.Table, rel, name string, cutoff time.Time) ([]Step, string, error) {
+	all, old := chunksOf(r, t, cutoff)
+	if len(old) == 0 {
+		return nil, name + ": no chunk is wholly older than " + cutoff.Format(time.RFC3339), nil
+	}
+	if len(old) == len(all) {
+		return nil, "", fmt.Errorf("%s: every chunk is older than %s: refusing to delete everything", name, cutoff.Format(time.RFC3339))
+	}
+	var coltype string
+	if err := conn.QueryRow(ctx, `SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+		WHERE a.attrelid = $1::regclass AND a.attname = $2`, rel, *t.TimeColumn).Scan(&coltype); err != nil {
+		return nil, "", fmt.Errorf("%s: reading the type of %s: %w", name, *t.TimeColumn, err)
+	}
+	// The cutoff is fixed now, as a literal of the column's type, so the run
+	// drops exactly the chunks this plan lists even if it starts later.
+	lit := cutoff.UTC().Format("2006-01-02 15:04:05.999999+00")
+	if coltype != "timestamp with time zone" {
+		lit = cutoff.UTC().Format("2006-01-02 15:04:05.999999")
+	}
+	stmt := fmt.Sprintf("SELECT drop_chunks(%s, older_than => '%s'::%s)", quoteLiteral(rel), lit, coltype)
+	bytes := sumBytes(old)
+	// drop_chunks returns regclass text: schema-qualified, quoted only
+	// where needed; compare by the relations it names instead.
+	planned := map[string]bool{}
+	for _, c := range old {
+		planned[c.ChunkSchema+"."+c.Chunk] = true
+	}
+	n := int64(len(old))
+	step := Step{
+		Title: fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, cutoff.Format("2006-01-02 15:04")), Target: rel,
+		Statements: []string{stmt}, Lock: LockAccessExclusive + " on each dropped chunk", Destructive: true,
+		EstBytes: &bytes, Unit: "chunks", Table: name,
+		run: func(ctx context.Context, r *runner, i int) (int64, error) {
+			rows, err := r.conn.Query(ctx, stmt)
+			if err != nil {
+				return 0, err
+			}
+			dropped, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return 0, err
+			}
+			for _, d := range dropped {
+				if !planned[strings.ReplaceAll(d, `"`, "")] {
+					r.emit(Event{Kind: Log, Step: i, Message: "dropped a chunk the plan did not list: " + d})
+				}
+			}
+			r.emit(Event{Kind: Progress, Step: i, Done: int64(len(dropped)), Total: n, Unit: "chunks"})
+			return 0, nil
+		},
+	}
+	return []Step{step}, "", nil
+}
+
+func quoteLiteral(s string) string {
+	out := []byte{'\''}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			out = append(out, '\'')
+		}
+		out = append(out, s[i])
+	}
+	return string(append(out, '\''))
+}
+
+func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t report.Table, rel, name string, cutoff time.Time) ([]Step, string, error) {
+	all, old := chunksOf(r, t, cutoff)
+	// The unit is the table's direct partition (for multi-level trees, the
+	// whole sub-tree of one range); it goes only when all its leaves are old.
+	type part struct {
+		id    string
+		bytes int64
+		old   bool
+	}
+	var parts []*part
+	byID := map[string]*part{}
+	for _, c := range all {
+		id := pgx.Identifier{c.TopSchema, c.Top}.Sanitize()
+		p := byID[id]
+		if p == nil {
+			p = &part{id: id, old: true}
+			byID[id] = p
+			parts = append(parts, p)
+		}
+		if c.TotalBytes != nil {
+			p.bytes += *c.TotalBytes
+		}
+		if !slices.ContainsFunc(old, func(o report.Chunk) bool { return o.ChunkSchema == c.ChunkSchema && o.Chunk == c.Chunk }) {
+			p.old = false
+		}
+	}
+	var drop []*part
+	for _, p := range parts {
+		if p.old {
+			drop = append(drop, p)
+		}
+	}
+	if len(drop) == 0 {
+		return nil, name + ": no partition is wholly older than " + cutoff.Format(time.RFC3339), nil
+	}
+	if len(drop) == len(parts) {
+		return nil, "", fmt.Errorf("%s: every partition is older than %s: refusing to delete everything", name, cutoff.Format(time.RFC3339))
+	}
+	// DETACH CONCURRENTLY (PostgreSQL 14+) takes only SHARE UPDATE
+	// EXCLUSIVE on the parent, so writers go on; it is refused when the
+	// table has a default partition.
+	var version int
+	var hasDefault bool
+	if err := conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int,
+		EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = $1::regclass AND partdefid <> 0)`, rel).Scan(&version, &hasDefault); err != nil {
+		return nil, "", err
+	}
+	concurrently := version >= 140000 && !hasDefault
+	var steps []Step
+	for k, p := range drop {
+		detach := fmt.Sprintf("ALTER TABLE %s DETACH PARTITION %s", rel, p.id)
+		lock := LockAccessExclusive + " on " + rel
+		if concurrently {
+			detach += " CONCURRENTLY"
+			lock = LockShareUpdateExclusive + " on " + rel + ", " + LockAccessExclusive + " on the partition"
+		}
+		drop := "DROP TABLE " + p.id
+		bytes := p.bytes
+		id := p.id
+		steps = append(steps, Step{
+			Title: fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(drop)), Target: id,
+			Statements: []string{detach, drop}, Lock: lock, Destructive: true, EstBytes: &bytes, Unit: "partitions", Table: name,
+			run: func(ctx context.Context, r *runner, i int) (int64, error) {
+				// A DETACH CONCURRENTLY that was cancelled leaves the
+				// partition "detach pending": finish it instead.
+				var attached, pending bool
+				if err := r.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass($1)),
+					coalesce((SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = to_regclass($1)), false)`, id).Scan(&attached, &pending); err != nil {
+					return 0, err
+				}
+				switch {
+				case pending:
+					if _, err := r.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DETACH PARTITION %s FINALIZE", rel, id)); err != nil {
+						return 0, err
+					}
+				case attached:
+					if _, err := r.conn.Exec(ctx, detach); err != nil {
+						return 0, err
+					}
+				}
+				if _, err := r.conn.Exec(ctx, "DROP TABLE IF EXISTS "+id); err != nil {
+					return 0, err
+				}
+				r.emit(Event{Kind: Progress, Step: i, Done: 1, Total: 1, Unit: "partitions"})
+				return 0, nil
+			},
+		})
+	}
+	return steps, "", nil
+}
+
+func plainSteps(ctx context.Context, conn *pgx.Conn, t report.Table, rel, name string, cutoff time.Time) ([]Step, string, error) {
+	col := pgx.Identifier{*t.TimeColumn}.Sanitize()
+	var old, total int64
+	if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FILTER (WHERE %s < $1), count(*) FROM %s", col, rel), cutoff).Scan(&old, &total); err != nil {
+		return nil, "", fmt.Errorf("%s: counting rows older than the cutoff: %w", name, err)
+	}
+	if old == 0 {
+		return nil, name + ": no row is older than " + cutoff.Format(time.RFC3339), nil
+	}
+	if old == total {
+		return nil, "", fmt.Errorf("%s: all %d rows are older than %s: refusing to delete everything", name, total, cutoff.Format(time.RFC3339))
+	}
+	// Batches by ctid: each DELETE is its own transaction, short locks,
+	// and the predicate is repeated so a row updated to a newer time is
+	// never deleted.
+	batch := fmt.Sprintf("DELETE FROM %s WHERE %s < $1 AND ctid = ANY (ARRAY(SELECT ctid FROM %s WHERE %s < $1 LIMIT $2))", rel, col, rel, col)
+	shown := fmt.Sprintf("DELETE FROM %s WHERE %s < '%s' AND ctid = ANY (ARRAY(SELECT ctid FROM %s WHERE %s < '%s' LIMIT <batch>))  -- repeated until no row is left",
+		rel, col, cutoff.UTC().Format(time.RFC3339), rel, col, cutoff.UTC().Format(time.RFC3339))
+	var bytes *int64
+	if t.ExpiredBytes != nil {
+		b := *t.ExpiredBytes
+		bytes = &b
+	}
+	del := Step{
+		Title: fmt.Sprintf("delete %d rows of %s older than %s, in batches", old, name, cutoff.Format("2006-01-02 15:04")), Target: rel,
+		Statements: []string{shown}, Lock: LockRowExclusive + " (row locks on the deleted rows only)", Destructive: true,
+		EstRows: &old, EstBytes: bytes, Unit: "rows", Table: name,
+		run: func(ctx context.Context, r *runner, i int) (int64, error) {
+			var done int64
+			for {
+				if err := ctx.Err(); err != nil {
+					return done, err
+				}
+				tag, err := r.conn.Exec(ctx, batch, cutoff, r.opts.BatchSize)
+				if err != nil {
+					return done, err
+				}
+				done += tag.RowsAffected()
+				r.emit(Event{Kind: Progress, Step: i, Done: done, Total: old, Unit: "rows"})
+				if tag.RowsAffected() == 0 {
+					return done, nil
+				}
+				if r.opts.BatchPause > 0 {
+					select {
+					case <-ctx.Done():
+						return done, ctx.Err()
+					case <-time.After(r.opts.BatchPause):
+					}
+				}
+			}
+		},
+	}
+	vac := vacuumStep("VACUUM (ANALYZE) "+name, rel, name)
+	note := name + ": DELETE frees space for the table's new rows but does not return it to the filesystem (only VACUUM FULL, which locks the table, would)"
+	return []Step{del, vac}, note, nil
+}

@@ -1,0 +1,220 @@
+package maint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pgtend/pgtend/ops/config"
+	"github.com/pgtend/pgtend/ops/pg"
+)
+
+// Options tune a run.
+type Options struct {
+	LockTimeout time.Duration // per statement; default 5 s
+	LockRetries int           // further tries after a lock timeout; default 2
+	BatchSize   int           // rows per DELETE transaction; default 10,000
+	BatchPause  time.Duration // pause between DELETE batches
+	ReadOnly    bool          // --read-only: refuse everything
+	Policy      config.Policy // re-checked: permanent tables are refused here too
+}
+
+func (o Options) withDefaults() Options {
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = 5 * time.Second
+	}
+	if o.LockRetries < 0 {
+		o.LockRetries = 0
+	} else if o.LockRetries == 0 {
+		o.LockRetries = 2
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 10000
+	}
+	return o
+}
+
+// ErrReadOnly is returned when a run is refused because pgtend or the
+// session is read-only.
+var ErrReadOnly = errors.New("read-only")
+
+// runner carries a run's connections: conn runs the statements, watch
+// polls progress and names lock holders from a second session.
+type runner struct {
+	conn, watch *pgx.Conn
+	pid         uint32
+	opts        Options
+	plan        *Plan
+	mu          sync.Mutex
+	emitFn      func(Event)
+	step        int
+}
+
+func (r *runner) emit(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e.At = time.Now()
+	e.Of = len(r.plan.Steps)
+	r.emitFn(e)
+}
+
+// Guard refuses a plan that must not run: --read-only, a read-only session
+// (default_transaction_read_only, a standby), or a destructive step on a
+// permanent table. It is the command layer's check, not only the UI's.
+func Guard(ctx context.Context, conn *pgx.Conn, plan *Plan, opts Options) error {
+	if opts.ReadOnly {
+		return fmt.Errorf("%w: pgtend runs with --read-only; %s changes the database", ErrReadOnly, plan.Action)
+	}
+	var ro bool
+	if err := conn.QueryRow(ctx, `SELECT current_setting('transaction_read_only') = 'on' OR pg_is_in_recovery()`).Scan(&ro); err != nil {
+		return err
+	}
+	if ro {
+		return fmt.Errorf("%w: the session is read-only (default_transaction_read_only, or a standby): %s changes the database", ErrReadOnly, plan.Action)
+	}
+	for _, s := range plan.Steps {
+		if !s.Destructive {
+			continue
+		}
+		if p, ok := policyTable(opts.Policy, s.Table); ok && p.Permanent {
+			return fmt.Errorf("%s is permanent in the policy: refusing %q", s.Table, s.Title)
+		}
+	}
+	return nil
+}
+
+// Run runs the plan on new connections to dsn, emitting events. The
+// context cancels it: the statement in flight is cancelled in the server
+// and batch loops stop between batches (each batch is its own
+// transaction). Steps that fail (a lock not granted after the retries, an
+// error) are reported and the run goes on with the next step; the outcome
+// is then failed.
+func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts Options, emit func(Event)) (Result, error) {
+	opts = opts.withDefaults()
+	res := Result{Outcome: OutcomeOK, Started: time.Now()}
+	r := &runner{opts: opts, plan: plan, emitFn: emit}
+	cfg, err := pg.ParseConfig(dsn, pg.Settings{StatementTimeout: 0, LockTimeout: opts.LockTimeout})
+	if err != nil {
+		return res, err
+	}
+	cfg.RuntimeParams["statement_timeout"] = "0" // maintenance may run long; cancel is the context's
+	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
+		r.emit(Event{Kind: Log, Step: r.step, Message: n.Severity + ": " + n.Message})
+	}
+	if r.conn, err = pgx.ConnectConfig(ctx, cfg); err != nil {
+		return res, err
+	}
+	defer r.conn.Close(context.Background())
+	if r.watch, err = pg.Connect(ctx, dsn, settings); err != nil {
+		return res, err
+	}
+	defer r.watch.Close(context.Background())
+	if err := Guard(ctx, r.conn, plan, opts); err != nil {
+		return res, err
+	}
+	r.pid = r.conn.PgConn().PID()
+	_ = r.watch.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&res.BytesBefore)
+
+	for i, s := range plan.Steps {
+		if ctx.Err() != nil {
+			break
+		}
+		r.step = i
+		r.emit(Event{Kind: StepStarted, Step: i, Title: s.Title, Unit: s.Unit})
+		start := time.Now()
+		rows, err := r.withLockRetries(ctx, i, s)
+		res.Rows += rows
+		switch {
+		case err != nil && ctx.Err() != nil:
+			r.emit(Event{Kind: StepFailed, Step: i, Title: s.Title, Rows: rows, Duration: time.Since(start), Err: context.Canceled})
+		case err != nil:
+			res.Outcome = OutcomeFailed
+			res.Failed = append(res.Failed, s.Title+": "+err.Error())
+			r.emit(Event{Kind: StepFailed, Step: i, Title: s.Title, Rows: rows, Duration: time.Since(start), Err: err})
+		default:
+			r.emit(Event{Kind: StepFinished, Step: i, Title: s.Title, Rows: rows, Duration: time.Since(start)})
+		}
+	}
+	if ctx.Err() != nil {
+		res.Outcome = OutcomeCancelled
+	}
+	_ = r.watch.QueryRow(context.Background(), "SELECT pg_database_size(current_database())").Scan(&res.BytesAfter)
+	res.Finished = time.Now()
+	return res, nil
+}
+
+// withLockRetries runs a step, trying again when its lock was not granted
+// within the lock timeout: a busy table is retried, then skipped with the
+// holders named, and never waited on forever while writers queue behind.
+func (r *runner) withLockRetries(ctx context.Context, i int, s Step) (int64, error) {
+	var total int64
+	for attempt := 0; ; attempt++ {
+		rows, err := s.run(ctx, r, i)
+		total += rows
+		if !isLockTimeout(err) {
+			return total, err
+		}
+		holders := r.lockHolders(s.Target)
+		if attempt >= r.opts.LockRetries {
+			return total, fmt.Errorf("could not lock %s within %s (%d tries): %s", s.Target, r.opts.LockTimeout, attempt+1, holders)
+		}
+		r.emit(Event{Kind: Log, Step: i, Message: fmt.Sprintf("lock on %s not granted within %s (%s); trying again", s.Target, r.opts.LockTimeout, holders)})
+		select {
+		case <-ctx.Done():
+			return total, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func isLockTimeout(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
+}
+
+// lockHolders names the other sessions holding locks on the relation.
+func (r *runner) lockHolders(target string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	rows, err := r.watch.Query(ctx, `
+		SELECT a.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''), coalesce(a.state, ''), l.mode,
+		       left(regexp_replace(coalesce(a.query, ''), '\s+', ' ', 'g'), 120)
+		FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'relation' AND l.granted AND l.pid <> $1
+		  AND l.relation = to_regclass($2)
+		ORDER BY a.xact_start NULLS LAST`, r.pid, target)
+	if err != nil {
+		return "holders unknown: " + err.Error()
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var pid int32
+		var user, app, state, mode, query string
+		if rows.Scan(&pid, &user, &app, &state, &mode, &query) == nil {
+			out = append(out, fmt.Sprintf("held by pid %d (user %s, application %q, %s, %s: %s)", pid, user, app, state, mode, query))
+		}
+	}
+	if len(out) == 0 {
+		return "no holder seen (the lock was released)"
+	}
+	return strings.Join(out, "; ")
+}
+
+func policyTable(p config.Policy, qualified string) (config.TablePolicy, bool) {
+	for _, t := range p.Tables {
+		name := t.Name
+		if !strings.Contains(name, ".") {
+			name = "public." + name
+		}
+		if name == qualified {
+			return t, true
+		}
+	}
+	return config.TablePolicy{}, false
+}

@@ -1,0 +1,123 @@
+package maint
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/config"
+	"github.com/pgtend/pgtend/ops/report"
+)
+
+// PlanVacuum plans VACUUM (ANALYZE) of one table ("" for every table of the
+// policy): a hypertable chunk by chunk and a partitioned table partition by
+// partition, so progress reads "chunk k of n" and each lock is short. Never
+// VACUUM FULL: that is a separate action (it locks the table and needs free
+// space equal to it).
+func PlanVacuum(ctx context.Context, conn *pgx.Conn, policy config.Policy, table string) (*Plan, error) {
+	r, err := report.Collect(ctx, conn, policy)
+	if err != nil {
+		return nil, err
+	}
+	tables, err := pick(r, policy, table)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Action: "vacuum", Target: targetName(table), Created: r.GeneratedAt}
+	for _, t := range tables {
+		name := t.Schema + "." + t.Name
+		if t.Missing {
+			p.Notes = append(p.Notes, name+": not in the database, skipped")
+			continue
+		}
+		var rels [][2]string // what to vacuum, in order
+		if *t.Kind == report.KindTable {
+			rels = append(rels, [2]string{t.Schema, t.Name})
+		}
+		for _, c := range r.Chunks {
+			if c.TableSchema == t.Schema && c.Table == t.Name {
+				rels = append(rels, [2]string{c.ChunkSchema, c.Chunk})
+			}
+		}
+		for k, rel := range rels {
+			title := "VACUUM (ANALYZE) " + name
+			if *t.Kind != report.KindTable {
+				title = fmt.Sprintf("VACUUM (ANALYZE) %s: chunk %d of %d", name, k+1, len(rels))
+			}
+			p.Steps = append(p.Steps, vacuumStep(title, pgx.Identifier{rel[0], rel[1]}.Sanitize(), name))
+		}
+	}
+	if len(p.Steps) == 0 {
+		p.Notes = append(p.Notes, "nothing to vacuum")
+	}
+	return p, nil
+}
+
+func vacuumStep(title, target, table string) Step {
+	stmt := "VACUUM (ANALYZE) " + target
+	return Step{
+		Title: title, Target: target, Statements: []string{stmt}, Lock: LockShareUpdateExclusive, Unit: "blocks", Table: table,
+		run: func(ctx context.Context, r *runner, i int) (int64, error) {
+			stop := r.pollVacuum(ctx, i)
+			_, err := r.conn.Exec(ctx, stmt)
+			stop()
+			return 0, err
+		},
+	}
+}
+
+// pollVacuum reports pg_stat_progress_vacuum of the running VACUUM from the
+// watch connection until stopped.
+func (r *runner) pollVacuum(ctx context.Context, step int) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			var phase string
+			var total, scanned int64
+			err := r.watch.QueryRow(ctx, `SELECT phase, heap_blks_total, heap_blks_scanned FROM pg_stat_progress_vacuum WHERE pid = $1`, r.pid).Scan(&phase, &total, &scanned)
+			if err == nil {
+				r.emit(Event{Kind: Progress, Step: step, Done: scanned, Total: total, Unit: "blocks", Message: phase})
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// pick selects the tables an action works on: one named table (by name or
+// schema.name; it must exist), or every table of the policy.
+func pick(r *report.Report, policy config.Policy, table string) ([]report.Table, error) {
+	if table == "" {
+		var out []report.Table
+		for _, t := range r.Tables {
+			if t.InPolicy {
+				out = append(out, t)
+			}
+		}
+		return out, nil
+	}
+	for _, t := range r.Tables {
+		if (t.Name == table || t.Schema+"."+t.Name == table) && !t.Missing {
+			return []report.Table{t}, nil
+		}
+	}
+	return nil, fmt.Errorf("no table %q in the database", table)
+}
+
+func targetName(table string) string {
+	if table == "" {
+		return "all tables in the policy"
+	}
+	return table
+}
