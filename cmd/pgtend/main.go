@@ -23,9 +23,17 @@ Usage:
   pgtend [flags]                 open the console on the configured database
   pgtend demo [--keep]           start a throwaway demo database and open the console on it
   pgtend report [--json]         print what the console shows, for scripts
+  pgtend plan ACTION [--table T] show what an action would do; changes nothing
+  pgtend run ACTION|weekly|monthly [--table T] [--yes]
+                                 run it (exit 0 ok, 1 failed, 2 destructive without --yes)
+  pgtend history                 the maintenance history
   pgtend config show             print the effective policy
   pgtend config check FILE       validate a policy file
   pgtend version                 print the version
+
+Actions: vacuum (VACUUM ANALYZE, chunk by chunk), retention (remove data older
+than the policy's retention). weekly = vacuum + sizes + disk; monthly =
+retention + vacuum.
 
 Connection (like psql): --dsn URL-or-key=value, else the target's dsn, else
 DATABASE_URL, else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE,
@@ -86,6 +94,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runReport(ctx, args, stdout, stderr)
 	case "config":
 		return runConfig(args, stdout, stderr)
+	case "plan":
+		return runPlan(ctx, args, stdout, stderr)
+	case "run":
+		return runRun(ctx, args, stdout, stderr)
+	case "history":
+		return runHistory(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "pgtend", version)
 		return nil

@@ -28,6 +28,14 @@ func (m *memory) tickFunc() func(ctx context.Context, task, note string) error {
 	}
 }
 
+// historyFile is the history file, nil when there is none.
+func (m *memory) historyFile() *state.History {
+	if m == nil {
+		return nil
+	}
+	return m.history
+}
+
 // openMemory finds the state files of the database the DSN names; nil when
 // there is no state directory (pgtend then remembers nothing).
 func openMemory(t target) *memory {

@@ -3,6 +3,7 @@ package maint
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,8 +48,11 @@ func Entry(plan *Plan, res Result, runErr error, database, role string) state.En
 	}
 	if runErr != nil {
 		e.Outcome, e.Error = OutcomeFailed, runErr.Error()
-	} else if len(res.Failed) > 0 {
-		e.Error = fmt.Sprint(res.Failed)
+	} else if n := len(res.Failed); n > 0 {
+		e.Error = strings.Join(res.Failed[:min(n, 3)], "; ")
+		if n > 3 {
+			e.Error += fmt.Sprintf("; and %d more failed steps", n-3)
+		}
 	}
 	if e.End.IsZero() {
 		e.End = time.Now()

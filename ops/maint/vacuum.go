@@ -2,10 +2,12 @@ package maint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/report"
 )
@@ -62,6 +64,13 @@ func vacuumStep(title, target, table string) Step {
 			stop := r.pollVacuum(ctx, i)
 			_, err := r.conn.Exec(ctx, stmt)
 			stop()
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
+				// Dropped since the plan was made (a retention job, TimescaleDB's
+				// own policy): nothing left to vacuum.
+				r.emit(Event{Kind: Log, Step: i, Message: target + " no longer exists: skipped"})
+				return 0, nil
+			}
 			return 0, err
 		},
 	}
