@@ -11,6 +11,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/ops/state"
 	"github.com/pgtend/pgtend/theme"
@@ -36,6 +37,20 @@ type Options struct {
 	// Tick records that a person did a manual calendar task, with a note;
 	// nil hides the tick-off key.
 	Tick func(ctx context.Context, task, note string) error
+	// Actions plans and runs maintenance; nil (or ReadOnly) hides the
+	// action keys.
+	Actions Actions
+}
+
+// Actions is what the console's maintenance needs from ops.
+type Actions interface {
+	// Plan makes the plan of an action ("vacuum", "retention") for one
+	// table (schema.name); it changes nothing.
+	Plan(ctx context.Context, action, table string) (*maint.Plan, error)
+	// Run runs a plan, calling emit for every event (from other
+	// goroutines), records it in the history, and returns when it is done
+	// or ctx is cancelled.
+	Run(ctx context.Context, plan *maint.Plan, emit func(maint.Event)) (maint.Result, error)
 }
 
 // Pane indexes.

@@ -87,6 +87,7 @@ func console(ctx context.Context, c *common, t target) error {
 		},
 		SizeHistory: mem.loadSizes(time.Now()),
 		Tick:        mem.tickFunc(),
+		Actions:     consoleActions{t: t, readOnly: c.readOnly, mem: mem},
 		Refresh:     c.refresh,
 		Timeout:     2*t.policy.Connection.StatementTimeout + 5*time.Second,
 		ReadOnly:    c.readOnly,
