@@ -47,11 +47,21 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var yes bool
+	var batchSize int
+	var batchPause time.Duration
 	c, action, table, err := actionFlags("pgtend run", args, stderr, func(c *common) {
 		c.fs.BoolVar(&yes, "yes", false, "confirm destructive steps (retention); without it they are refused (exit 2)")
+		c.fs.IntVar(&batchSize, "batch-size", 10000, "rows per DELETE transaction (plain tables)")
+		c.fs.DurationVar(&batchPause, "batch-pause", 0, "pause between DELETE batches, to spare the application's I/O")
 	})
 	if err != nil {
 		return err
+	}
+	if batchSize < 1 || batchSize > 10_000_000 {
+		return usageError("--batch-size %d: use 1 to 10000000", batchSize)
+	}
+	if batchPause < 0 {
+		return usageError("--batch-pause %v: must not be negative", batchPause)
 	}
 	t, conn, err := c.open(ctx)
 	if err != nil {
@@ -75,7 +85,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if p.Destructive() && !yes {
 			return &exitError{code: 2, err: fmt.Errorf("the %s plan deletes data: nothing was changed; run again with --yes to confirm", p.Action)}
 		}
-		opts := maint.Options{LockTimeout: t.policy.Connection.MaintenanceLockTimeout, ReadOnly: c.readOnly, Policy: t.policy}
+		opts := maint.Options{LockTimeout: t.policy.Connection.MaintenanceLockTimeout, ReadOnly: c.readOnly, Policy: t.policy,
+			BatchSize: batchSize, BatchPause: batchPause}
 		res, runErr := maint.Run(ctx, t.dsn, t.settings(), p, opts, eventPrinter(stdout))
 		if errors.Is(runErr, maint.ErrReadOnly) {
 			return runErr // refused before anything ran: nothing to record
