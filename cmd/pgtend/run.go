@@ -197,10 +197,20 @@ func printPlan(w io.Writer, p *maint.Plan) {
 		for _, st := range s.Statements {
 			fmt.Fprintf(w, "       %s;\n", tui.Clean(st))
 		}
+		for _, a := range s.Affected {
+			fmt.Fprintf(w, "       - %s  %s → %s  %s\n", tui.Clean(a.Name), rangeEnd(a.From), rangeEnd(a.To), tui.Bytes(a.Bytes))
+		}
 	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "  note: %s\n", tui.Clean(n))
 	}
+}
+
+func rangeEnd(t *time.Time) string {
+	if t == nil {
+		return "?"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }

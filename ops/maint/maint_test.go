@@ -135,8 +135,19 @@ func TestRetentionOnChunkedTables(t *testing.T) {
 				if s.Table == "public.trade_history" {
 					t.Fatalf("plan touches the permanent table: %s", s.Title)
 				}
-				if s.EstBytes == nil || *s.EstBytes <= 0 || len(s.Statements) == 0 || s.Lock == "" {
-					t.Errorf("step %q lacks bytes, statements or lock", s.Title)
+				if s.EstBytes == nil || *s.EstBytes <= 0 || len(s.Statements) == 0 || s.Lock == "" || len(s.Affected) == 0 {
+					t.Errorf("step %q lacks bytes, statements, lock or the chunks it removes", s.Title)
+				}
+				var sum int64
+				for _, a := range s.Affected {
+					if a.Bytes == nil || a.To == nil || !a.To.Before(plan.Created) {
+						t.Errorf("step %q: affected %+v", s.Title, a)
+					} else {
+						sum += *a.Bytes
+					}
+				}
+				if sum != *s.EstBytes {
+					t.Errorf("step %q: affected chunks add up to %d bytes, the step says %d", s.Title, sum, *s.EstBytes)
 				}
 			}
 			rec := &recorder{}

@@ -30,7 +30,17 @@ type Step struct {
 	// Table is the policy table the step serves (schema.name), so a run can
 	// re-check that it is not permanent.
 	Table string
-	run   func(ctx context.Context, r *runner, step int) (rows int64, err error)
+	// Affected lists what the step removes (chunks, partitions), each with
+	// its range and size, so the plan shows exactly what goes.
+	Affected []Affected
+	run      func(ctx context.Context, r *runner, step int) (rows int64, err error)
+}
+
+// Affected is one chunk or partition a step removes.
+type Affected struct {
+	Name     string // quoted, schema-qualified
+	From, To *time.Time
+	Bytes    *int64
 }
 
 // Plan is what an action will do.

@@ -153,8 +153,13 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 		planned[c.ChunkSchema+"."+c.Chunk] = true
 	}
 	n := int64(len(old))
+	var affected []Affected
+	for _, c := range old {
+		affected = append(affected, Affected{Name: pgx.Identifier{c.ChunkSchema, c.Chunk}.Sanitize(), From: c.RangeStart, To: c.RangeEnd, Bytes: c.TotalBytes})
+	}
 	step := Step{
-		Title: fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, cutoff.Format("2006-01-02 15:04")), Target: rel,
+		Affected: affected,
+		Title:    fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, cutoff.Format("2006-01-02 15:04")), Target: rel,
 		Statements: []string{stmt}, Lock: LockAccessExclusive + " on each dropped chunk", Destructive: true,
 		EstBytes: &bytes, Unit: "chunks", Table: name,
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
@@ -194,9 +199,10 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 	// The unit is the table's direct partition (for multi-level trees, the
 	// whole sub-tree of one range); it goes only when all its leaves are old.
 	type part struct {
-		id    string
-		bytes int64
-		old   bool
+		id       string
+		bytes    int64
+		old      bool
+		from, to *time.Time
 	}
 	var parts []*part
 	byID := map[string]*part{}
@@ -204,7 +210,7 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 		id := pgx.Identifier{c.TopSchema, c.Top}.Sanitize()
 		p := byID[id]
 		if p == nil {
-			p = &part{id: id, old: true}
+			p = &part{id: id, old: true, from: c.RangeStart, to: c.RangeEnd}
 			byID[id] = p
 			parts = append(parts, p)
 		}
@@ -249,7 +255,8 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 		bytes := p.bytes
 		id := p.id
 		steps = append(steps, Step{
-			Title: fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(drop)), Target: id,
+			Affected: []Affected{{Name: id, From: p.from, To: p.to, Bytes: &bytes}},
+			Title:    fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(drop)), Target: id,
 			Statements: []string{detach, drop}, Lock: lock, Destructive: true, EstBytes: &bytes, Unit: "partitions", Table: name,
 			run: func(ctx context.Context, r *runner, i int) (int64, error) {
 				// A DETACH CONCURRENTLY that was cancelled leaves the
