@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/demo"
@@ -145,5 +150,45 @@ func TestDemoWithoutTerminal(t *testing.T) {
 	}
 	if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
 		t.Errorf("demo left its cluster behind in %s", m[1])
+	}
+}
+
+// TestDemoRemovesItsClusterOnASignal: SIGTERM while the demo seeds stops
+// the server and removes its directory.
+func TestDemoRemovesItsClusterOnASignal(t *testing.T) {
+	cmd := exec.Command(binary, "demo", "--days", "200")
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var dir string
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if m := regexp.MustCompile(`cluster in (\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+			dir = m[1]
+			break
+		}
+	}
+	if dir == "" {
+		cmd.Process.Kill()
+		t.Fatal("the demo never said where its cluster is")
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	go io.Copy(io.Discard, stderr)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the demo did not stop within 60 s of SIGTERM")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("cluster directory %s left behind after SIGTERM", dir)
 	}
 }
