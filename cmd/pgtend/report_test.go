@@ -95,22 +95,8 @@ func checkChunks(t *testing.T, conn *pgx.Conn, r report.Report, timescale bool) 
 	t.Helper()
 	compressed := 0
 	for _, c := range r.Chunks {
-		var total int64
-		var before, after *int64
-		q := `SELECT pg_total_relation_size($1::regclass), NULL::bigint, NULL::bigint WHERE $2::text IS NOT NULL AND $3::text IS NOT NULL`
-		if timescale {
-			q = `SELECT pg_total_relation_size(format('%I.%I', c.schema_name, c.table_name)::regclass)
-			       + CASE WHEN cc.id IS NULL THEN 0 ELSE pg_total_relation_size(format('%I.%I', cc.schema_name, cc.table_name)::regclass) END,
-			       s.uncompressed_heap_size + s.uncompressed_toast_size + s.uncompressed_index_size,
-			       s.compressed_heap_size + s.compressed_toast_size + s.compressed_index_size
-			FROM _timescaledb_catalog.chunk c
-			LEFT JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id
-			LEFT JOIN _timescaledb_catalog.compression_chunk_size s ON s.chunk_id = c.id
-			WHERE $1::text IS NOT NULL AND c.schema_name = $2 AND c.table_name = $3`
-		}
-		if err := conn.QueryRow(context.Background(), q, pgx.Identifier{c.ChunkSchema, c.Chunk}.Sanitize(), c.ChunkSchema, c.Chunk).Scan(&total, &before, &after); err != nil {
-			t.Fatalf("%s: %v", c.Chunk, err)
-		}
+		m := pgtest.MeasureChunk(t, conn, c.ChunkSchema, c.Chunk, timescale)
+		total, before, after := m.Total, m.Before, m.After
 		if c.TotalBytes == nil || *c.TotalBytes != total {
 			t.Errorf("%s: %v bytes, catalog %d", c.Chunk, c.TotalBytes, total)
 		}

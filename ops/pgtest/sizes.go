@@ -48,3 +48,35 @@ func MeasureTable(t testing.TB, conn *pgx.Conn, schema, name, kind string) Sizes
 	}
 	return s
 }
+
+// ChunkSizes is a chunk or partition measured independently: its relation
+// plus its compressed relation, and the compression figures TimescaleDB
+// recorded in its catalog (nil unless compressed).
+type ChunkSizes struct {
+	Total         int64
+	Before, After *int64
+}
+
+// MeasureChunk measures one chunk (timescale) or partition.
+func MeasureChunk(t testing.TB, conn *pgx.Conn, schema, name string, timescale bool) ChunkSizes {
+	t.Helper()
+	var s ChunkSizes
+	var err error
+	if !timescale {
+		err = conn.QueryRow(context.Background(), `SELECT pg_total_relation_size($1::regclass)`, pgx.Identifier{schema, name}.Sanitize()).Scan(&s.Total)
+	} else {
+		err = conn.QueryRow(context.Background(), `
+			SELECT pg_total_relation_size(format('%I.%I', c.schema_name, c.table_name)::regclass)
+			       + CASE WHEN cc.id IS NULL THEN 0 ELSE pg_total_relation_size(format('%I.%I', cc.schema_name, cc.table_name)::regclass) END,
+			       s.uncompressed_heap_size + s.uncompressed_toast_size + s.uncompressed_index_size,
+			       s.compressed_heap_size + s.compressed_toast_size + s.compressed_index_size
+			FROM _timescaledb_catalog.chunk c
+			LEFT JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id
+			LEFT JOIN _timescaledb_catalog.compression_chunk_size s ON s.chunk_id = c.id
+			WHERE c.schema_name = $1 AND c.table_name = $2`, schema, name).Scan(&s.Total, &s.Before, &s.After)
+	}
+	if err != nil {
+		t.Fatalf("measuring chunk %s.%s: %v", schema, name, err)
+	}
+	return s
+}

@@ -55,20 +55,8 @@ func TestHypertableSizesMatchCatalog(t *testing.T) {
 			continue
 		}
 		chunks++
-		var total int64
-		var before, after *int64
-		err := conn.QueryRow(context.Background(), `
-			SELECT pg_total_relation_size(format('%I.%I', c.schema_name, c.table_name)::regclass)
-			       + CASE WHEN cc.id IS NULL THEN 0 ELSE pg_total_relation_size(format('%I.%I', cc.schema_name, cc.table_name)::regclass) END,
-			       s.uncompressed_heap_size + s.uncompressed_toast_size + s.uncompressed_index_size,
-			       s.compressed_heap_size + s.compressed_toast_size + s.compressed_index_size
-			FROM _timescaledb_catalog.chunk c
-			LEFT JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id
-			LEFT JOIN _timescaledb_catalog.compression_chunk_size s ON s.chunk_id = c.id
-			WHERE c.schema_name = $1 AND c.table_name = $2`, c.ChunkSchema, c.Chunk).Scan(&total, &before, &after)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := pgtest.MeasureChunk(t, conn, c.ChunkSchema, c.Chunk, true)
+		total, before, after := m.Total, m.Before, m.After
 		if c.TotalBytes == nil || *c.TotalBytes != total {
 			t.Errorf("%s: total %v, catalog %d", c.Chunk, c.TotalBytes, total)
 		}
