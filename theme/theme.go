@@ -23,6 +23,7 @@ type Glyphs struct {
 	Unknown                    string // a figure nobody could read
 	Up, Down                   string // sort direction
 	UpKey, DownKey             string // help labels of the cursor keys
+	Check, Cross               string // a maintenance step that succeeded, failed
 	Border                     lipgloss.Border
 }
 
@@ -31,12 +32,12 @@ var (
 	UnicodeGlyphs = Glyphs{
 		BarFull: "█", BarHalf: "▌", BarEmpty: "░", Cursor: "›", Sep: " · ", KeySep: " • ",
 		Arrow: "→", Ellipsis: "…", Wait: "…", Unknown: "—", Up: "▲", Down: "▼",
-		UpKey: "↑/k", DownKey: "↓/j", Border: lipgloss.RoundedBorder(),
+		UpKey: "↑/k", DownKey: "↓/j", Check: "✓", Cross: "✗", Border: lipgloss.RoundedBorder(),
 	}
 	ASCIIGlyphs = Glyphs{
 		BarFull: "#", BarHalf: "#", BarEmpty: ".", Cursor: ">", Sep: " | ", KeySep: " | ",
 		Arrow: "->", Ellipsis: "~", Wait: "...", Unknown: "-", Up: "^", Down: "v",
-		UpKey: "k/up", DownKey: "j/down", Border: lipgloss.ASCIIBorder(),
+		UpKey: "k/up", DownKey: "j/down", Check: "+", Cross: "x", Border: lipgloss.ASCIIBorder(),
 	}
 )
 

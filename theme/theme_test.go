@@ -40,7 +40,7 @@ func TestASCIIGlyphsAreASCII(t *testing.T) {
 // The layout counts on these widths: a one-cell cursor (marker "x "), a
 // one-cell ellipsis (cells are cut to the exact width) and bar steps.
 func TestGlyphWidths(t *testing.T) {
-	oneCell := []string{"BarFull", "BarHalf", "BarEmpty", "Cursor", "Ellipsis"}
+	oneCell := []string{"BarFull", "BarHalf", "BarEmpty", "Cursor", "Ellipsis", "Check", "Cross"}
 	for _, g := range []Glyphs{UnicodeGlyphs, ASCIIGlyphs} {
 		texts := glyphTexts(g)
 		for _, name := range oneCell {

@@ -79,6 +79,9 @@ type Model struct {
 	disk     *diskPane
 	calendar *calendarPane
 
+	action    *actionView // open maintenance, drawn in the panes' place
+	actionSeq int
+
 	report      *report.Report
 	loading     bool
 	loadSeq     int
@@ -101,6 +104,8 @@ func New(opts Options) *Model {
 		opts.Now = time.Now
 	}
 	m := &Model{opts: opts, keys: DefaultKeyMap(), help: help.New()}
+	m.keys.Vacuum.SetEnabled(opts.actionsEnabled())
+	m.keys.Retention.SetEnabled(opts.actionsEnabled())
 	m.tables = newTablesPane()
 	m.chunks = newChunksPane()
 	m.disk = newDiskPane()
@@ -122,6 +127,9 @@ func (m *Model) setStyles(s theme.Styles) {
 	m.keys.Up.SetHelp(s.Glyphs.UpKey, "up")
 	m.keys.Down.SetHelp(s.Glyphs.DownKey, "down")
 	m.setStale(m.lastErr != nil)
+	if m.action != nil {
+		m.action.setStyles(s)
+	}
 }
 
 func (m *Model) setStale(stale bool) {
@@ -168,6 +176,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.ticking = false
 		m.tables.setNow(m.opts.Now())
 		return m, m.startClock()
+	case planMsg, runEventMsg, runDoneMsg, runIdleMsg:
+		return m, m.actionMsg(msg)
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 	}
@@ -175,8 +185,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
-	if msg.String() == "ctrl+c" { // quits from anywhere, the filter included
+	if msg.String() == "ctrl+c" { // quits from anywhere, the filter included…
+		if m.action != nil && m.action.running() { // …but a run is cancelled first, or left alone
+			m.action.askCancel()
+			return nil
+		}
 		return tea.Quit
+	}
+	if m.action != nil {
+		return m.actionKey(msg)
 	}
 	if m.tables.filtering {
 		return m.tables.update(msg, m.keys)
@@ -219,6 +236,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case m.active == paneChunks && key.Matches(msg, m.keys.Back):
 		m.active = paneTables
+	case key.Matches(msg, m.keys.Vacuum):
+		return m.openAction("vacuum")
+	case key.Matches(msg, m.keys.Retention):
+		return m.openAction("retention")
 	default:
 		return m.panes()[m.active].update(msg, m.keys)
 	}

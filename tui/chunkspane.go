@@ -101,7 +101,9 @@ func (p *chunksPane) pick() {
 	}
 }
 
-func (p *chunksPane) keys(k KeyMap) []key.Binding { return []key.Binding{k.Up, k.Down, k.Back} }
+func (p *chunksPane) keys(k KeyMap) []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.Vacuum, k.Retention, k.Back}
+}
 
 func (p *chunksPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 	switch {

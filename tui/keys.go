@@ -10,6 +10,7 @@ type KeyMap struct {
 	Pane1, Pane2, Pane3, Pane4              key.Binding
 	Sort, Filter, Refresh                   key.Binding
 	Tick                                    key.Binding
+	Vacuum, Retention                       key.Binding // maintenance of the table under the cursor
 	Help, Quit                              key.Binding
 }
 
@@ -34,7 +35,11 @@ func DefaultKeyMap() KeyMap {
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Refresh:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		Tick:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "tick off")),
-		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		// Disabled (hidden, and matching nothing) until New knows that
+		// actions exist and may write.
+		Vacuum:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "vacuum"), key.WithDisabled()),
+		Retention: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "retention"), key.WithDisabled()),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }

@@ -180,7 +180,7 @@ func (p *tablesPane) keys(k KeyMap) []key.Binding {
 	if p.filtering {
 		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear"))}
 	}
-	return []key.Binding{k.Up, k.Down, k.Enter, k.Sort, k.Filter}
+	return []key.Binding{k.Up, k.Down, k.Enter, k.Vacuum, k.Retention, k.Sort, k.Filter}
 }
 
 func (p *tablesPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {

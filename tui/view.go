@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,9 @@ func (m *Model) layout() {
 	innerH := m.bodyHeight() - 2
 	for i, p := range m.panes() {
 		p.SetSize(m.boxWidth(i)-2, innerH)
+	}
+	if m.action != nil {
+		m.action.SetSize(m.width-2, innerH)
 	}
 }
 
@@ -85,6 +89,9 @@ func (m *Model) body() string {
 	}
 	if m.showHelp {
 		return strings.Join(draw(m.active, m.width, m.helpView(m.width-2, bodyH-2)), "\n")
+	}
+	if m.action != nil { // one box, full width, even where two panes would show
+		return strings.Join(draw(m.active, m.width, m.action.View()), "\n")
 	}
 	if m.wide() {
 		first := m.active - m.active%2
@@ -213,6 +220,8 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func (m *Model) footerLine() string {
 	var optional, always []key.Binding
 	switch {
+	case m.action != nil:
+		optional = m.action.keys(m.keys)
 	case m.tables.filtering:
 		optional = m.tables.keys(m.keys)
 	case m.calendar.noting:
@@ -229,6 +238,7 @@ func (m *Model) footerLine() string {
 	for _, k := range always {
 		used += sep + width(k)
 	}
+	optional = slices.DeleteFunc(slices.Clone(optional), func(k key.Binding) bool { return !k.Enabled() }) // hidden keys take no room
 	n := 0
 	for ; n < len(optional); n++ {
 		if used+sep+width(optional[n]) > m.width {
@@ -244,7 +254,7 @@ func (m *Model) fullHelp() [][]key.Binding {
 	k := m.keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Enter, k.Back, k.Sort, k.Filter},
+		{k.Enter, k.Back, k.Sort, k.Filter, k.Vacuum, k.Retention}, // disabled keys are left out
 		{k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.NextPane, k.PrevPane},
 		{k.Refresh, k.Help, k.Quit},
 	}

@@ -1,0 +1,85 @@
+package tui
+
+import tea "charm.land/bubbletea/v2"
+
+// actionsEnabled says whether the console may offer maintenance: there is
+// something to run it, and pgtend may write.
+func (o Options) actionsEnabled() bool { return o.Actions != nil && !o.ReadOnly }
+
+// actionTarget is the table a maintenance key works on: the one under the
+// Tables cursor, or the one whose chunks the Chunks pane shows. It returns
+// schema.name for ops and the name as the Tables pane shows it.
+func (m *Model) actionTarget() (table, shown string, ok bool) {
+	switch m.active {
+	case paneTables:
+		if t := m.tables.selected(); t != nil {
+			return t.Schema + "." + t.Name, m.tables.displayName(*t), true
+		}
+	case paneChunks:
+		if m.chunks.table != "" {
+			return m.chunks.schema + "." + m.chunks.table, m.chunks.qualified(m.chunks.schema, m.chunks.table), true
+		}
+	}
+	return "", "", false
+}
+
+// openAction opens the action view on the table under the cursor and starts
+// planning.
+func (m *Model) openAction(action string) tea.Cmd {
+	table, shown, ok := m.actionTarget()
+	if !ok || !m.opts.actionsEnabled() {
+		return nil
+	}
+	m.actionSeq++
+	m.action = newActionView(m.actionSeq, action, table, shown, m.opts.Actions, m.opts.Now, m.styles)
+	m.action.SetSize(m.width-2, m.bodyHeight()-2)
+	return m.action.startPlan()
+}
+
+// actionKey routes a key to the open action view and closes it when it is
+// done; closing after a run reloads the panes, whose figures it changed.
+func (m *Model) actionKey(msg tea.KeyPressMsg) tea.Cmd {
+	cmd, closed := m.action.update(msg, m.keys)
+	if !closed { // closing never has a command of its own
+		return cmd
+	}
+	ran := m.action.phase == phaseFinished
+	m.action = nil
+	if ran {
+		return m.reloadNow()
+	}
+	return nil
+}
+
+// actionMsg routes a plan or run message to the view that asked for it;
+// one for a view since closed is dropped.
+func (m *Model) actionMsg(msg tea.Msg) tea.Cmd {
+	v := m.action
+	switch msg := msg.(type) {
+	case planMsg:
+		if v != nil && v.id == msg.id {
+			v.gotPlan(msg)
+		}
+	case runEventMsg:
+		if v != nil && v.id == msg.id {
+			return v.gotEvent(&msg.ev)
+		}
+	case runIdleMsg:
+		if v != nil {
+			return v.gotEvent(nil)
+		}
+	case runDoneMsg:
+		if v != nil && v.id == msg.id {
+			v.gotDone(msg)
+		}
+	}
+	return nil
+}
+
+// reloadNow loads at once, even when a load is in flight: that one began
+// before the maintenance ended, so its figures would be out of date (its
+// answer is dropped, as its sequence number is no longer current).
+func (m *Model) reloadNow() tea.Cmd {
+	m.loading = false
+	return m.load()
+}

@@ -1,0 +1,215 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// The run view shows the last logMessages log lines, wrapped (a lock
+// message ends with what matters: "trying again"), in at most logLines.
+const (
+	logMessages = 4
+	logLines    = 6
+)
+
+// View draws the phase the action is in.
+func (v *actionView) View() string {
+	switch v.phase {
+	case phaseRunning:
+		return v.runView()
+	case phaseFinished:
+		return v.summaryView()
+	}
+	return v.planView()
+}
+
+// runView streams the run: the step in flight with its progress, the
+// finished steps, the last log lines.
+func (v *actionView) runView() string {
+	s, r, now := v.styles, v.run, v.now()
+	status := s.Dim.Render("  running " + fmtDur(now.Sub(r.started)))
+	prompt := ""
+	switch {
+	case v.asking:
+		prompt = s.Due.Render("cancel the run? y/n")
+	case r.cancelling:
+		status = s.Due.Render("  cancelling" + s.Glyphs.Wait)
+		prompt = s.Dim.Render("the statement in flight is cancelled; no further step starts")
+	}
+	lines := []string{s.PaneTitle.Render(v.heading()) + status, prompt}
+	lines = append(lines, v.currentLines(now)...)
+	var logs []string
+	if n := min(len(r.logs), logMessages); n > 0 {
+		for _, l := range r.logs[len(r.logs)-n:] {
+			logs = append(logs, v.wrap(s.Dim, oneLine(l), "  ", "    ")...)
+		}
+		logs = append([]string{"", s.PaneTitle.Render("Log")}, logs[max(len(logs)-logLines, 0):]...)
+	}
+	ok, failed, stopped := r.counts()
+	head := fmt.Sprintf("Finished: %d of %s", len(r.finished), plural(len(r.plan.Steps), "step"))
+	if failed+stopped > 0 {
+		head += fmt.Sprintf(" (%d ok, %d failed)", ok, failed+stopped)
+	}
+	lines = append(lines, "", s.PaneTitle.Render(head))
+	room := v.height - len(lines) - len(logs)
+	lines = append(lines, v.finishedLines(room)...)
+	for len(lines) < v.height-len(logs) {
+		lines = append(lines, "")
+	}
+	return v.frame(append(lines, logs...))
+}
+
+// currentLines are the step in flight, its progress bar and its pace.
+func (v *actionView) currentLines(now time.Time) []string {
+	s, r := v.styles, v.run
+	if r.current < 0 {
+		return []string{s.Dim.Render("between steps" + s.Glyphs.Wait), "", ""}
+	}
+	step := fmt.Sprintf("step %d of %d: %s", r.current+1, len(r.plan.Steps), v.clean(oneLine(r.title)))
+	unit := v.clean(r.unit)
+	var progress string
+	switch {
+	case r.total > 0:
+		frac := float64(r.done) / float64(r.total)
+		count := fmt.Sprintf("%3.0f%%  %s of %s %s", 100*min(frac, 1), Count(r.done), Count(r.total), unit)
+		barW := min(max(v.width-ansi.StringWidth(count)-3, 0), 40)
+		filled, rest := bar(frac, barW, s.Glyphs.BarFull, s.Glyphs.BarHalf, s.Glyphs.BarEmpty)
+		progress = "[" + s.Bar.Render(filled) + s.BarEmpty.Render(rest) + "] " + count
+	case r.done > 0:
+		progress = Count(r.done) + " " + unit + " so far"
+	default:
+		progress = s.Dim.Render("waiting for progress" + s.Glyphs.Wait)
+	}
+	var pace []string
+	if rate := r.rate(now); rate > 0 {
+		pace = append(pace, Count(int64(rate+0.5))+" "+unit+"/s")
+	}
+	if eta, ok := r.eta(now); ok {
+		pace = append(pace, "ETA "+fmtDur(eta))
+	}
+	if r.phase != "" {
+		pace = append(pace, v.clean(oneLine(r.phase)))
+	}
+	return []string{s.PaneTitle.Render(step), progress, s.Dim.Render(strings.Join(pace, s.Glyphs.Sep))}
+}
+
+// finishedLines are the last finished steps that fit in room lines: a mark,
+// the title (cut first), rows and duration; a failure adds its reason.
+func (v *actionView) finishedLines(room int) []string {
+	s, g := v.styles, v.styles.Glyphs
+	var out []string
+	for i := len(v.run.finished) - 1; i >= 0 && len(out) < room; i-- {
+		f := v.run.finished[i]
+		mark := s.OK.Render(g.Check)
+		if f.failed {
+			mark = s.Error.Render(g.Cross)
+		}
+		right := fmtDur(f.duration)
+		if f.rows > 0 || f.unit == "rows" { // rows mean nothing to a VACUUM
+			right = Count(f.rows) + " rows  " + right
+		}
+		titleW := max(v.width-2-2-ansi.StringWidth(right), 1)
+		line := []string{mark + " " + cell(v.clean(oneLine(f.title)), titleW, false, g.Ellipsis) + "  " + s.Dim.Render(right)}
+		if f.failed {
+			line = append(line, "    "+s.Error.Render(v.clean(oneLine(f.reason))))
+		}
+		if len(out)+len(line) > room {
+			line = line[:1]
+		}
+		out = append(line, out...)
+	}
+	return out
+}
+
+// summaryView sums the finished run up; closing it refreshes the panes.
+func (v *actionView) summaryView() string {
+	s, r, g := v.styles, v.run, v.styles.Glyphs
+	res := r.result
+	outcome := s.OK
+	switch res.Outcome {
+	case "failed":
+		outcome = s.Error
+	case "cancelled":
+		outcome = s.Due
+	}
+	took := r.ended.Sub(r.started)
+	if !res.Started.IsZero() && !res.Finished.IsZero() {
+		took = res.Finished.Sub(res.Started)
+	}
+	db := g.Unknown
+	if res.BytesBefore > 0 && res.BytesAfter > 0 {
+		db = BytesOf(res.BytesBefore) + " " + g.Arrow + " " + BytesOf(res.BytesAfter)
+		switch d := res.BytesBefore - res.BytesAfter; {
+		case d > 0:
+			db += " (" + BytesOf(d) + " freed)"
+		case d < 0:
+			db += " (grew " + BytesOf(-d) + ")"
+		}
+	}
+	ok, failed, stopped := r.counts()
+	steps := fmt.Sprintf("%d ok, %d failed", ok, failed)
+	if stopped > 0 {
+		steps += fmt.Sprintf(", %d cancelled", stopped)
+	}
+	steps += fmt.Sprintf(", of %d", len(r.plan.Steps))
+	field := func(name, value string) string { return s.Dim.Render(fmt.Sprintf("%-9s ", name)) + value }
+	lines := []string{
+		s.PaneTitle.Render(v.heading()+": ") + outcome.Render(v.clean(res.Outcome)), "",
+		field("rows", Count(res.Rows)),
+		field("database", db),
+		field("duration", fmtDur(took)),
+		field("steps", steps),
+	}
+	var more []string
+	if len(res.Failed) > 0 {
+		more = append(more, "", s.PaneTitle.Render("Failed"))
+		for _, f := range res.Failed {
+			more = append(more, v.wrap(s.Error, g.Cross+" "+oneLine(f), "", "  ")...)
+		}
+	}
+	if r.err != nil {
+		more = append(more, "")
+		more = append(more, v.wrap(s.Error, "error: "+oneLine(r.err.Error()), "", "  ")...)
+	}
+	room := max(v.height-len(lines)-2, 0)
+	if len(more) > room && room > 0 {
+		more = append(more[:room-1], s.Dim.Render(fmt.Sprintf("%s %d more lines", g.Ellipsis, len(more)-room+1)))
+	}
+	lines = append(lines, more[:min(len(more), room)]...)
+	for len(lines) < v.height-1 {
+		lines = append(lines, "")
+	}
+	return v.frame(append(lines, s.Dim.Render("enter/esc close")))
+}
+
+// wrap cleans text and breaks it to the view's width, the first line after
+// lead and the others after indent: errors, failure reasons and log lines
+// are read whole, not cut.
+func (v *actionView) wrap(st lipgloss.Style, text, lead, indent string) []string {
+	w := max(v.width-max(ansi.StringWidth(lead), len(indent)), 8)
+	var out []string
+	for i, l := range strings.Split(ansi.Wrap(v.clean(text), w, ""), "\n") {
+		pre := indent
+		if i == 0 {
+			pre = lead
+		}
+		out = append(out, pre+st.Render(l))
+	}
+	return out
+}
+
+// fmtDur rounds a duration to what a person reads: ms below a second,
+// tenths below a minute, seconds above.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}

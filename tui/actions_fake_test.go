@@ -1,0 +1,206 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/pgtend/pgtend/ops/maint"
+	"github.com/pgtend/pgtend/ops/report"
+)
+
+// fakeActions plans from the fixture report, as ops would, and runs what
+// the test tells it to: each queued event is emitted, a queued result ends
+// the run, and a cancelled context ends it as cancelled.
+type fakeActions struct {
+	mu      sync.Mutex
+	planned []string // "action schema.name" per Plan call
+	runs    []*maint.Plan
+	events  chan maint.Event
+	finish  chan maint.Result
+	runErr  error // what Run returns with a queued result
+}
+
+func newFakeActions() *fakeActions {
+	return &fakeActions{events: make(chan maint.Event, 16), finish: make(chan maint.Result, 1)}
+}
+
+func (f *fakeActions) Plan(_ context.Context, action, table string) (*maint.Plan, error) {
+	f.mu.Lock()
+	f.planned = append(f.planned, action+" "+table)
+	f.mu.Unlock()
+	r := fixtureReport(0)
+	var t *report.Table
+	for i := range r.Tables {
+		if r.Tables[i].Schema+"."+r.Tables[i].Name == table {
+			t = &r.Tables[i]
+		}
+	}
+	if t == nil || t.Missing {
+		return nil, fmt.Errorf("no table %q in the database", table)
+	}
+	switch action {
+	case "vacuum":
+		return fakeVacuumPlan(r, *t), nil
+	case "retention":
+		return fakeRetentionPlan(r, *t)
+	}
+	return nil, fmt.Errorf("unknown action %q", action)
+}
+
+// fakeVacuumPlan is PlanVacuum's plan: a hypertable chunk by chunk.
+func fakeVacuumPlan(r *report.Report, t report.Table) *maint.Plan {
+	name := t.Schema + "." + t.Name
+	p := &maint.Plan{Action: "vacuum", Target: name, Created: fixtureNow}
+	var rels []string
+	if *t.Kind == report.KindTable {
+		rels = append(rels, `"`+t.Schema+`"."`+t.Name+`"`)
+	}
+	for _, c := range r.Chunks {
+		if c.TableSchema == t.Schema && c.Table == t.Name {
+			rels = append(rels, `"`+c.ChunkSchema+`"."`+c.Chunk+`"`)
+		}
+	}
+	for k, rel := range rels {
+		title := "VACUUM (ANALYZE) " + name
+		if len(rels) > 1 {
+			title = fmt.Sprintf("VACUUM (ANALYZE) %s: chunk %d of %d", name, k+1, len(rels))
+		}
+		p.Steps = append(p.Steps, maint.Step{Title: title, Target: rel, Statements: []string{"VACUUM (ANALYZE) " + rel},
+			Lock: maint.LockShareUpdateExclusive, Unit: "blocks", Table: name})
+	}
+	return p
+}
+
+// fakeRetentionPlan is PlanRetention's plan of one hypertable: drop_chunks.
+func fakeRetentionPlan(r *report.Report, t report.Table) (*maint.Plan, error) {
+	name := t.Schema + "." + t.Name
+	switch {
+	case t.Permanent:
+		return nil, fmt.Errorf("%s is permanent: retention never deletes from it", name)
+	case t.RetentionDays == nil:
+		return nil, fmt.Errorf("%s has no retention in the policy", name)
+	}
+	cutoff := fixtureNow.AddDate(0, 0, -*t.RetentionDays)
+	p := &maint.Plan{Action: "retention", Target: name, Cutoff: &cutoff, Created: fixtureNow}
+	var n, bytes int64
+	for _, c := range r.Chunks {
+		if c.TableSchema == t.Schema && c.Table == t.Name && !c.RangeEnd.After(cutoff) {
+			n++
+			bytes += *c.TotalBytes
+		}
+	}
+	if n == 0 {
+		p.Notes = append(p.Notes, name+": no chunk is wholly older than "+cutoff.Format(time.RFC3339), "nothing is past its retention")
+		return p, nil
+	}
+	p.Steps = append(p.Steps, maint.Step{
+		Title:      fmt.Sprintf("drop %d chunks of %s older than %s", n, name, cutoff.Format("2006-01-02 15:04")),
+		Target:     `"` + t.Schema + `"."` + t.Name + `"`,
+		Statements: []string{fmt.Sprintf(`SELECT drop_chunks('"%s"."%s"', older_than => '%s'::timestamp with time zone)`, t.Schema, t.Name, cutoff.Format("2006-01-02 15:04:05+00"))},
+		Lock:       maint.LockAccessExclusive + " on each dropped chunk", Destructive: true,
+		EstBytes: &bytes, Unit: "chunks", Table: name,
+	})
+	p.Notes = append(p.Notes, "drop_chunks returns the chunks' files to the filesystem at once")
+	return p, nil
+}
+
+func (f *fakeActions) Run(ctx context.Context, plan *maint.Plan, emit func(maint.Event)) (maint.Result, error) {
+	f.mu.Lock()
+	f.runs = append(f.runs, plan)
+	f.mu.Unlock()
+	step := 0
+	for {
+		select {
+		case ev := <-f.events:
+			ev.Of = len(plan.Steps)
+			step = ev.Step
+			emit(ev)
+		case res := <-f.finish:
+			return res, f.runErr
+		case <-ctx.Done():
+			emit(maint.Event{Kind: maint.StepFailed, Step: step, Of: len(plan.Steps), Title: plan.Steps[step].Title, Duration: 2 * time.Second, Err: ctx.Err()})
+			return maint.Result{Outcome: maint.OutcomeCancelled, BytesBefore: 100 * gib, BytesAfter: 100 * gib,
+				Started: fixtureNow, Finished: fixtureNow.Add(75 * time.Second)}, nil
+		}
+	}
+}
+
+func (f *fakeActions) runCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.runs)
+}
+
+// withActions gives the console the fake.
+func withActions(a Actions) func(*Options) { return func(o *Options) { o.Actions = a } }
+
+// deliver runs a command that waits for a message (a plan, a run's next
+// event) and hands the message to the model, returning what Update asks
+// for next. A command that never answers fails the test, not hangs it.
+func deliver(t testing.TB, m *Model, cmd tea.Cmd) tea.Cmd {
+	t.Helper()
+	if cmd == nil {
+		t.Fatal("no command to wait on")
+	}
+	got := make(chan tea.Msg, 1)
+	go func() { got <- cmd() }()
+	select {
+	case msg := <-got:
+		_, next := m.Update(msg)
+		return next
+	case <-time.After(5 * time.Second):
+		t.Fatal("the command sent no message")
+	}
+	return nil
+}
+
+// emitEvent has the fake run emit ev and the console receive it.
+func emitEvent(t testing.TB, m *Model, f *fakeActions, listen tea.Cmd, ev maint.Event) tea.Cmd {
+	t.Helper()
+	f.events <- ev
+	return deliver(t, m, listen)
+}
+
+// finishRun has the fake run return res and the console receive it.
+func finishRun(t testing.TB, m *Model, f *fakeActions, listen tea.Cmd, res maint.Result) {
+	t.Helper()
+	f.finish <- res
+	if next := deliver(t, m, listen); next != nil {
+		t.Error("the console listens on after the run ended")
+	}
+}
+
+// planFor opens an action with key k and delivers its plan.
+func planFor(t testing.TB, m *Model, k string) {
+	t.Helper()
+	cmd := press(m, k)
+	if m.action == nil || m.action.phase != phasePlanning {
+		t.Fatalf("%s did not start planning", k)
+	}
+	if next := deliver(t, m, cmd); next != nil {
+		t.Fatal("a plan asked for a further command")
+	}
+}
+
+// midRun brings a console to a vacuum of ml_features in its second step:
+// the first finished, 1,000 of 4,000 blocks scanned in 10 s, two log lines.
+// It returns the command listening for the run's next message.
+func midRun(t testing.TB, m *Model, f *fakeActions, clock *testClock) tea.Cmd {
+	t.Helper()
+	press(m, "j", "j") // ml_features
+	planFor(t, m, "v")
+	listen := press(m, "y")
+	title := func(i int) string { return m.action.plan.Steps[i].Title }
+	listen = emitEvent(t, m, f, listen, maint.Event{Kind: maint.StepStarted, Step: 0, Title: title(0), Unit: "blocks"})
+	clock.advance(1200 * time.Millisecond)
+	listen = emitEvent(t, m, f, listen, maint.Event{Kind: maint.StepFinished, Step: 0, Title: title(0), Duration: 1200 * time.Millisecond})
+	listen = emitEvent(t, m, f, listen, maint.Event{Kind: maint.StepStarted, Step: 1, Title: title(1), Unit: "blocks"})
+	listen = emitEvent(t, m, f, listen, maint.Event{Kind: maint.Log, Step: 1, Message: `lock on "_timescaledb_internal"."_hyper_2_1001_chunk" not granted within 5s (held by pid 4242 (user etl, application "loader", active, ACCESS EXCLUSIVE: ALTER TABLE …)); trying again`})
+	listen = emitEvent(t, m, f, listen, maint.Event{Kind: maint.Log, Step: 1, Message: "NOTICE: \x1b[2Jrelation skipped\nsecond line"})
+	clock.advance(10 * time.Second)
+	return emitEvent(t, m, f, listen, maint.Event{Kind: maint.Progress, Step: 1, Done: 1000, Total: 4000, Unit: "blocks", Message: "scanning heap"})
+}

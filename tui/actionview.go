@@ -1,0 +1,227 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/pgtend/pgtend/ops/maint"
+	"github.com/pgtend/pgtend/theme"
+)
+
+// actionPhase is where a maintenance action stands.
+type actionPhase int
+
+const (
+	phasePlanning   actionPhase = iota // Actions.Plan is running
+	phasePlanFailed                    // the plan was refused: say why, offer close
+	phaseReview                        // the plan is shown; y runs, or asks for the name
+	phaseConfirm                       // a destructive plan: typing the table's name
+	phaseRunning
+	phaseFinished
+)
+
+// planTimeout bounds Actions.Plan: it reads the catalogue and counts rows,
+// which should never take long, and the view must not say "planning" forever.
+const planTimeout = 2 * time.Minute
+
+// actionView is one maintenance action, from plan to summary. It replaces
+// the pane body while open; the root routes every key and message to it.
+type actionView struct {
+	paneBase
+	id      int    // tells its messages from those of an earlier view
+	action  string // "vacuum", "retention", as ops names them
+	table   string // schema.name, as ops wants it
+	shown   string // the name as the Tables pane shows it: what confirms
+	actions Actions
+	now     func() time.Time
+
+	phase      actionPhase
+	cancelPlan context.CancelFunc
+	plan       *maint.Plan
+	planErr    error
+	planLines  []string // the plan laid out for the width; see planText
+	scroll     int
+	input      textinput.Model // the table's name, for a destructive plan
+	mismatch   bool            // enter was pressed on a name that is not the table's
+
+	run       *actionRun
+	events    <-chan tea.Msg // the run's messages, in order; see startRun
+	cancelRun context.CancelFunc
+	asking    bool // "cancel the run? y/n" is up
+}
+
+func newActionView(id int, action, table, shown string, actions Actions, now func() time.Time, s theme.Styles) *actionView {
+	in := textinput.New()
+	in.Prompt = "type " + shown + " to run: "
+	in.CharLimit = 200
+	v := &actionView{id: id, action: action, table: table, shown: shown, actions: actions, now: now, input: in}
+	v.setStyles(s)
+	return v
+}
+
+func (v *actionView) setStyles(s theme.Styles) {
+	v.paneBase.setContext(s, false)
+	v.input.SetStyles(s.Input)
+	v.planLines = nil
+}
+
+func (v *actionView) SetSize(w, h int) {
+	v.paneBase.SetSize(w, h)
+	v.input.SetWidth(max(v.width-ansi.StringWidth(v.input.Prompt)-1, 1))
+	v.planLines = nil
+}
+
+// heading names the action and its table, as the view's first line does.
+func (v *actionView) heading() string {
+	switch v.action {
+	case "vacuum":
+		return "VACUUM ANALYZE " + v.shown
+	case "retention":
+		return "retention cleanup of " + v.shown
+	}
+	return v.clean(v.action) + " of " + v.shown
+}
+
+// running says whether a run is under way: then nothing may quit or close.
+func (v *actionView) running() bool { return v.phase == phaseRunning }
+
+// askCancel puts up "cancel the run? y/n" (Esc, q or Ctrl+C while running).
+func (v *actionView) askCancel() { v.asking = v.running() && !v.run.cancelling }
+
+// Bindings of the action view, for the footer.
+var (
+	actClose     = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close"))
+	actCloseDone = key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "close"))
+	actRun       = key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "run"))
+	actConfirm   = key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm"))
+	actNo        = key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel"))
+	actEnterRun  = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run"))
+	actBack      = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
+	actScroll    = key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll"))
+	actStop      = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel the run"))
+	actYesCancel = key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "cancel the run"))
+	actKeepOn    = key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "keep running"))
+)
+
+// keys are the footer's keys of the moment.
+func (v *actionView) keys(k KeyMap) []key.Binding {
+	switch v.phase {
+	case phasePlanning, phasePlanFailed:
+		return []key.Binding{actClose}
+	case phaseReview:
+		switch {
+		case v.plan == nil || len(v.plan.Steps) == 0:
+			return []key.Binding{actClose}
+		case v.plan.Destructive():
+			return []key.Binding{actConfirm, actNo, k.Up, k.Down, k.PageDown}
+		}
+		return []key.Binding{actRun, actNo, k.Up, k.Down, k.PageDown}
+	case phaseConfirm:
+		return []key.Binding{actEnterRun, actBack, actScroll}
+	case phaseRunning:
+		switch {
+		case v.asking:
+			return []key.Binding{actYesCancel, actKeepOn}
+		case v.run.cancelling:
+			return nil
+		}
+		return []key.Binding{actStop}
+	}
+	return []key.Binding{actCloseDone}
+}
+
+// update handles a key; closed says the view is done with and goes.
+func (v *actionView) update(msg tea.KeyPressMsg, k KeyMap) (cmd tea.Cmd, closed bool) {
+	switch v.phase {
+	case phasePlanning, phasePlanFailed:
+		switch {
+		case key.Matches(msg, k.Back), msg.String() == "enter" && v.phase == phasePlanFailed:
+			if v.cancelPlan != nil {
+				v.cancelPlan()
+			}
+			return nil, true
+		case key.Matches(msg, k.Quit):
+			return tea.Quit, false
+		}
+	case phaseReview:
+		return v.updateReview(msg, k)
+	case phaseConfirm:
+		return v.updateConfirm(msg, k), false
+	case phaseRunning:
+		v.updateRunning(msg, k)
+	case phaseFinished:
+		switch {
+		case key.Matches(msg, actCloseDone):
+			return nil, true
+		case key.Matches(msg, k.Quit):
+			return tea.Quit, false
+		}
+	}
+	return nil, false
+}
+
+func (v *actionView) updateReview(msg tea.KeyPressMsg, k KeyMap) (tea.Cmd, bool) {
+	empty := v.plan == nil || len(v.plan.Steps) == 0
+	switch {
+	case key.Matches(msg, actNo), empty && msg.String() == "enter":
+		return nil, true
+	case key.Matches(msg, k.Quit):
+		return tea.Quit, false
+	case empty:
+	case msg.String() == "y" && v.plan.Destructive():
+		v.phase, v.mismatch = phaseConfirm, false
+		v.input.SetValue("")
+		return v.input.Focus(), false
+	case msg.String() == "y":
+		return v.startRun(), false
+	default:
+		v.scrollKey(msg, k, true)
+	}
+	return nil, false
+}
+
+// updateConfirm feeds the name input; Enter runs only on the exact name
+// shown in the Tables pane, so a slip of the finger cannot delete data.
+func (v *actionView) updateConfirm(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		if v.input.Value() != v.shown {
+			v.mismatch = true
+			return nil
+		}
+		v.input.Blur()
+		return v.startRun()
+	case "esc":
+		v.phase = phaseReview
+		v.input.Blur()
+		return nil
+	}
+	if v.scrollKey(msg, k, false) {
+		return nil
+	}
+	v.mismatch = false
+	var cmd tea.Cmd
+	v.input, cmd = v.input.Update(msg)
+	return cmd
+}
+
+func (v *actionView) updateRunning(msg tea.KeyPressMsg, k KeyMap) {
+	if v.asking {
+		switch msg.String() {
+		case "y":
+			v.asking = false
+			v.run.cancelling = true
+			v.cancelRun()
+		case "n", "esc":
+			v.asking = false
+		}
+		return
+	}
+	if key.Matches(msg, k.Back) || key.Matches(msg, k.Quit) {
+		v.askCancel()
+	}
+}
