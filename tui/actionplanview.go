@@ -45,6 +45,16 @@ func (v *actionView) layoutPlan() {
 			// into something that reads like another one.
 			lines = append(lines, indent+"  "+s.Dim.Render(v.clean(oneLine(stmt))))
 		}
+		// What the step removes, one chunk or partition a line.
+		for _, a := range st.Affected {
+			size := s.Glyphs.Unknown
+			if a.Bytes != nil {
+				size = BytesOf(*a.Bytes)
+			}
+			// Size first and quotes off, so an 80-column line keeps what matters.
+			lines = append(lines, indent+"  "+fmt.Sprintf("%s %9s  %s  %s", s.Glyphs.Cursor, size,
+				affectedRange(a, s.Glyphs.Arrow, s.Glyphs.Unknown), v.clean(strings.ReplaceAll(a.Name, `"`, ""))))
+		}
 	}
 	if len(p.Notes) > 0 {
 		lines = append(lines, "", s.PaneTitle.Render("Notes"))
@@ -54,6 +64,11 @@ func (v *actionView) layoutPlan() {
 	}
 	v.planLines = lines
 	v.clampScroll()
+}
+
+// affectedRange is a removed chunk's range, "from → to".
+func affectedRange(a maint.Affected, arrow, unknown string) string {
+	return rangeText(a.From, nil, unknown) + " " + arrow + " " + rangeText(a.To, nil, unknown)
 }
 
 // stepDetail is a step's lock and estimates.

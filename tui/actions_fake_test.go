@@ -87,10 +87,12 @@ func fakeRetentionPlan(r *report.Report, t report.Table) (*maint.Plan, error) {
 	cutoff := fixtureNow.AddDate(0, 0, -*t.RetentionDays)
 	p := &maint.Plan{Action: "retention", Target: name, Cutoff: &cutoff, Created: fixtureNow}
 	var n, bytes int64
+	var affected []maint.Affected
 	for _, c := range r.Chunks {
 		if c.TableSchema == t.Schema && c.Table == t.Name && !c.RangeEnd.After(cutoff) {
 			n++
 			bytes += *c.TotalBytes
+			affected = append(affected, maint.Affected{Name: `"` + c.ChunkSchema + `"."` + c.Chunk + `"`, From: c.RangeStart, To: c.RangeEnd, Bytes: c.TotalBytes})
 		}
 	}
 	if n == 0 {
@@ -102,7 +104,7 @@ func fakeRetentionPlan(r *report.Report, t report.Table) (*maint.Plan, error) {
 		Target:     `"` + t.Schema + `"."` + t.Name + `"`,
 		Statements: []string{fmt.Sprintf(`SELECT drop_chunks('"%s"."%s"', older_than => '%s'::timestamp with time zone)`, t.Schema, t.Name, cutoff.Format("2006-01-02 15:04:05+00"))},
 		Lock:       maint.LockAccessExclusive + " on each dropped chunk", Destructive: true,
-		EstBytes: &bytes, Unit: "chunks", Table: name,
+		EstBytes: &bytes, Unit: "chunks", Table: name, Affected: affected,
 	})
 	p.Notes = append(p.Notes, "drop_chunks returns the chunks' files to the filesystem at once")
 	return p, nil

@@ -6,10 +6,12 @@ import "github.com/jackc/pgx/v5"
 // relation under an ACCESS EXCLUSIVE lock (DDL, VACUUM FULL, drop_chunks,
 // REINDEX) would make any query that opens it wait.
 
-// systemSchemas are never reported: the catalogs and TimescaleDB's own.
+// systemSchemas are never reported: the catalogs, TimescaleDB's own, and
+// pgtend's (its history table).
 const systemSchemas = `'pg_catalog','information_schema','_timescaledb_internal','_timescaledb_catalog',
 	'_timescaledb_config','_timescaledb_cache','_timescaledb_functions','_timescaledb_debug',
-	'timescaledb_information','timescaledb_experimental','toolkit_experimental'`
+	'timescaledb_information','timescaledb_experimental','toolkit_experimental',
+	'pgtend'`
 
 // partitionTree walks pg_inherits from every partitioned root, giving each
 // descendant its root and its ancestor one level below the root (the level
