@@ -126,3 +126,41 @@ func TestConsoleShowsTheReportFigures(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestConsoleRetentionPlanConfirmRun: d on a table shows the plan, runs
+// only after its name is typed, and the data past retention is gone.
+func TestConsoleRetentionPlanConfirmRun(t *testing.T) {
+	dsn, conn := seededDemo(t, demo.Native)
+	cfg := writeFile(t, "pgtend.toml", shortRetention)
+	before := count(t, conn, "SELECT count(*) FROM option_chain_snapshots")
+	s := startScreen(t, 100, 30, []string{"LANG=C.UTF-8", "TERM=xterm-256color", "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir()},
+		"--dsn", "'"+dsn+"'", "--config", cfg, "--refresh", "60s")
+	s.waitFor("connected", "option_chain_snapshots")
+	s.keys("/")
+	s.keys("-l", "option_chain")
+	s.keys("Enter")
+	s.keys("d")
+	s.waitFor("retention cleanup of option_chain_snapshots", "DETACH PARTITION", "This plan deletes data")
+	if count(t, conn, "SELECT count(*) FROM option_chain_snapshots") != before {
+		t.Fatal("showing the plan changed data")
+	}
+	s.keys("y")
+	s.keys("-l", "option_chain_snapshot") // one letter short: refused
+	s.keys("Enter")
+	time.Sleep(500 * time.Millisecond)
+	if count(t, conn, "SELECT count(*) FROM option_chain_snapshots") != before {
+		t.Fatal("a wrong name ran the plan")
+	}
+	s.keys("-l", "s")
+	s.keys("Enter")
+	s.waitFor("retention cleanup of option_chain_snapshots: ok", "freed")
+	if n := count(t, conn, `SELECT count(*) FROM option_chain_snapshots WHERE "timestamp" < now() - interval '21 days'`); n != 0 {
+		t.Errorf("%d rows past retention left", n)
+	}
+	if n := count(t, conn, `SELECT count(*) FROM pgtend.history WHERE task = 'retention_cleanup' AND outcome = 'ok'`); n != 1 {
+		t.Errorf("%d history entries", n)
+	}
+	s.keys("Enter")
+	s.waitFor("sorted by size")
+	s.keys("q")
+}
