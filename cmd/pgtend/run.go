@@ -237,7 +237,11 @@ func eventPrinter(w io.Writer) func(maint.Event) {
 		case maint.Log:
 			fmt.Fprintf(w, "%s %s\n", prefix, tui.Clean(oneLine(e.Message)))
 		case maint.StepFinished:
-			fmt.Fprintf(w, "%s done in %s, %s rows\n", prefix, e.Duration.Round(time.Millisecond), humanize.Comma(e.Rows))
+			removed := ""
+			if e.Bytes > 0 {
+				removed = ", " + tui.BytesOf(e.Bytes) + " removed"
+			}
+			fmt.Fprintf(w, "%s done in %s, %s rows%s\n", prefix, e.Duration.Round(time.Millisecond), humanize.Comma(e.Rows), removed)
 		case maint.StepFailed:
 			fmt.Fprintf(w, "%s FAILED after %s: %s\n", prefix, e.Duration.Round(time.Millisecond), tui.Clean(oneLine(e.Err.Error())))
 		}

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/demo"
+	"github.com/pgtend/pgtend/ops/pgtest"
 )
 
 const shortRetention = `
@@ -74,4 +79,57 @@ func TestHeadlessPlanAndRun(t *testing.T) {
 	}
 	pgtend(t, nil, "run", "reindex", "--dsn", dsn).oneClearLine(t, 2, `unknown action "reindex"`)
 	pgtend(t, nil, "run", "retention", "--table", "trade_history", "--yes", "--dsn", dsn, "--config", cfg).oneClearLine(t, 1, "permanent")
+}
+
+// TestRunCancelledBySignal: Ctrl+C (SIGINT) stops a headless run between
+// batches; the run is recorded as cancelled and exits 1.
+func TestRunCancelledBySignal(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `CREATE TABLE ticks (id bigserial PRIMARY KEY, ts timestamptz NOT NULL);
+		INSERT INTO ticks (ts) SELECT now() - g * interval '1 minute' FROM generate_series(1, 60000) g; ANALYZE ticks`); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeFile(t, "pgtend.toml", "[tables.ticks]\ntime_column = \"ts\"\nretention = \"10d\"\n")
+	total := count(t, conn, "SELECT count(*) FROM ticks")
+	cmd := exec.Command(binary, "run", "retention", "--yes", "--batch-size", "200", "--batch-pause", "50ms", "--dsn", dsn, "--config", cfg)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.Contains(sc.Text(), " progress ") {
+			cmd.Process.Signal(syscall.SIGINT)
+			break
+		}
+	}
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("exit: %v", err)
+	}
+	if all := strings.Join(lines, "\n"); !strings.Contains(all, "retention: cancelled") {
+		t.Errorf("output does not say cancelled:\n%s", all)
+	}
+	var outcome string
+	var rows int64
+	if err := conn.QueryRow(context.Background(), "SELECT outcome, rows FROM pgtend.history").Scan(&outcome, &rows); err != nil || outcome != "cancelled" {
+		t.Errorf("history: %s %v", outcome, err)
+	}
+	if left := count(t, conn, "SELECT count(*) FROM ticks"); rows == 0 || left+rows != total || left < total-45000 {
+		t.Errorf("%d of %d rows left, history says %d deleted: not a partial run", left, total, rows)
+	}
 }

@@ -158,6 +158,11 @@ func TestRetentionOnChunkedTables(t *testing.T) {
 			if rec.count(StepFinished) != len(plan.Steps) {
 				t.Errorf("%d steps finished of %d", rec.count(StepFinished), len(plan.Steps))
 			}
+			for _, e := range rec.events {
+				if e.Kind == StepFinished && e.Bytes != *plan.Steps[e.Step].EstBytes {
+					t.Errorf("step %d finished with %d bytes, planned %d", e.Step, e.Bytes, *plan.Steps[e.Step].EstBytes)
+				}
+			}
 			checkRetention(t, before, perDay(t, conn, "option_chain_snapshots", `"timestamp"`), plan.Created.Add(-20*24*time.Hour), false)
 			checkRetention(t, barsBefore, perDay(t, conn, "multi_resolution_bars", "bar_time"), plan.Created.Add(-30*24*time.Hour), false)
 			var tradesAfter int64

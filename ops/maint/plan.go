@@ -89,6 +89,7 @@ type Event struct {
 	Unit     string
 	Message  string // a log line, a phase, a server NOTICE
 	Rows     int64  // finished: rows affected
+	Bytes    int64  // finished: bytes the step removed (its plan's estimate), 0 when none
 	Duration time.Duration
 	Err      error
 }

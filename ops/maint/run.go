@@ -137,7 +137,11 @@ func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts
 			res.Failed = append(res.Failed, s.Title+": "+err.Error())
 			r.emit(Event{Kind: StepFailed, Step: i, Title: s.Title, Rows: rows, Duration: time.Since(start), Err: err})
 		default:
-			r.emit(Event{Kind: StepFinished, Step: i, Title: s.Title, Rows: rows, Duration: time.Since(start)})
+			var bytes int64
+			if s.Destructive && s.EstBytes != nil {
+				bytes = *s.EstBytes
+			}
+			r.emit(Event{Kind: StepFinished, Step: i, Title: s.Title, Rows: rows, Bytes: bytes, Duration: time.Since(start)})
 		}
 	}
 	if ctx.Err() != nil {
