@@ -107,18 +107,7 @@ func (p *chunksPane) keys(k KeyMap) []key.Binding {
 
 func (p *chunksPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 	switch {
-	case key.Matches(msg, k.Up):
-		p.cursor.move(-1)
-	case key.Matches(msg, k.Down):
-		p.cursor.move(1)
-	case key.Matches(msg, k.PageUp):
-		p.cursor.move(-p.cursor.height)
-	case key.Matches(msg, k.PageDown):
-		p.cursor.move(p.cursor.height)
-	case key.Matches(msg, k.Top):
-		p.cursor.top()
-	case key.Matches(msg, k.Bottom):
-		p.cursor.bottom()
+	case p.cursor.navigate(msg, k):
 	}
 	return nil
 }

@@ -1,5 +1,10 @@
 package tui
 
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
 // listCursor keeps a selected row and the scroll offset that shows it.
 type listCursor struct {
 	index, offset, n, height int
@@ -37,4 +42,26 @@ func (c *listCursor) clamp() {
 // visible returns the half-open range of rows on screen.
 func (c *listCursor) visible() (from, to int) {
 	return c.offset, min(c.offset+c.height, c.n)
+}
+
+// navigate moves the cursor for the list keys (up, down, page up/down,
+// top, bottom) and reports whether msg was one of them.
+func (c *listCursor) navigate(msg tea.KeyPressMsg, k KeyMap) bool {
+	switch {
+	case key.Matches(msg, k.Up):
+		c.move(-1)
+	case key.Matches(msg, k.Down):
+		c.move(1)
+	case key.Matches(msg, k.PageUp):
+		c.move(-c.height)
+	case key.Matches(msg, k.PageDown):
+		c.move(c.height)
+	case key.Matches(msg, k.Top):
+		c.top()
+	case key.Matches(msg, k.Bottom):
+		c.bottom()
+	default:
+		return false
+	}
+	return true
 }

@@ -205,18 +205,7 @@ func (p *tablesPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 		return cmd
 	}
 	switch {
-	case key.Matches(msg, k.Up):
-		p.cursor.move(-1)
-	case key.Matches(msg, k.Down):
-		p.cursor.move(1)
-	case key.Matches(msg, k.PageUp):
-		p.cursor.move(-p.cursor.height)
-	case key.Matches(msg, k.PageDown):
-		p.cursor.move(p.cursor.height)
-	case key.Matches(msg, k.Top):
-		p.cursor.top()
-	case key.Matches(msg, k.Bottom):
-		p.cursor.bottom()
+	case p.cursor.navigate(msg, k):
 	case key.Matches(msg, k.Sort):
 		p.sortBy = (p.sortBy + 1) % sortCount
 		p.refilter()
