@@ -106,9 +106,7 @@ func (p *chunksPane) keys(k KeyMap) []key.Binding {
 }
 
 func (p *chunksPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
-	switch {
-	case p.cursor.navigate(msg, k):
-	}
+	p.cursor.navigate(msg, k)
 	return nil
 }
 
