@@ -11,7 +11,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/pgtend/pgtend/tui"
 )
 
 // version is stamped at build time by goreleaser (-X main.version=...).
@@ -76,8 +79,20 @@ func exitCode(err error, stderr io.Writer) int {
 			return code
 		}
 	}
-	fmt.Fprintf(stderr, "pgtend: %v\n", err)
+	// Errors quote names from the database and the server's messages:
+	// cleaned of control characters, as everything else pgtend prints.
+	fmt.Fprintf(stderr, "pgtend: %s\n", cleanError(err.Error()))
 	return code
+}
+
+// cleanError strips control characters but keeps the line breaks of
+// multi-line errors (a config file's list of problems).
+func cleanError(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = tui.Clean(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

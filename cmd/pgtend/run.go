@@ -97,9 +97,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			stamp(time.Now()), p.Action, entry.Outcome, humanize.Comma(res.Rows),
 			tui.BytesOf(res.BytesBefore), tui.BytesOf(res.BytesAfter), res.Finished.Sub(res.Started).Round(time.Millisecond))
 		if recErr != nil {
-			fmt.Fprintf(stdout, "; NOT RECORDED: %v\n", recErr)
+			fmt.Fprintf(stdout, "; NOT RECORDED: %s\n", tui.Clean(recErr.Error()))
 		} else {
-			fmt.Fprintf(stdout, "; recorded in %s\n", where)
+			fmt.Fprintf(stdout, "; recorded in %s\n", tui.Clean(where))
 		}
 		if runErr != nil {
 			return runErr
@@ -193,7 +193,7 @@ func printPlan(w io.Writer, p *maint.Plan) {
 		if s.Destructive {
 			mark = " [destructive]"
 		}
-		fmt.Fprintf(w, "  %d. %s%s (lock: %s%s)\n", i+1, tui.Clean(s.Title), mark, s.Lock, est)
+		fmt.Fprintf(w, "  %d. %s%s (lock: %s%s)\n", i+1, tui.Clean(s.Title), mark, tui.Clean(s.Lock), est)
 		for _, st := range s.Statements {
 			fmt.Fprintf(w, "       %s;\n", tui.Clean(st))
 		}
@@ -276,7 +276,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	}
 	for _, e := range entries {
-		line := fmt.Sprintf("%s  %-18s %-9s %-22s rows %-8s", stamp(e.End), e.Task, e.Outcome, tui.Clean(e.Target), humanize.Comma(e.Rows))
+		line := fmt.Sprintf("%s  %-18s %-9s %-22s rows %-8s", stamp(e.End), tui.Clean(e.Task), tui.Clean(e.Outcome), tui.Clean(e.Target), humanize.Comma(e.Rows))
 		if e.BytesBefore > 0 {
 			line += fmt.Sprintf(" db %s -> %s", tui.BytesOf(e.BytesBefore), tui.BytesOf(e.BytesAfter))
 		}

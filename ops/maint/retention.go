@@ -83,7 +83,25 @@ func planTable(ctx context.Context, conn *pgx.Conn, r *report.Report, t report.T
 	if o.Cutoff != nil {
 		cutoff = *o.Cutoff
 	}
+	// UTC: a timestamp (without time zone) column compares to the wall
+	// clock of the value pgx binds, which must be the UTC one the chunk and
+	// partition ranges are read in.
+	cutoff = cutoff.UTC()
 	rel := pgx.Identifier{t.Schema, t.Name}.Sanitize()
+	if *t.Kind != report.KindTable && (t.PartitionColumn == nil || *t.PartitionColumn != *t.TimeColumn) {
+		return nil, "", fmt.Errorf("%s: the policy's time column %q is not the column the table is partitioned by: whole chunks cannot be dropped by it", name, *t.TimeColumn)
+	}
+	// Whatever the chunk or partition layout (empty future partitions made
+	// ahead of time, a stray future row), refuse unless a row newer than the
+	// cutoff stays.
+	var survivor bool
+	col := pgx.Identifier{*t.TimeColumn}.Sanitize()
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+rel+" WHERE "+col+" >= $1)", cutoff).Scan(&survivor); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	if !survivor {
+		return nil, "", fmt.Errorf("%s: no row is newer than %s: refusing to delete everything", name, cutoff.Format(time.RFC3339))
+	}
 	switch *t.Kind {
 	case report.KindHypertable:
 		return hypertableSteps(ctx, conn, r, t, rel, name, cutoff)
@@ -134,20 +152,26 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 		return nil, "", fmt.Errorf("%s: every chunk is older than %s: refusing to delete everything", name, cutoff.Format(time.RFC3339))
 	}
 	var coltype string
-	if err := conn.QueryRow(ctx, `SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+	if err := conn.QueryRow(ctx, `SELECT a.atttypid::regtype::text FROM pg_attribute a
 		WHERE a.attrelid = $1::regclass AND a.attname = $2`, rel, *t.TimeColumn).Scan(&coltype); err != nil {
 		return nil, "", fmt.Errorf("%s: reading the type of %s: %w", name, *t.TimeColumn, err)
 	}
-	// The cutoff is fixed now, as a literal of the column's type, so the run
-	// drops exactly the chunks this plan lists even if it starts later.
-	lit := cutoff.UTC().Format("2006-01-02 15:04:05.999999+00")
-	if coltype != "timestamp with time zone" {
-		lit = cutoff.UTC().Format("2006-01-02 15:04:05.999999")
+	if coltype != "timestamp with time zone" && coltype != "timestamp without time zone" && coltype != "date" {
+		return nil, "", fmt.Errorf("%s: time column %s is of type %s; retention handles timestamptz, timestamp and date", name, *t.TimeColumn, coltype)
 	}
-	stmt := fmt.Sprintf("SELECT drop_chunks(%s, older_than => '%s'::%s)", quoteLiteral(rel), lit, coltype)
+	// The cutoff is fixed now, as a value of the column's type, so the run
+	// drops exactly the chunks this plan lists even if it starts later; the
+	// run checks that list again before dropping anything.
+	lit := cutoff.Format("2006-01-02 15:04:05.999999")
+	if coltype == "timestamp with time zone" {
+		lit += "+00"
+	}
+	shown := fmt.Sprintf("SELECT drop_chunks('%s', older_than => '%s'::%s)", strings.ReplaceAll(rel, "'", "''"), lit, coltype)
+	check := "SELECT show_chunks($1::regclass, older_than => $2::text::" + coltype + ")::text"
+	drop := "SELECT drop_chunks($1::regclass, older_than => $2::text::" + coltype + ")::text"
 	bytes := sumBytes(old)
-	// drop_chunks returns regclass text: schema-qualified, quoted only
-	// where needed; compare by the relations it names instead.
+	// show_chunks and drop_chunks return regclass text: schema-qualified,
+	// quoted only where needed; compare by the relations they name.
 	planned := map[string]bool{}
 	for _, c := range old {
 		planned[c.ChunkSchema+"."+c.Chunk] = true
@@ -160,10 +184,32 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 	step := Step{
 		Affected: affected,
 		Title:    fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, cutoff.Format("2006-01-02 15:04")), Target: rel,
-		Statements: []string{stmt}, Lock: LockAccessExclusive + " on each dropped chunk", Destructive: true,
+		Statements: []string{shown}, Lock: LockAccessExclusive + " on each dropped chunk", Destructive: true,
 		EstBytes: &bytes, Unit: "chunks", Table: name,
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
-			rows, err := r.conn.Query(ctx, stmt)
+			tx, err := r.conn.Begin(ctx)
+			if err != nil {
+				return 0, err
+			}
+			defer tx.Rollback(context.Background())
+			rows, err := tx.Query(ctx, check, rel, lit)
+			if err != nil {
+				return 0, err
+			}
+			now, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return 0, err
+			}
+			var unplanned []string
+			for _, c := range now {
+				if !planned[unquote(c)] {
+					unplanned = append(unplanned, c)
+				}
+			}
+			if len(unplanned) > 0 {
+				return 0, fmt.Errorf("%d chunks older than the cutoff appeared since the plan was made (%s): nothing dropped; plan again", len(unplanned), strings.Join(unplanned, ", "))
+			}
+			rows, err = tx.Query(ctx, drop, rel, lit)
 			if err != nil {
 				return 0, err
 			}
@@ -171,10 +217,8 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 			if err != nil {
 				return 0, err
 			}
-			for _, d := range dropped {
-				if !planned[strings.ReplaceAll(d, `"`, "")] {
-					r.emit(Event{Kind: Log, Step: i, Message: "dropped a chunk the plan did not list: " + d})
-				}
+			if err := tx.Commit(ctx); err != nil {
+				return 0, err
 			}
 			r.emit(Event{Kind: Progress, Step: i, Done: int64(len(dropped)), Total: n, Unit: "chunks"})
 			return 0, nil
@@ -183,16 +227,8 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 	return []Step{step}, "", nil
 }
 
-func quoteLiteral(s string) string {
-	out := []byte{'\''}
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' {
-			out = append(out, '\'')
-		}
-		out = append(out, s[i])
-	}
-	return string(append(out, '\''))
-}
+// unquote turns regclass text into schema.name (display form).
+func unquote(s string) string { return strings.ReplaceAll(s, `"`, "") }
 
 func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t report.Table, rel, name string, cutoff time.Time) ([]Step, string, error) {
 	all, old := chunksOf(r, t, cutoff)
@@ -262,8 +298,8 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 				// A DETACH CONCURRENTLY that was cancelled leaves the
 				// partition "detach pending": finish it instead.
 				var attached, pending bool
-				if err := r.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass($1)),
-					coalesce((SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = to_regclass($1)), false)`, id).Scan(&attached, &pending); err != nil {
+				if err := r.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = $2::regclass),
+					coalesce((SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = $2::regclass), false)`, id, rel).Scan(&attached, &pending); err != nil {
 					return 0, err
 				}
 				switch {
@@ -275,9 +311,16 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 					if _, err := r.conn.Exec(ctx, detach); err != nil {
 						return 0, err
 					}
+				default:
+					// No longer a partition of this table (someone detached it,
+					// to archive it perhaps): not ours to drop.
+					r.emit(Event{Kind: Log, Step: i, Message: id + " is no longer a partition of " + rel + ": left alone"})
+					return 0, nil
 				}
-				if _, err := r.conn.Exec(ctx, "DROP TABLE IF EXISTS "+id); err != nil {
-					return 0, err
+				// Detached: drop it even if the run is being cancelled, so no
+				// detached table is left behind holding rows the parent lost.
+				if _, err := r.conn.Exec(context.WithoutCancel(ctx), "DROP TABLE "+id); err != nil {
+					return 0, fmt.Errorf("%s is detached but could not be dropped: %w", id, err)
 				}
 				r.emit(Event{Kind: Progress, Step: i, Done: 1, Total: 1, Unit: "partitions"})
 				return 0, nil

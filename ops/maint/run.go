@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/pg"
 )
@@ -103,6 +104,13 @@ func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts
 		return res, err
 	}
 	cfg.RuntimeParams["statement_timeout"] = "0" // maintenance may run long; cancel is the context's
+	// On cancel, ask the server to cancel and wait for its answer (up to
+	// 30 s) instead of dropping the socket: the step then reports what
+	// really happened — a drop_chunks or a DELETE batch that was already
+	// committing did commit — and the history counts it.
+	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 30 * time.Second}
+	}
 	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
 		r.emit(Event{Kind: Log, Step: r.step, Message: n.Severity + ": " + n.Message})
 	}
@@ -147,7 +155,9 @@ func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts
 	if ctx.Err() != nil {
 		res.Outcome = OutcomeCancelled
 	}
-	_ = r.watch.QueryRow(context.Background(), "SELECT pg_database_size(current_database())").Scan(&res.BytesAfter)
+	// The main connection survives a cancel (see above); the watch one may
+	// have been closed mid-poll.
+	_ = r.conn.QueryRow(context.Background(), "SELECT pg_database_size(current_database())").Scan(&res.BytesAfter)
 	res.Finished = time.Now()
 	return res, nil
 }
@@ -176,9 +186,12 @@ func (r *runner) withLockRetries(ctx context.Context, i int, s Step) (int64, err
 	}
 }
 
+// isLockTimeout: the lock was not granted within lock_timeout (55P03), or
+// the server broke a deadlock (40P01) — drop_chunks against TimescaleDB's
+// compression job does that within deadlock_timeout. Both are worth a retry.
 func isLockTimeout(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
+	return errors.As(err, &pgErr) && (pgErr.Code == "55P03" || pgErr.Code == "40P01")
 }
 
 // lockHolders names the other sessions holding locks on the relation.

@@ -182,7 +182,7 @@ func fromRow(r tableRow) Table {
 		TotalBytes: r.Total, TableBytes: r.TableB, IndexBytes: r.Index, ToastBytes: r.Toast,
 		RowEstimate: r.Rows, DeadTuples: r.Dead,
 		LastVacuum: r.LastVacuum, LastAutovacuum: r.LastAutovacuum, LastAnalyze: r.LastAnalyze,
-		TimeColumn: r.DetectedTimeColumn, Chunks: r.Parts,
+		TimeColumn: r.DetectedTimeColumn, PartitionColumn: r.DetectedTimeColumn, Chunks: r.Parts,
 		timeColumns: r.TimeColumns,
 	}
 }

@@ -60,7 +60,10 @@ type Table struct {
 	RetentionDays  *int       `json:"retention_days"`
 	Permanent      bool       `json:"permanent"`
 	TimeColumn     *string    `json:"time_column"`
-	Oldest         *time.Time `json:"oldest"`
+	// PartitionColumn is the hypertable's time dimension or the range
+	// partition key; retention by whole chunks needs it to be TimeColumn.
+	PartitionColumn *string    `json:"partition_column"`
+	Oldest          *time.Time `json:"oldest"`
 	// ExpiredBytes estimates the bytes older than the retention: whole chunks
 	// or partitions past the cutoff for chunked tables (what dropping them
 	// frees), the planner's row fraction times the size for plain tables.
