@@ -1,0 +1,110 @@
+package maint
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/pgtend/pgtend/ops/config"
+	"github.com/pgtend/pgtend/ops/pg"
+	"github.com/pgtend/pgtend/ops/pgtest"
+)
+
+// Empty partitions made ahead of time must not hide that every row is old.
+func TestEmptyFuturePartitionsDoNotHideDeletingEverything(t *testing.T) {
+	conn := connect(t, pgtest.NewDatabase(t))
+	exec(t, conn, `CREATE TABLE feed (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
+	DO $$ BEGIN
+	  FOR d IN -60..5 LOOP
+	    EXECUTE format('CREATE TABLE %I PARTITION OF feed FOR VALUES FROM (%L) TO (%L)', 'feed_' || (d + 100), current_date + d, current_date + d + 1);
+	  END LOOP;
+	END $$;
+	INSERT INTO feed SELECT g, 1 FROM generate_series(current_date - 60, current_date - 40, interval '1 hour') g;`)
+	policy := config.Policy{Tables: []config.TablePolicy{{Name: "feed", TimeColumn: "ts", RetentionDays: 30}}}
+	_, err := PlanRetention(context.Background(), conn, policy, "feed", RetentionOptions{})
+	if err == nil || !strings.Contains(err.Error(), "refusing to delete everything") {
+		t.Fatalf("ingestion stopped 40 days ago, retention 30 days: %v", err)
+	}
+}
+
+func TestRetentionOnlyByThePartitionColumn(t *testing.T) {
+	conn := connect(t, pgtest.NewDatabase(t))
+	exec(t, conn, `CREATE TABLE feed (ts timestamptz NOT NULL, received timestamptz NOT NULL) PARTITION BY RANGE (ts);
+		CREATE TABLE feed_a PARTITION OF feed FOR VALUES FROM ('2020-01-01') TO ('2040-01-01');
+		INSERT INTO feed VALUES (now(), now())`)
+	policy := config.Policy{Tables: []config.TablePolicy{{Name: "feed", TimeColumn: "received", RetentionDays: 30}}}
+	if _, err := PlanRetention(context.Background(), conn, policy, "feed", RetentionOptions{}); err == nil || !strings.Contains(err.Error(), "not the column the table is partitioned by") {
+		t.Errorf("policy column differs from the partition key: %v", err)
+	}
+}
+
+// A partition detached by someone else between plan and run is left alone.
+func TestDetachedPartitionIsLeftAlone(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := connect(t, dsn)
+	exec(t, conn, `CREATE TABLE feed (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
+	DO $$ BEGIN
+	  FOR d IN -10..1 LOOP
+	    EXECUTE format('CREATE TABLE %I PARTITION OF feed FOR VALUES FROM (%L) TO (%L)', 'feed_' || (d + 100), current_date + d, current_date + d + 1);
+	  END LOOP;
+	END $$;
+	INSERT INTO feed SELECT g, 1 FROM generate_series(current_date - 10, current_date + interval '12 hours', interval '1 hour') g;`)
+	policy := config.Policy{Tables: []config.TablePolicy{{Name: "feed", TimeColumn: "ts", RetentionDays: 5}}}
+	plan, err := PlanRetention(context.Background(), conn, policy, "feed", RetentionOptions{})
+	if err != nil || len(plan.Steps) < 2 {
+		t.Fatalf("plan: %v %+v", err, plan)
+	}
+	exec(t, conn, `ALTER TABLE feed DETACH PARTITION feed_90; ALTER TABLE feed_90 RENAME TO feed_archive`)
+	exec(t, conn, `CREATE TABLE feed_90 (LIKE feed)`) // an unrelated table takes the name
+	rec := &recorder{}
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: policy}, rec.emit)
+	if err != nil || res.Outcome != OutcomeOK {
+		t.Fatalf("run: %v %+v", err, res)
+	}
+	var exists, archived bool
+	conn.QueryRow(context.Background(), `SELECT to_regclass('feed_90') IS NOT NULL, to_regclass('feed_archive') IS NOT NULL`).Scan(&exists, &archived)
+	if !exists || !archived {
+		t.Errorf("a table that was no longer the plan's partition was dropped (feed_90 %v, archive %v)", exists, archived)
+	}
+}
+
+// Chunks that appear after the plan (a late backfill) stop the drop.
+func TestDropChunksRefusesChunksThePlanDidNotList(t *testing.T) {
+	pgtest.RequireTimescale(t)
+	dsn := pgtest.NewDatabase(t)
+	conn := connect(t, dsn)
+	exec(t, conn, `CREATE EXTENSION timescaledb;
+		CREATE TABLE m (time timestamptz NOT NULL, v int);
+		SELECT create_hypertable('m', 'time', chunk_time_interval => interval '1 day');
+		INSERT INTO m SELECT g, 1 FROM generate_series(now() - interval '20 days', now(), interval '1 hour') g`)
+	policy := config.Policy{Tables: []config.TablePolicy{{Name: "m", TimeColumn: "time", RetentionDays: 10}}}
+	plan, err := PlanRetention(context.Background(), conn, policy, "m", RetentionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before int64
+	conn.QueryRow(context.Background(), "SELECT count(*) FROM m").Scan(&before)
+	exec(t, conn, `INSERT INTO m VALUES (now() - interval '40 days', 2)`) // backfill: a new old chunk
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: policy}, func(Event) {})
+	if err != nil || res.Outcome != OutcomeFailed || len(res.Failed) == 0 || !strings.Contains(res.Failed[0], "appeared since the plan") {
+		t.Fatalf("run: %v %+v", err, res)
+	}
+	var after int64
+	conn.QueryRow(context.Background(), "SELECT count(*) FROM m").Scan(&after)
+	if after != before+1 {
+		t.Errorf("%d rows, had %d + 1: something was dropped", after, before)
+	}
+	// Planned again, it goes through.
+	plan, err = PlanRetention(context.Background(), conn, policy, "m", RetentionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: policy}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
+		t.Fatalf("second run: %v %+v", err, res)
+	}
+	var old int64
+	conn.QueryRow(context.Background(), "SELECT count(*) FROM m WHERE time < now() - interval '11 days'").Scan(&old)
+	if old != 0 {
+		t.Errorf("%d old rows left", old)
+	}
+}
