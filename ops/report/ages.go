@@ -3,12 +3,14 @@ package report
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // fillAges finds each table's oldest row and estimates the bytes past its
@@ -24,7 +26,14 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 		col := pgx.Identifier{*t.TimeColumn}.Sanitize()
 		rel := qualified(t.Schema, t.Name)
 		if !r.Estimated { // an estimate opens no relation; the measured report follows
-			if err := oldestRow(ctx, conn, t, r.Chunks, col); err != nil {
+			err := oldestRow(ctx, conn, t, r.Chunks, col)
+			switch {
+			case isPermissionDenied(err):
+				// A role that may not read the table still gets its sizes;
+				// its age and expired bytes stay unknown.
+				t.Oldest = nil
+				continue
+			case err != nil:
 				return fmt.Errorf("reading the oldest row of %s: %w", rel, err)
 			}
 		}
@@ -60,6 +69,11 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 		t.ExpiredBytes = &n
 	}
 	return nil
+}
+
+func isPermissionDenied(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42501"
 }
 
 // oldestRow sets t.Oldest to min(col). For a chunked table it asks the

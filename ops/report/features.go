@@ -20,6 +20,12 @@ type Features struct {
 	// ApproxRowCount is the qualified approximate_row_count, "" when absent.
 	ApproxRowCount string
 	HasHistory     bool // pgtend.history exists
+	// StatFile: the role may call pg_stat_file, so sizes are read from the
+	// relations' files without opening them (see files.go).
+	StatFile bool
+	// PreCompressionRows: TimescaleDB's catalog records how many rows each
+	// compressed chunk held (compression_chunk_size.numrows_pre_compression).
+	PreCompressionRows bool
 }
 
 // DetectFeatures asks the catalogs what exists.
@@ -34,8 +40,14 @@ func DetectFeatures(ctx context.Context, conn *pgx.Conn) (Features, error) {
 		return f, err
 	}
 	f.HasHistory, err = relationExists(ctx, conn, "pgtend", "history")
-	if err != nil || version == nil {
+	if err != nil {
 		return f, err
+	}
+	if err := conn.QueryRow(ctx, `SELECT has_function_privilege('pg_catalog.pg_stat_file(text, boolean)', 'EXECUTE')`).Scan(&f.StatFile); err != nil {
+		return f, err
+	}
+	if version == nil {
+		return f, nil
 	}
 	f.Timescale, f.TimescaleVersion, f.TimescaleSchema = true, *version, *schema
 	qual := func(name string) string { return pgx.Identifier{f.TimescaleSchema, name}.Sanitize() }
@@ -54,6 +66,12 @@ func DetectFeatures(ctx context.Context, conn *pgx.Conn) (Features, error) {
 	}
 	if approx != nil {
 		f.ApproxRowCount = qual("approximate_row_count")
+	}
+	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute
+		WHERE attrelid = to_regclass('_timescaledb_catalog.compression_chunk_size') AND attname = 'numrows_pre_compression'
+		  AND has_table_privilege('_timescaledb_catalog.compression_chunk_size', 'SELECT'))`).Scan(&f.PreCompressionRows)
+	if err != nil {
+		return f, err
 	}
 	return f, nil
 }

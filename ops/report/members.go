@@ -49,6 +49,11 @@ func membersQuery(f Features, estimate bool) string {
             + pg_relation_size(m.relid, 'vm') + pg_relation_size(m.relid, 'init')`
 	index := `pg_indexes_size(m.relid)`
 	toast := `coalesce(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0)`
+	if f.StatFile && !estimate {
+		heap = fileSize("m.relid")
+		index = indexFileSizes("m.relid")
+		toast = `CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE ` + fileSize("c.reltoastrelid") + ` + ` + indexFileSizes("c.reltoastrelid") + ` END`
+	}
 	if estimate {
 		pages := func(rel string) string {
 			return `(SELECT coalesce(sum(ic.relpages), 0) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = ` + rel + `)`
@@ -62,14 +67,14 @@ func membersQuery(f Features, estimate bool) string {
 	}
 	return catalogCTEs(f) + `,
 members AS (
-	SELECT r.oid AS root, r.oid AS relid, 'self' AS role, r.oid AS chunk FROM rels r WHERE r.kind <> 'partitioned'
+	SELECT r.oid AS root, r.oid AS relid, 'self' AS role, r.oid AS chunk, NULL::bigint AS pre_rows FROM rels r WHERE r.kind <> 'partitioned'
 	UNION ALL
-	SELECT r.oid, p.relid, 'part', p.relid FROM rels r JOIN ptree p ON p.root = r.oid JOIN pg_class pc ON pc.oid = p.relid
+	SELECT r.oid, p.relid, 'part', p.relid, NULL FROM rels r JOIN ptree p ON p.root = r.oid JOIN pg_class pc ON pc.oid = p.relid
 	WHERE r.kind = 'partitioned' AND pc.relkind <> 'p'
 	UNION ALL
-	SELECT r.oid, i.inhrelid, 'part', i.inhrelid FROM rels r JOIN pg_inherits i ON i.inhparent = r.oid WHERE r.kind = 'hypertable'
+	SELECT r.oid, i.inhrelid, 'part', i.inhrelid, NULL FROM rels r JOIN pg_inherits i ON i.inhparent = r.oid WHERE r.kind = 'hypertable'
 	UNION ALL
-	SELECT r.oid, tc.compressed, 'compressed', i.inhrelid FROM rels r JOIN pg_inherits i ON i.inhparent = r.oid
+	SELECT r.oid, tc.compressed, 'compressed', i.inhrelid, tc.pre_rows FROM rels r JOIN pg_inherits i ON i.inhparent = r.oid
 	JOIN tschunks tc ON tc.relid = i.inhrelid
 	WHERE r.kind = 'hypertable' AND tc.compressed IS NOT NULL
 )
@@ -77,7 +82,7 @@ SELECT m.root, m.relid, m.chunk, m.role,
        CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + heap + ` END,
        CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + index + ` END,
        CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + toast + ` END,
-       greatest(c.reltuples, 0)::bigint,
+       CASE WHEN m.role = 'compressed' THEN coalesce(m.pre_rows, 0) ELSE greatest(c.reltuples, 0)::bigint END,
        pg_stat_get_dead_tuples(m.relid),
        pg_stat_get_last_vacuum_time(m.relid),
        pg_stat_get_last_autovacuum_time(m.relid),
@@ -161,8 +166,8 @@ func rollUp(members []member, locked map[uint32]bool) (tables map[uint32]*rollup
 		if m.Role == rolePart {
 			r.parts++
 		}
+		r.rows += m.Rows // a compressed relation's rows are those it held before compression
 		if m.Role != roleCompressed {
-			r.rows += m.Rows
 			r.dead += m.Dead
 			r.lastVacuum = latest(r.lastVacuum, m.LastVacuum)
 			r.lastAutovacuum = latest(r.lastAutovacuum, m.LastAutovacuum)

@@ -83,7 +83,8 @@ INSERT INTO "Odd Schema"."we""ird` + "\x1b[2J" + `name" SELECT generate_series(1
 CREATE TABLE docs (id serial PRIMARY KEY, body text, created timestamptz NOT NULL DEFAULT now());
 INSERT INTO docs (body, created) SELECT repeat(md5(i::text), 400), now() - i * interval '1 hour' FROM generate_series(1, 300) i;
 CREATE INDEX ON docs (created);
-CREATE TABLE nolog (v text);
+CREATE UNLOGGED TABLE nolog (v text PRIMARY KEY);
+INSERT INTO nolog SELECT md5(i::text) FROM generate_series(1, 2000) i;
 CREATE TABLE events (ts timestamptz NOT NULL, kind text, payload text) PARTITION BY RANGE (ts);
 CREATE TABLE bydate (d date NOT NULL, v int) PARTITION BY RANGE (d);
 CREATE TABLE bynum (n bigint NOT NULL, v int) PARTITION BY RANGE (n);
@@ -265,5 +266,42 @@ func TestDiskVisibleOnTheHostAndHiddenFromUnprivilegedRoles(t *testing.T) {
 	d2 := r2.Disk
 	if d2.Visible || d2.TotalBytes != nil || d2.FreeBytes != nil || d2.WALBytes != nil || d2.Reason == "" {
 		t.Errorf("unprivileged role: %+v, want nulls and a reason", d2)
+	}
+}
+
+// The two ways of measuring agree to the byte: files (pg_stat_file, for
+// roles allowed to call it) and the size functions (for everyone else).
+func TestFileSizesEqualSizeFunctions(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := connect(t, dsn)
+	exec(t, conn, unseededSchema)
+	exec(t, conn, "CREATE ROLE no_files LOGIN")
+	super := collect(t, conn, config.Policy{})
+	cfg, _ := pgx.ParseConfig(dsn)
+	cfg.User = "no_files"
+	rc, err := pgx.ConnectConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close(context.Background())
+	f, err := DetectFeatures(context.Background(), rc)
+	if err != nil || f.StatFile {
+		t.Fatalf("an ordinary role may call pg_stat_file? %v %v", f.StatFile, err)
+	}
+	plain := collect(t, rc, config.Policy{})
+	if len(plain.Tables) != len(super.Tables) || len(plain.Chunks) != len(super.Chunks) {
+		t.Fatalf("%d/%d tables, %d/%d chunks", len(plain.Tables), len(super.Tables), len(plain.Chunks), len(super.Chunks))
+	}
+	for i, a := range super.Tables {
+		b := plain.Tables[i]
+		if *a.TotalBytes != *b.TotalBytes || *a.TableBytes != *b.TableBytes || *a.IndexBytes != *b.IndexBytes || *a.ToastBytes != *b.ToastBytes {
+			t.Errorf("%s: files %d/%d/%d/%d, functions %d/%d/%d/%d", a.Name, *a.TotalBytes, *a.TableBytes, *a.IndexBytes, *a.ToastBytes,
+				*b.TotalBytes, *b.TableBytes, *b.IndexBytes, *b.ToastBytes)
+		}
+	}
+	for i, a := range super.Chunks {
+		if *a.TotalBytes != *plain.Chunks[i].TotalBytes {
+			t.Errorf("%s: files %d, functions %d", a.Chunk, *a.TotalBytes, *plain.Chunks[i].TotalBytes)
+		}
 	}
 }

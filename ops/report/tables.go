@@ -28,7 +28,7 @@ type tableRow struct {
 // for hypertables that are not locked.
 func rootsQuery(f Features, estimate bool) string {
 	approx := `NULL::bigint`
-	if f.ApproxRowCount != "" && !estimate {
+	if useApprox(f, estimate) {
 		approx = fmt.Sprintf(`CASE WHEN r.kind = 'hypertable' AND NOT r.oid = ANY($1::oid[]) THEN %s(r.oid) END`, f.ApproxRowCount)
 	}
 	return catalogCTEs(f) + `
@@ -43,6 +43,12 @@ SELECT r.oid, r.schema, r.name, r.kind, ` + approx + `,
                     AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)), '{}')
 FROM rels r
 ORDER BY r.schema, r.name`
+}
+
+// useApprox: approximate_row_count is needed only when the catalog cannot
+// tell how many rows the compressed chunks hold.
+func useApprox(f Features, estimate bool) bool {
+	return f.ApproxRowCount != "" && !f.PreCompressionRows && !estimate
 }
 
 // readTables measures every table: members first (which also warms the
@@ -60,7 +66,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, workers []*pgx.Conn, f Feat
 		}
 	}
 	var args []any
-	if f.ApproxRowCount != "" && !estimate {
+	if useApprox(f, estimate) {
 		args = append(args, oidList(skip))
 	}
 	rows, err := conn.Query(ctx, rootsQuery(f, estimate), args...)
