@@ -1,0 +1,92 @@
+package pg
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func TestSessionSettings(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn, err := Connect(context.Background(), dsn, Settings{StatementTimeout: 30 * time.Second, LockTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var app, st, lt string
+	if err := conn.QueryRow(context.Background(), "SELECT current_setting('application_name'), current_setting('statement_timeout'), current_setting('lock_timeout')").Scan(&app, &st, &lt); err != nil {
+		t.Fatal(err)
+	}
+	if app != "pgtend" || st != "30s" || lt != "2s" {
+		t.Errorf("application_name %q, statement_timeout %q, lock_timeout %q", app, st, lt)
+	}
+	// An application_name the operator set is kept.
+	c2, err := Connect(context.Background(), dsn+"&application_name=ops-cron", Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close(context.Background())
+	c2.QueryRow(context.Background(), "SELECT current_setting('application_name')").Scan(&app)
+	if app != "ops-cron" {
+		t.Errorf("application_name %q, want the DSN's", app)
+	}
+}
+
+func TestChooseDSN(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://from-env/db")
+	if ChooseDSN("host=flag") != "host=flag" || ChooseDSN("") != "postgres://from-env/db" {
+		t.Error("--dsn must win over DATABASE_URL, which must win over nothing")
+	}
+}
+
+func TestParseErrorsHideThePassword(t *testing.T) {
+	_, err := ParseConfig("host=/tmp port=nope password=s3cret", Settings{})
+	var de *DSNError
+	if !errors.As(err, &de) || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "invalid connection string") {
+		t.Errorf("err %v", err)
+	}
+}
+
+// A session whose backend was terminated (a server restart, a DBA's
+// pg_terminate_backend) fails once, then reconnects by itself.
+func TestSessionReconnects(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	s := NewSession(dsn, Settings{}, 2)
+	defer s.Close()
+	var pid int32
+	ask := func() error {
+		return s.Do(context.Background(), func(conn *pgx.Conn, extra []*pgx.Conn) error {
+			if len(extra) != 1 {
+				t.Fatalf("%d extra connections, want 1", len(extra))
+			}
+			return conn.QueryRow(context.Background(), "SELECT pg_backend_pid()").Scan(&pid)
+		})
+	}
+	if err := ask(); err != nil {
+		t.Fatal(err)
+	}
+	first := pid
+	admin, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(context.Background(), "SELECT pg_terminate_backend($1)", first); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := ask(); err == nil {
+		t.Fatal("a query on a terminated backend succeeded")
+	}
+	if err := ask(); err != nil || pid == first {
+		t.Fatalf("no reconnect: %v (pid %d, was %d)", err, pid, first)
+	}
+}
