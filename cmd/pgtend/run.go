@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/maint"
+	"github.com/pgtend/pgtend/ops/state"
 	"github.com/pgtend/pgtend/tui"
 )
 
@@ -258,6 +260,9 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := c.parse(args); err != nil {
 		return err
 	}
+	if *limit < 1 {
+		return usageError("--limit %d: show at least 1 entry", *limit)
+	}
 	t, conn, err := c.open(ctx)
 	if err != nil {
 		return err
@@ -271,6 +276,9 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		more, _ := f.Entries()
 		entries = append(entries, more...)
 	}
+	// Newest first across both, then the limit.
+	slices.SortStableFunc(entries, func(a, b state.Entry) int { return b.End.Compare(a.End) })
+	entries = entries[:min(len(entries), *limit)]
 	if len(entries) == 0 {
 		fmt.Fprintln(stdout, "no maintenance recorded yet")
 		return nil

@@ -73,7 +73,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	if !opts.NoTimescale {
 		if err := c.enableTimescaleIfInstalled(ctx); err != nil {
-			c.Stop()
+			c.Destroy()
 			return nil, err
 		}
 	}
@@ -245,10 +245,35 @@ func (c *Cluster) enableTimescaleIfInstalled(ctx context.Context) error {
 		return err
 	}
 	if err := c.start(ctx); err != nil {
-		return fmt.Errorf("restarting with timescaledb preloaded: %w", err)
+		// The extension's files are there but its library does not load
+		// (built for another server version): go on without it, as if it
+		// were not installed, rather than fail.
+		if err := c.removeSetting("shared_preload_libraries"); err != nil {
+			return err
+		}
+		if err := c.start(ctx); err != nil {
+			return fmt.Errorf("restarting without timescaledb: %w", err)
+		}
+		return nil
 	}
 	c.Timescale = true
 	return nil
+}
+
+// removeSetting drops a line pgtend added to postgresql.auto.conf.
+func (c *Cluster) removeSetting(name string) error {
+	path := filepath.Join(c.dataDir(), "postgresql.auto.conf")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var keep []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), name) {
+			keep = append(keep, line)
+		}
+	}
+	return os.WriteFile(path, []byte(strings.Join(keep, "\n")), 0o600)
 }
 
 // StopCommand is the shell command that stops a detached cluster and removes

@@ -45,6 +45,12 @@ func ParseConfig(dsn string, s Settings) (*pgx.ConnConfig, error) {
 	if rp["application_name"] == "" {
 		rp["application_name"] = "pgtend"
 	}
+	// UTC, like every time pgtend prints: chunk and partition ranges of
+	// timestamp (without time zone) columns are read as UTC, so the
+	// session's conversions must be too.
+	if rp["timezone"] == "" && rp["TimeZone"] == "" {
+		rp["timezone"] = "UTC"
+	}
 	if s.StatementTimeout > 0 {
 		rp["statement_timeout"] = strconv.FormatInt(s.StatementTimeout.Milliseconds(), 10)
 	}

@@ -25,14 +25,25 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 		}
 		col := pgx.Identifier{*t.TimeColumn}.Sanitize()
 		rel := qualified(t.Schema, t.Name)
+		// Chunks and partitions speak for the time column only when they
+		// are cut along it; otherwise the table is asked as a whole.
+		byChunks := *t.Kind != KindTable && t.PartitionColumn != nil && *t.PartitionColumn == *t.TimeColumn
+		readable := true
 		if !r.Estimated { // an estimate opens no relation; the measured report follows
-			err := oldestRow(ctx, conn, t, r.Chunks, col)
+			var chunks []Chunk
+			if byChunks {
+				chunks = r.Chunks
+			}
+			err := oldestRow(ctx, conn, t, chunks, col)
+			if isPermissionDenied(err) && byChunks {
+				// SELECT granted on the parent does not reach its partitions.
+				err = oldestRow(ctx, conn, t, nil, col)
+			}
 			switch {
-			case isPermissionDenied(err):
-				// A role that may not read the table still gets its sizes;
-				// its age and expired bytes stay unknown.
-				t.Oldest = nil
-				continue
+			case isPermissionDenied(err) || isGone(err):
+				// A role that may not read the table, or a chunk dropped or
+				// locked since the sizes were read: its age stays unknown.
+				t.Oldest, readable = nil, false
 			case err != nil:
 				return fmt.Errorf("reading the oldest row of %s: %w", rel, err)
 			}
@@ -47,8 +58,14 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 			continue
 		}
 		cutoff := now.Add(-time.Duration(*t.RetentionDays) * 24 * time.Hour)
-		if *t.Kind == KindTable {
+		if !byChunks {
+			if !readable {
+				continue
+			}
 			n, err := plainExpiredBytes(ctx, conn, t, rel, col, cutoff)
+			if isPermissionDenied(err) || isGone(err) {
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -69,6 +86,13 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 		t.ExpiredBytes = &n
 	}
 	return nil
+}
+
+// isGone: the relation was dropped (42P01) or locked (55P03) after the
+// report read the catalog — a retention job racing the report.
+func isGone(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "55P03")
 }
 
 func isPermissionDenied(err error) bool {
@@ -126,8 +150,8 @@ func oldestRow(ctx context.Context, conn *pgx.Conn, t *Table, chunks []Chunk, co
 	return nil
 }
 
-// plainExpiredBytes estimates the bytes of a plain table's rows older than
-// cutoff as the planner's row estimate for that predicate over the table's
+// plainExpiredBytes estimates the bytes of a table's rows older than
+// cutoff (a plain table, or one not partitioned by its time column) as the planner's row estimate for that predicate over the table's
 // row estimate, times its size: no rows are read.
 func plainExpiredBytes(ctx context.Context, conn *pgx.Conn, t *Table, rel, col string, cutoff time.Time) (int64, error) {
 	if t.TotalBytes == nil || t.RowEstimate <= 0 || t.Oldest == nil || !t.Oldest.Before(cutoff) {

@@ -49,8 +49,8 @@ leaves AS MATERIALIZED (
 ),
 bounds AS MATERIALIZED (
 	SELECT l.*,
-	       CASE WHEN b[1] IN ('MINVALUE', 'MAXVALUE') THEN NULL ELSE b[1] END AS lo,
-	       CASE WHEN b[2] IN ('MINVALUE', 'MAXVALUE') THEN NULL ELSE b[2] END AS hi
+	       CASE WHEN b[1] IN ('MINVALUE', 'MAXVALUE', 'infinity', '-infinity') THEN NULL ELSE b[1] END AS lo,
+	       CASE WHEN b[2] IN ('MINVALUE', 'MAXVALUE', 'infinity', '-infinity') THEN NULL ELSE b[2] END AS hi
 	FROM leaves l
 )
 SELECT schema, name, leaf_schema, leaf, leaf_oid,

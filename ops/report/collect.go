@@ -153,6 +153,9 @@ func applyPolicy(ctx context.Context, conn *pgx.Conn, rows []tableRow, policy co
 			out = append(out, t)
 			continue
 		}
+		if prev, dup := byOID[oid]; dup {
+			return nil, fmt.Errorf("the policy names one table twice: %q and %q resolve to the same table", prev.Name, p.Name)
+		}
 		byOID[oid] = p
 	}
 	for _, row := range rows {

@@ -154,7 +154,7 @@ func rollUp(members []member, locked map[uint32]bool) (tables map[uint32]*rollup
 			r = &rollup{locked: locked[m.Root]}
 			tables[m.Root] = r
 		}
-		if m.Table == nil {
+		if m.Table == nil || m.Index == nil || m.Toast == nil { // locked, or dropped mid-read
 			r.locked = true
 			lockedChunk[m.Chunk] = true
 		} else {

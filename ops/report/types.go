@@ -104,14 +104,14 @@ type Chunk struct {
 type Disk struct {
 	Path          *string `json:"path"`
 	Visible       bool    `json:"visible"`
-	Reason        string  `json:"reason,omitempty"` // why it is not visible
+	Reason        string  `json:"reason"` // why it is not visible, "" when it is
 	TotalBytes    *int64  `json:"total_bytes"`
 	FreeBytes     *int64  `json:"free_bytes"`
 	DatabaseBytes int64   `json:"database_bytes"`
 	WALBytes      *int64  `json:"wal_bytes"`
 	// BackupDir is the policy's backup directory; BackupBytes its size on
 	// this machine, nil when it does not exist or cannot be read.
-	BackupDir   string `json:"backup_dir,omitempty"`
+	BackupDir   string `json:"backup_dir"`
 	BackupBytes *int64 `json:"backup_bytes"`
 }
 
