@@ -30,11 +30,7 @@ type RetentionOptions struct {
 // or a time column, a cutoff in the future, a cleanup that would delete
 // everything. Rows newer than the cutoff are never touched.
 func PlanRetention(ctx context.Context, conn *pgx.Conn, policy config.Policy, table string, o RetentionOptions) (*Plan, error) {
-	r, err := report.Collect(ctx, conn, policy)
-	if err != nil {
-		return nil, err
-	}
-	tables, err := pick(r, policy, table)
+	r, tables, err := inventory(ctx, conn, policy, table)
 	if err != nil {
 		return nil, err
 	}

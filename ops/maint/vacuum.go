@@ -18,11 +18,7 @@ import (
 // VACUUM FULL: that is a separate action (it locks the table and needs free
 // space equal to it).
 func PlanVacuum(ctx context.Context, conn *pgx.Conn, policy config.Policy, table string) (*Plan, error) {
-	r, err := report.Collect(ctx, conn, policy)
-	if err != nil {
-		return nil, err
-	}
-	tables, err := pick(r, policy, table)
+	r, tables, err := inventory(ctx, conn, policy, table)
 	if err != nil {
 		return nil, err
 	}
@@ -104,9 +100,20 @@ func (r *runner) pollVacuum(ctx context.Context, step int) (stop func()) {
 	return func() { close(done); <-finished }
 }
 
+// inventory reads what a plan works from: the report (tables, chunks and
+// their exact sizes, read as the console reads them) and the tables chosen.
+func inventory(ctx context.Context, conn *pgx.Conn, policy config.Policy, table string) (*report.Report, []report.Table, error) {
+	r, err := report.Collect(ctx, conn, policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	tables, err := pick(r, table)
+	return r, tables, err
+}
+
 // pick selects the tables an action works on: one named table (by name or
 // schema.name; it must exist), or every table of the policy.
-func pick(r *report.Report, policy config.Policy, table string) ([]report.Table, error) {
+func pick(r *report.Report, table string) ([]report.Table, error) {
 	if table == "" {
 		var out []report.Table
 		for _, t := range r.Tables {
