@@ -49,6 +49,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else {
 		defer cl.Destroy()
 	}
+	t.throwaway = !*keep
 	t.dsn, err = cl.CreateDatabase(ctx, demoDatabase)
 	if err != nil {
 		return err

@@ -63,6 +63,9 @@ type target struct {
 	dsn    string
 	policy config.Policy
 	source string
+	// throwaway: the demo's database, gone when pgtend exits; nothing is
+	// remembered on disk for it (size samples, history file).
+	throwaway bool
 }
 
 // resolve loads the config (refusing a bad one) and picks the DSN: --dsn,

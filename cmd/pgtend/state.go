@@ -39,6 +39,9 @@ func (m *memory) historyFile() *state.History {
 // openMemory finds the state files of the database the DSN names; nil when
 // there is no state directory (pgtend then remembers nothing).
 func openMemory(t target) *memory {
+	if t.throwaway {
+		return nil
+	}
 	dir, err := state.Dir()
 	if err != nil {
 		return nil
