@@ -56,15 +56,15 @@ func console(ctx context.Context, c *common, t target) error {
 		return err
 	}
 	closeConn(conn)
-	sess := pg.NewSession(t.dsn, t.settings(), measuringConns)
+	sess := pg.NewSession(t.dsn, t.settings())
 	defer sess.Close()
 	mem := openMemory(t)
 	m := tui.New(tui.Options{
 		Load: func(ctx context.Context) (*report.Report, error) {
 			var r *report.Report
-			err := sess.Do(ctx, func(conn *pgx.Conn, extra []*pgx.Conn) error {
+			err := sess.Do(ctx, func(conn *pgx.Conn) error {
 				var err error
-				r, err = report.Collect(ctx, conn, t.policy, extra...)
+				r, err = report.Collect(ctx, conn, t.policy)
 				return err
 			})
 			if err == nil {
@@ -75,7 +75,7 @@ func console(ctx context.Context, c *common, t target) error {
 		},
 		Estimate: func(ctx context.Context) (*report.Report, error) {
 			var r *report.Report
-			err := sess.Do(ctx, func(conn *pgx.Conn, _ []*pgx.Conn) error {
+			err := sess.Do(ctx, func(conn *pgx.Conn) error {
 				var err error
 				r, err = report.Estimate(ctx, conn, t.policy)
 				return err

@@ -5,8 +5,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/pgtend/pgtend/ops/pg"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/tui"
 )
@@ -24,21 +22,15 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return printReport(ctx, t, *asJSON, stdout)
 }
 
-// measuringConns is how many connections share the measuring of sizes
-// (see report.Collect); two match the two cores of a small database host.
-const measuringConns = 2
-
 func printReport(ctx context.Context, t target, asJSON bool, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*t.policy.Connection.StatementTimeout+5*time.Second)
 	defer cancel()
-	sess := pg.NewSession(t.dsn, t.settings(), measuringConns)
-	defer sess.Close()
-	var r *report.Report
-	err := sess.Do(ctx, func(conn *pgx.Conn, extra []*pgx.Conn) error {
-		var err error
-		r, err = report.Collect(ctx, conn, t.policy, extra...)
+	conn, err := t.connect(ctx)
+	if err != nil {
 		return err
-	})
+	}
+	defer closeConn(conn)
+	r, err := report.Collect(ctx, conn, t.policy)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/state"
@@ -42,7 +41,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if i > 0 {
 			fmt.Fprintln(stdout, "(planned again after the step before has run)")
 		}
-		printPlan(stdout, p)
+		tui.WritePlan(stdout, p)
 	}
 	return nil
 }
@@ -83,26 +82,19 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		printPlan(stdout, p)
+		tui.WritePlan(stdout, p)
 		if p.Destructive() && !yes {
 			return &exitError{code: 2, err: fmt.Errorf("the %s plan deletes data: nothing was changed; run again with --yes to confirm", p.Action)}
 		}
 		opts := maint.Options{LockTimeout: t.policy.Connection.MaintenanceLockTimeout, ReadOnly: c.readOnly, Policy: t.policy,
 			BatchSize: batchSize, BatchPause: batchPause}
-		res, runErr := maint.Run(ctx, t.dsn, t.settings(), p, opts, eventPrinter(stdout))
+		res, runErr := maint.Run(ctx, t.dsn, t.settings(), p, opts, tui.EventWriter(stdout))
 		if errors.Is(runErr, maint.ErrReadOnly) {
 			return runErr // refused before anything ran: nothing to record
 		}
 		entry := maint.Entry(p, res, runErr, conn.Config().Database, conn.Config().User)
 		where, recErr := maint.Record(context.Background(), conn, entry, mem.historyFile())
-		fmt.Fprintf(stdout, "%s %s: %s, %s rows, database %s -> %s, in %s",
-			stamp(time.Now()), p.Action, entry.Outcome, humanize.Comma(res.Rows),
-			tui.BytesOf(res.BytesBefore), tui.BytesOf(res.BytesAfter), res.Finished.Sub(res.Started).Round(time.Millisecond))
-		if recErr != nil {
-			fmt.Fprintf(stdout, "; NOT RECORDED: %s\n", tui.Clean(recErr.Error()))
-		} else {
-			fmt.Fprintf(stdout, "; recorded in %s\n", tui.Clean(where))
-		}
+		tui.WriteRunSummary(stdout, p.Action, entry.Outcome, res, where, recErr)
 		if runErr != nil {
 			return runErr
 		}
@@ -176,82 +168,6 @@ func planMakers(conn *pgx.Conn, t target, action, table string) ([]func(context.
 	return nil, usageError("unknown action %q: use %s", action, actionsHelp)
 }
 
-// printPlan shows a plan: every step's statements, lock and estimates.
-func printPlan(w io.Writer, p *maint.Plan) {
-	kind := "changes nothing destructive"
-	if p.Destructive() {
-		kind = "DELETES DATA"
-	}
-	fmt.Fprintf(w, "Plan: %s of %s — %d steps, %s\n", p.Action, tui.Clean(p.Target), len(p.Steps), kind)
-	for i, s := range p.Steps {
-		est := ""
-		if s.EstRows != nil {
-			est += ", " + humanize.Comma(*s.EstRows) + " rows"
-		}
-		if s.EstBytes != nil {
-			est += ", " + tui.BytesOf(*s.EstBytes)
-		}
-		mark := ""
-		if s.Destructive {
-			mark = " [destructive]"
-		}
-		fmt.Fprintf(w, "  %d. %s%s (lock: %s%s)\n", i+1, tui.Clean(s.Title), mark, tui.Clean(s.Lock), est)
-		for _, st := range s.Statements {
-			fmt.Fprintf(w, "       %s;\n", tui.Clean(st))
-		}
-		for _, a := range s.Affected {
-			fmt.Fprintf(w, "       - %s  %s → %s  %s\n", tui.Clean(a.Name), rangeEnd(a.From), rangeEnd(a.To), tui.Bytes(a.Bytes))
-		}
-	}
-	for _, n := range p.Notes {
-		fmt.Fprintf(w, "  note: %s\n", tui.Clean(n))
-	}
-}
-
-func rangeEnd(t *time.Time) string {
-	if t == nil {
-		return "?"
-	}
-	return t.UTC().Format("2006-01-02 15:04")
-}
-
-func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
-
-// eventPrinter writes one plain line per event (no escape sequences: cron
-// mails and log files read it), progress at most once a second per step.
-func eventPrinter(w io.Writer) func(maint.Event) {
-	lastProgress := map[int]time.Time{}
-	return func(e maint.Event) {
-		prefix := fmt.Sprintf("%s [%d/%d]", stamp(e.At), e.Step+1, e.Of)
-		switch e.Kind {
-		case maint.StepStarted:
-			fmt.Fprintf(w, "%s %s: started\n", prefix, tui.Clean(e.Title))
-		case maint.Progress:
-			if time.Since(lastProgress[e.Step]) < time.Second && (e.Total == 0 || e.Done < e.Total) {
-				return
-			}
-			lastProgress[e.Step] = time.Now()
-			total := "?"
-			if e.Total > 0 {
-				total = humanize.Comma(e.Total)
-			}
-			fmt.Fprintf(w, "%s progress %s/%s %s %s\n", prefix, humanize.Comma(e.Done), total, e.Unit, tui.Clean(e.Message))
-		case maint.Log:
-			fmt.Fprintf(w, "%s %s\n", prefix, tui.Clean(oneLine(e.Message)))
-		case maint.StepFinished:
-			removed := ""
-			if e.Bytes > 0 {
-				removed = ", " + tui.BytesOf(e.Bytes) + " removed"
-			}
-			fmt.Fprintf(w, "%s done in %s, %s rows%s\n", prefix, e.Duration.Round(time.Millisecond), humanize.Comma(e.Rows), removed)
-		case maint.StepFailed:
-			fmt.Fprintf(w, "%s FAILED after %s: %s\n", prefix, e.Duration.Round(time.Millisecond), tui.Clean(oneLine(e.Err.Error())))
-		}
-	}
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
 // runHistory prints the maintenance history: the database's, then this
 // machine's file (tick-offs, runs the database refused to record).
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -279,22 +195,6 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// Newest first across both, then the limit.
 	slices.SortStableFunc(entries, func(a, b state.Entry) int { return b.End.Compare(a.End) })
 	entries = entries[:min(len(entries), *limit)]
-	if len(entries) == 0 {
-		fmt.Fprintln(stdout, "no maintenance recorded yet")
-		return nil
-	}
-	for _, e := range entries {
-		line := fmt.Sprintf("%s  %-18s %-9s %-22s rows %-8s", stamp(e.End), tui.Clean(e.Task), tui.Clean(e.Outcome), tui.Clean(e.Target), humanize.Comma(e.Rows))
-		if e.BytesBefore > 0 {
-			line += fmt.Sprintf(" db %s -> %s", tui.BytesOf(e.BytesBefore), tui.BytesOf(e.BytesAfter))
-		}
-		if e.Note != "" {
-			line += "  note: " + tui.Clean(oneLine(e.Note))
-		}
-		if e.Error != "" {
-			line += "  error: " + tui.Clean(oneLine(e.Error))
-		}
-		fmt.Fprintln(stdout, line)
-	}
+	tui.WriteHistory(stdout, entries)
 	return nil
 }

@@ -23,14 +23,7 @@ retention = "20d"
 permanent = true
 `
 
-func count(t *testing.T, conn *pgx.Conn, q string) int64 {
-	t.Helper()
-	var n int64
-	if err := conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+var count = pgtest.Count
 
 func TestHeadlessPlanAndRun(t *testing.T) {
 	dsn, conn := seededDemo(t, demo.Native)

@@ -19,22 +19,8 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-func connect(t testing.TB, dsn string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
-func exec(t testing.TB, conn *pgx.Conn, sql string, args ...any) {
-	t.Helper()
-	if _, err := conn.Exec(context.Background(), sql, args...); err != nil {
-		t.Fatalf("%v\n%s", err, sql)
-	}
-}
+// connect and exec are the shared test helpers.
+var connect, exec = pgtest.Connect, pgtest.Exec
 
 // perDay counts rows per UTC day of a table's time column.
 func perDay(t *testing.T, conn *pgx.Conn, table, col string) map[string]int64 {
@@ -276,7 +262,10 @@ func TestRetentionRefusals(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func TestReadOnlyRefusesEveryWrite(t *testing.T) {
+// eventsRetention is a fresh database with 30 days of plain events and the
+// plan removing what is past the policy's 20 days.
+func eventsRetention(t *testing.T) (string, *pgx.Conn, *Plan) {
+	t.Helper()
 	dsn := pgtest.NewDatabase(t)
 	conn := connect(t, dsn)
 	plainEvents(t, conn, 30)
@@ -284,6 +273,11 @@ func TestReadOnlyRefusesEveryWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dsn, conn, plan
+}
+
+func TestReadOnlyRefusesEveryWrite(t *testing.T) {
+	dsn, conn, plan := eventsRetention(t)
 	var before int64
 	conn.QueryRow(context.Background(), "SELECT count(*) FROM events").Scan(&before)
 	if _, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{ReadOnly: true, Policy: retentionPolicy}, func(Event) {}); !errors.Is(err, ErrReadOnly) {
@@ -306,13 +300,7 @@ func TestReadOnlyRefusesEveryWrite(t *testing.T) {
 }
 
 func TestCancelMidDeleteIsConsistentAndResumable(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	conn := connect(t, dsn)
-	plainEvents(t, conn, 30)
-	plan, err := PlanRetention(context.Background(), conn, retentionPolicy, "events", RetentionOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dsn, conn, plan := eventsRetention(t)
 	cutoff := plan.Created.Add(-20 * 24 * time.Hour)
 	var oldBefore, newBefore int64
 	conn.QueryRow(context.Background(), "SELECT count(*) FILTER (WHERE ts < $1), count(*) FILTER (WHERE ts >= $1) FROM events", cutoff).Scan(&oldBefore, &newBefore)
@@ -358,13 +346,7 @@ func TestCancelMidDeleteIsConsistentAndResumable(t *testing.T) {
 }
 
 func TestLockHolderIsNamedWithinTheTimeout(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	conn := connect(t, dsn)
-	plainEvents(t, conn, 30)
-	plan, err := PlanRetention(context.Background(), conn, retentionPolicy, "events", RetentionOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dsn, _, plan := eventsRetention(t)
 	holder := connect(t, dsn)
 	exec(t, holder, "SET application_name = 'nightly-etl'")
 	exec(t, holder, "BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE")

@@ -15,52 +15,39 @@ type Session struct {
 	dsn      string
 	settings Settings
 	mu       sync.Mutex
-	conns    []*pgx.Conn
+	conn     *pgx.Conn
 }
 
-// NewSession prepares a session of n connections (at least one); it
-// connects on first use. Extra connections let work be shared (report
-// measuring); they stay open so the server's caches stay warm.
-func NewSession(dsn string, s Settings, n int) *Session {
-	return &Session{dsn: dsn, settings: s, conns: make([]*pgx.Conn, max(n, 1))}
-}
+// NewSession prepares a session; it connects on first use.
+func NewSession(dsn string, s Settings) *Session { return &Session{dsn: dsn, settings: s} }
 
-// Do runs fn on the session's connections (the first is the main one),
-// connecting first where needed.
-func (s *Session) Do(ctx context.Context, fn func(conn *pgx.Conn, extra []*pgx.Conn) error) error {
+// Do runs fn on the session's connection, connecting first when needed.
+func (s *Session) Do(ctx context.Context, fn func(*pgx.Conn) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, c := range s.conns {
-		if c == nil || c.IsClosed() {
-			conn, err := Connect(ctx, s.dsn, s.settings)
-			if err != nil {
-				return err
-			}
-			s.conns[i] = conn
+	if s.conn == nil || s.conn.IsClosed() {
+		conn, err := Connect(ctx, s.dsn, s.settings)
+		if err != nil {
+			return err
 		}
+		s.conn = conn
 	}
-	err := fn(s.conns[0], s.conns[1:])
-	if err != nil {
-		for i, c := range s.conns {
-			if c.IsClosed() || ctx.Err() != nil {
-				// A cancelled query may leave a connection mid-protocol;
-				// start afresh next time rather than reuse it.
-				_ = c.Close(context.Background())
-				s.conns[i] = nil
-			}
-		}
+	err := fn(s.conn)
+	if err != nil && (s.conn.IsClosed() || ctx.Err() != nil) {
+		// A cancelled query may leave the connection mid-protocol; start
+		// afresh next time rather than reuse it.
+		_ = s.conn.Close(context.Background())
+		s.conn = nil
 	}
 	return err
 }
 
-// Close closes the connections.
+// Close closes the connection, if any.
 func (s *Session) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, c := range s.conns {
-		if c != nil {
-			_ = c.Close(context.Background())
-			s.conns[i] = nil
-		}
+	if s.conn != nil {
+		_ = s.conn.Close(context.Background())
+		s.conn = nil
 	}
 }

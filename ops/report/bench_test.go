@@ -46,31 +46,6 @@ func benchCollect(b *testing.B, setup string) {
 			}
 		}
 	})
-	worker := connect(b, dsn)
-	b.Run("warm-2conns", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := Collect(ctx, conn, benchPolicy, worker); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("cold-2conns", func(b *testing.B) {
-		for b.Loop() {
-			c, err := pgx.Connect(ctx, dsn)
-			if err != nil {
-				b.Fatal(err)
-			}
-			w, err := pgx.Connect(ctx, dsn)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := Collect(ctx, c, benchPolicy, w); err != nil {
-				b.Fatal(err)
-			}
-			c.Close(ctx)
-			w.Close(ctx)
-		}
-	})
 	b.Run("estimate-cold", func(b *testing.B) {
 		for b.Loop() {
 			c, err := pgx.Connect(ctx, dsn)

@@ -13,10 +13,9 @@ import (
 
 // Collect reads one report. It issues a fixed number of catalog queries plus
 // one cheap query per table with a time column (its oldest row), never one
-// per chunk. Extra connections to the same database (workers) share the
-// measuring of sizes, the one part whose cost grows with the chunk count.
-func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy, workers ...*pgx.Conn) (*Report, error) {
-	return gather(ctx, conn, policy, workers, false)
+// per chunk.
+func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*Report, error) {
+	return gather(ctx, conn, policy, false)
 }
 
 // Estimate reads a report whose sizes are the catalog's estimates
@@ -24,10 +23,10 @@ func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy, workers 
 // of chunks. The report says Estimated; nothing else in it is estimated
 // beyond what Collect estimates too.
 func Estimate(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*Report, error) {
-	return gather(ctx, conn, policy, nil, true)
+	return gather(ctx, conn, policy, true)
 }
 
-func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, workers []*pgx.Conn, estimate bool) (*Report, error) {
+func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate bool) (*Report, error) {
 	f, err := DetectFeatures(ctx, conn)
 	if err != nil {
 		return nil, fmt.Errorf("detecting features: %w", err)
@@ -42,7 +41,7 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, workers [
 	if err != nil {
 		return nil, err
 	}
-	rows, chunkBytes, err := readTables(ctx, conn, workers, f, locked, estimate)
+	rows, chunkBytes, err := readTables(ctx, conn, f, locked, estimate)
 	if err != nil {
 		return nil, err
 	}

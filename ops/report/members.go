@@ -2,10 +2,7 @@ package report
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -87,33 +84,12 @@ SELECT m.root, m.relid, m.chunk, m.role,
        pg_stat_get_last_vacuum_time(m.relid),
        pg_stat_get_last_autovacuum_time(m.relid),
        greatest(pg_stat_get_last_analyze_time(m.relid), pg_stat_get_last_autoanalyze_time(m.relid))
-FROM members m JOIN pg_class c ON c.oid = m.relid
-WHERE m.relid::int8 % $2 = $3`
+FROM members m JOIN pg_class c ON c.oid = m.relid`
 }
 
-// readMembers measures the members, split by OID across the connections:
-// opening thousands of relations is CPU work in each server backend (its
-// relation cache), so two connections on two cores take about half the time.
-func readMembers(ctx context.Context, conns []*pgx.Conn, f Features, locked map[uint32]bool, estimate bool) ([]member, error) {
-	results := make([][]member, len(conns))
-	errs := make([]error, len(conns))
-	var wg sync.WaitGroup
-	for i, conn := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = readMemberShare(ctx, conn, membersQuery(f, estimate), locked, len(conns), i)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return slices.Concat(results...), nil
-}
-
-func readMemberShare(ctx context.Context, conn *pgx.Conn, query string, locked map[uint32]bool, n, k int) ([]member, error) {
-	rows, err := conn.Query(ctx, query, oidList(locked), n, k)
+// readMembers measures every member in one statement.
+func readMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, estimate bool) ([]member, error) {
+	rows, err := conn.Query(ctx, membersQuery(f, estimate), oidList(locked))
 	if err != nil {
 		return nil, fmt.Errorf("measuring tables: %w", err)
 	}

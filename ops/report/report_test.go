@@ -13,24 +13,8 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-func connect(t testing.TB, dsn string) *pgx.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
-func exec(t testing.TB, conn *pgx.Conn, sql string) {
-	t.Helper()
-	if _, err := conn.Exec(context.Background(), sql); err != nil {
-		t.Fatalf("%v\n%s", err, sql)
-	}
-}
+// connect and exec are the shared test helpers.
+var connect, exec = pgtest.Connect, pgtest.Exec
 
 func collect(t testing.TB, conn *pgx.Conn, p config.Policy) *Report {
 	t.Helper()

@@ -53,8 +53,8 @@ func useApprox(f Features, estimate bool) bool {
 
 // readTables measures every table: members first (which also warms the
 // server's relation cache for approximate_row_count), then the roots.
-func readTables(ctx context.Context, conn *pgx.Conn, workers []*pgx.Conn, f Features, locked map[uint32]bool, estimate bool) ([]tableRow, map[uint32]int64, error) {
-	members, err := readMembers(ctx, append([]*pgx.Conn{conn}, workers...), f, locked, estimate)
+func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, estimate bool) ([]tableRow, map[uint32]int64, error) {
+	members, err := readMembers(ctx, conn, f, locked, estimate)
 	if err != nil {
 		return nil, nil, err
 	}

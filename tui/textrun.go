@@ -1,0 +1,116 @@
+package tui
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/pgtend/pgtend/ops/maint"
+	"github.com/pgtend/pgtend/ops/state"
+)
+
+// The headless side of maintenance as plain text: plans, one line per run
+// event, run summaries and the history. No escape sequences (cron mails and
+// log files read it); every string from the database goes through Clean.
+
+// Stamp is how run output and history show a time.
+func Stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// WritePlan shows a plan: every step's statements, lock, estimates and the
+// chunks or partitions it removes.
+func WritePlan(w io.Writer, p *maint.Plan) {
+	kind := "changes nothing destructive"
+	if p.Destructive() {
+		kind = "DELETES DATA"
+	}
+	fmt.Fprintf(w, "Plan: %s of %s — %d steps, %s\n", p.Action, Clean(p.Target), len(p.Steps), kind)
+	for i, s := range p.Steps {
+		est := ""
+		if s.EstRows != nil {
+			est += ", " + Count(*s.EstRows) + " rows"
+		}
+		if s.EstBytes != nil {
+			est += ", " + BytesOf(*s.EstBytes)
+		}
+		mark := ""
+		if s.Destructive {
+			mark = " [destructive]"
+		}
+		fmt.Fprintf(w, "  %d. %s%s (lock: %s%s)\n", i+1, Clean(s.Title), mark, Clean(s.Lock), est)
+		for _, st := range s.Statements {
+			fmt.Fprintf(w, "       %s;\n", Clean(st))
+		}
+		for _, a := range s.Affected {
+			fmt.Fprintf(w, "       - %s  %s → %s  %s\n", Clean(a.Name), rangeText(a.From, nil, "?"), rangeText(a.To, nil, "?"), Bytes(a.Bytes))
+		}
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "  note: %s\n", Clean(n))
+	}
+}
+
+// EventWriter returns an emit function writing one line per event,
+// progress at most once a second per step (and always its last).
+func EventWriter(w io.Writer) func(maint.Event) {
+	lastProgress := map[int]time.Time{}
+	return func(e maint.Event) {
+		prefix := fmt.Sprintf("%s [%d/%d]", Stamp(e.At), e.Step+1, e.Of)
+		switch e.Kind {
+		case maint.StepStarted:
+			fmt.Fprintf(w, "%s %s: started\n", prefix, Clean(e.Title))
+		case maint.Progress:
+			if time.Since(lastProgress[e.Step]) < time.Second && (e.Total == 0 || e.Done < e.Total) {
+				return
+			}
+			lastProgress[e.Step] = time.Now()
+			total := "?"
+			if e.Total > 0 {
+				total = Count(e.Total)
+			}
+			fmt.Fprintf(w, "%s progress %s/%s %s %s\n", prefix, Count(e.Done), total, e.Unit, Clean(e.Message))
+		case maint.Log:
+			fmt.Fprintf(w, "%s %s\n", prefix, Clean(oneLine(e.Message)))
+		case maint.StepFinished:
+			removed := ""
+			if e.Bytes > 0 {
+				removed = ", " + BytesOf(e.Bytes) + " removed"
+			}
+			fmt.Fprintf(w, "%s done in %s, %s rows%s\n", prefix, e.Duration.Round(time.Millisecond), Count(e.Rows), removed)
+		case maint.StepFailed:
+			fmt.Fprintf(w, "%s FAILED after %s: %s\n", prefix, e.Duration.Round(time.Millisecond), Clean(oneLine(e.Err.Error())))
+		}
+	}
+}
+
+// WriteRunSummary sums a run up in one line, with where it was recorded
+// (or why it was not).
+func WriteRunSummary(w io.Writer, action, outcome string, res maint.Result, recordedIn string, recordErr error) {
+	fmt.Fprintf(w, "%s %s: %s, %s rows, database %s -> %s, in %s", Stamp(time.Now()), action, outcome, Count(res.Rows),
+		BytesOf(res.BytesBefore), BytesOf(res.BytesAfter), res.Finished.Sub(res.Started).Round(time.Millisecond))
+	if recordErr != nil {
+		fmt.Fprintf(w, "; NOT RECORDED: %s\n", Clean(oneLine(recordErr.Error())))
+		return
+	}
+	fmt.Fprintf(w, "; recorded in %s\n", Clean(recordedIn))
+}
+
+// WriteHistory lists history entries, one a line.
+func WriteHistory(w io.Writer, entries []state.Entry) {
+	if len(entries) == 0 {
+		fmt.Fprintln(w, "no maintenance recorded yet")
+		return
+	}
+	for _, e := range entries {
+		line := fmt.Sprintf("%s  %-18s %-9s %-22s rows %-8s", Stamp(e.End), Clean(e.Task), Clean(e.Outcome), Clean(e.Target), Count(e.Rows))
+		if e.BytesBefore > 0 {
+			line += fmt.Sprintf(" db %s -> %s", BytesOf(e.BytesBefore), BytesOf(e.BytesAfter))
+		}
+		if e.Note != "" {
+			line += "  note: " + Clean(oneLine(e.Note))
+		}
+		if e.Error != "" {
+			line += "  error: " + Clean(oneLine(e.Error))
+		}
+		fmt.Fprintln(w, line)
+	}
+}
