@@ -47,9 +47,10 @@ func membersQuery(f Features, estimate bool) string {
 	index := `pg_indexes_size(m.relid)`
 	toast := `coalesce(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0)`
 	if f.StatFile && !estimate {
-		heap = fileSize("m.relid")
-		index = indexFileSizes("m.relid")
-		toast = `CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE ` + fileSize("c.reltoastrelid") + ` + ` + indexFileSizes("c.reltoastrelid") + ` END`
+		heap = fileSize("m.relid", f.SegmentBytes)
+		index = indexFileSizes("m.relid", f.SegmentBytes)
+		toast = `CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE ` + fileSize("c.reltoastrelid", f.SegmentBytes) + ` + ` +
+			indexFileSizes("c.reltoastrelid", f.SegmentBytes) + ` END`
 	}
 	if estimate {
 		pages := func(rel string) string {
