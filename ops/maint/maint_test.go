@@ -2,6 +2,7 @@ package maint
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"os"
 	"strings"
@@ -117,7 +118,16 @@ func TestRetentionOnChunkedTables(t *testing.T) {
 			if !plan.Destructive() || len(plan.Steps) == 0 {
 				t.Fatalf("plan: %+v", plan)
 			}
+			perTable := map[string]int{}
 			for _, s := range plan.Steps {
+				perTable[s.Table]++
+			}
+			seen := map[string]int{}
+			for _, s := range plan.Steps {
+				seen[s.Table]++
+				if s.Unit == "partitions" && !strings.HasSuffix(s.Title, fmt.Sprintf("(%d of %d)", seen[s.Table], perTable[s.Table])) {
+					t.Errorf("step titled %q, want (%d of %d)", s.Title, seen[s.Table], perTable[s.Table])
+				}
 				if s.Table == "public.trade_history" {
 					t.Fatalf("plan touches the permanent table: %s", s.Title)
 				}

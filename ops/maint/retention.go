@@ -253,16 +253,16 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 			p.old = false
 		}
 	}
-	var drop []*part
+	var gone []*part // the partitions to detach and drop
 	for _, p := range parts {
 		if p.old {
-			drop = append(drop, p)
+			gone = append(gone, p)
 		}
 	}
-	if len(drop) == 0 {
+	if len(gone) == 0 {
 		return nil, name + ": no partition is wholly older than " + cutoff.Format(time.RFC3339), nil
 	}
-	if len(drop) == len(parts) {
+	if len(gone) == len(parts) {
 		return nil, "", fmt.Errorf("%s: every partition is older than %s: refusing to delete everything", name, cutoff.Format(time.RFC3339))
 	}
 	// DETACH CONCURRENTLY (PostgreSQL 14+) takes only SHARE UPDATE
@@ -276,20 +276,20 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 	}
 	concurrently := version >= 140000 && !hasDefault
 	var steps []Step
-	for k, p := range drop {
+	for k, p := range gone {
 		detach := fmt.Sprintf("ALTER TABLE %s DETACH PARTITION %s", rel, p.id)
 		lock := LockAccessExclusive + " on " + rel
 		if concurrently {
 			detach += " CONCURRENTLY"
 			lock = LockShareUpdateExclusive + " on " + rel + ", " + LockAccessExclusive + " on the partition"
 		}
-		drop := "DROP TABLE " + p.id
+		dropStmt := "DROP TABLE " + p.id
 		bytes := p.bytes
 		id := p.id
 		steps = append(steps, Step{
 			Affected: []Affected{{Name: id, From: p.from, To: p.to, Bytes: &bytes}},
-			Title:    fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(drop)), Target: id,
-			Statements: []string{detach, drop}, Lock: lock, Destructive: true, EstBytes: &bytes, Unit: "partitions", Table: name,
+			Title:    fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(gone)), Target: id,
+			Statements: []string{detach, dropStmt}, Lock: lock, Destructive: true, EstBytes: &bytes, Unit: "partitions", Table: name,
 			run: func(ctx context.Context, r *runner, i int) (int64, error) {
 				// A DETACH CONCURRENTLY that was cancelled leaves the
 				// partition "detach pending": finish it instead.
