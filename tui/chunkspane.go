@@ -183,17 +183,7 @@ func (p *chunksPane) View() string {
 		}
 		cells := []string{p.clean(c.Chunk), rangeText(c.RangeStart, c.RangeStartInteger, unknown), rangeText(c.RangeEnd, c.RangeEndInteger, unknown),
 			p.bytes(c.TotalBytes), comp, p.bytes(c.BeforeBytes), p.bytes(c.AfterBytes), ratioOr(c.BeforeBytes, c.AfterBytes, unknown), past}
-		var pt paint
-		marker := "  "
-		switch {
-		case i == p.cursor.index:
-			marker = s.Glyphs.Cursor + " "
-			pt = rowPaint(s.Selected)
-		case p.stale:
-			pt = rowPaint(s.Stale)
-		case c.Expired:
-			pt = rowPaint(s.Due)
-		}
+		marker, pt := p.rowLook(i == p.cursor.index, c.Expired, s.Due)
 		lines = append(lines, marker+gridRow(cols, keep, widths, cells, s.Glyphs.Ellipsis, pt))
 	}
 	if p.totalLines() > 0 {

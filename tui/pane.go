@@ -54,3 +54,18 @@ func (p *paneBase) bytes(n *int64) string { return bytesOr(n, p.styles.Glyphs.Un
 func (p *paneBase) frame(lines []string) string {
 	return fitBlock(lines, p.width, p.height, p.styles.Glyphs.Ellipsis)
 }
+
+// rowLook is how a list row is drawn: the cursor's marker and the
+// selection, else greyed when the figures are stale, else flag when the row
+// is flagged (past retention, missing).
+func (p *paneBase) rowLook(selected, flagged bool, flag lipgloss.Style) (marker string, pt paint) {
+	switch {
+	case selected:
+		return p.styles.Glyphs.Cursor + " ", rowPaint(p.styles.Selected)
+	case p.stale:
+		return "  ", rowPaint(p.styles.Stale)
+	case flagged:
+		return "  ", rowPaint(flag)
+	}
+	return "  ", paint{}
+}

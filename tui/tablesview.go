@@ -84,17 +84,7 @@ func (p *tablesPane) View() string {
 	from, to := p.cursor.visible()
 	for i := from; i < to; i++ {
 		t := p.rows[i]
-		var pt paint
-		marker := "  "
-		switch {
-		case i == p.cursor.index:
-			marker = s.Glyphs.Cursor + " "
-			pt = rowPaint(s.Selected)
-		case p.stale:
-			pt = rowPaint(s.Stale)
-		case t.Missing:
-			pt = rowPaint(s.Error)
-		}
+		marker, pt := p.rowLook(i == p.cursor.index, t.Missing, s.Error)
 		if p.justChanged(t) && !p.stale {
 			pt.own = map[int]lipgloss.Style{colTotal: s.Changed}
 		}

@@ -24,17 +24,17 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	makers, err := planners(action)
+	if err != nil {
+		return err
+	}
 	t, conn, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeConn(conn)
-	makers, err := planMakers(conn, t, action, table)
-	if err != nil {
-		return err
-	}
 	for i, make := range makers {
-		p, err := make(ctx)
+		p, err := make(ctx, conn, t, table)
 		if err != nil {
 			return err
 		}
@@ -64,21 +64,21 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if batchPause < 0 {
 		return usageError("--batch-pause %v: must not be negative", batchPause)
 	}
+	makers, err := planners(action)
+	if err != nil {
+		return err
+	}
 	t, conn, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeConn(conn)
-	makers, err := planMakers(conn, t, action, table)
-	if err != nil {
-		return err
-	}
 	mem := openMemory(t)
 	failed := false
 	// Each plan is made right before it runs (monthly's VACUUM must not
 	// list the chunks its retention cleanup just dropped).
 	for _, make := range makers {
-		p, err := make(ctx)
+		p, err := make(ctx, conn, t, table)
 		if err != nil {
 			return err
 		}
@@ -143,27 +143,33 @@ func (c *common) open(ctx context.Context) (target, *pgx.Conn, error) {
 	return t, conn, err
 }
 
-// planMakers returns the planners of an action, or of the guide's scripts:
+// planner makes one plan on a connection.
+type planner func(ctx context.Context, conn *pgx.Conn, t target, table string) (*maint.Plan, error)
+
+func planVacuum(ctx context.Context, conn *pgx.Conn, t target, table string) (*maint.Plan, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	return maint.PlanVacuum(ctx, conn, t.policy, table)
+}
+
+func planRetention(ctx context.Context, conn *pgx.Conn, t target, table string) (*maint.Plan, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	return maint.PlanRetention(ctx, conn, t.policy, table, maint.RetentionOptions{})
+}
+
+// planners returns the planners of an action, or of the guide's scripts:
 // weekly is VACUUM ANALYZE of every table (then sizes and disk), monthly is
-// retention cleanup then VACUUM ANALYZE.
-func planMakers(conn *pgx.Conn, t target, action, table string) ([]func(context.Context) (*maint.Plan, error), error) {
-	vacuum := func(ctx context.Context) (*maint.Plan, error) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer cancel()
-		return maint.PlanVacuum(ctx, conn, t.policy, table)
-	}
-	retention := func(ctx context.Context) (*maint.Plan, error) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer cancel()
-		return maint.PlanRetention(ctx, conn, t.policy, table, maint.RetentionOptions{})
-	}
+// retention cleanup then VACUUM ANALYZE. An unknown action is refused
+// before anything connects.
+func planners(action string) ([]planner, error) {
 	switch action {
 	case "vacuum", "weekly":
-		return []func(context.Context) (*maint.Plan, error){vacuum}, nil
+		return []planner{planVacuum}, nil
 	case "retention":
-		return []func(context.Context) (*maint.Plan, error){retention}, nil
+		return []planner{planRetention}, nil
 	case "monthly":
-		return []func(context.Context) (*maint.Plan, error){retention, vacuum}, nil
+		return []planner{planRetention, planVacuum}, nil
 	}
 	return nil, usageError("unknown action %q: use %s", action, actionsHelp)
 }
