@@ -41,9 +41,12 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	if err != nil {
 		return nil, err
 	}
-	rows, chunkBytes, err := readTables(ctx, conn, f, locked, estimate)
+	rows, chunkBytes, databaseBytes, err := readTables(ctx, conn, f, locked, estimate)
 	if err != nil {
 		return nil, err
+	}
+	if databaseBytes != nil {
+		r.Server.DatabaseBytes, facts.DatabaseBytes = *databaseBytes, *databaseBytes
 	}
 	if r.Chunks, err = readChunks(ctx, conn, f, rows, chunkBytes); err != nil {
 		return nil, err
@@ -79,7 +82,7 @@ func readServer(ctx context.Context, conn *pgx.Conn, f Features, s *Server, esti
 	var walAllowed bool
 	err := conn.QueryRow(ctx, `
 		SELECT now(), current_setting('server_version'), current_database(),
-		       `+databaseSize(estimate)+`,
+		       `+databaseSize(f, estimate)+`,
 		       (SELECT setting FROM pg_settings WHERE name = 'data_directory'),
 		       current_setting('port'),
 		       has_function_privilege('pg_catalog.pg_ls_waldir()', 'EXECUTE')`,
@@ -242,10 +245,14 @@ func (r *Report) MergeLastRuns(more map[string]time.Time) {
 }
 
 // databaseSize is pg_database_size, which stats every file of the database
-// (~0.1 s at 5,000 chunks), or when estimating the sum of relpages.
-func databaseSize(estimate bool) string {
-	if estimate {
+// (~0.1 s at 5,000 chunks), or when estimating the sum of relpages. By
+// files it is 0 here: the listing of the database's files gives it later.
+func databaseSize(f Features, estimate bool) string {
+	switch {
+	case estimate:
 		return `(SELECT coalesce(sum(relpages), 0)::bigint * current_setting('block_size')::bigint FROM pg_class)`
+	case f.StatFile:
+		return `0::bigint`
 	}
 	return `pg_database_size(current_database())`
 }

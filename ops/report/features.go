@@ -20,12 +20,9 @@ type Features struct {
 	// ApproxRowCount is the qualified approximate_row_count, "" when absent.
 	ApproxRowCount string
 	HasHistory     bool // pgtend.history exists
-	// StatFile: the role may call pg_stat_file, so sizes are read from the
-	// relations' files without opening them (see files.go).
+	// StatFile: the role may call pg_ls_dir and pg_stat_file, so sizes are
+	// read from the relations' files without opening them (see files.go).
 	StatFile bool
-	// SegmentBytes is the size of one relation segment file (1 GB unless
-	// the server was built otherwise).
-	SegmentBytes int64
 	// PreCompressionRows: TimescaleDB's catalog records how many rows each
 	// compressed chunk held (compression_chunk_size.numrows_pre_compression).
 	PreCompressionRows bool
@@ -46,8 +43,8 @@ func DetectFeatures(ctx context.Context, conn *pgx.Conn) (Features, error) {
 	if err != nil {
 		return f, err
 	}
-	if err := conn.QueryRow(ctx, `SELECT has_function_privilege('pg_catalog.pg_stat_file(text, boolean)', 'EXECUTE'),
-		(SELECT setting::bigint * current_setting('block_size')::bigint FROM pg_settings WHERE name = 'segment_size')`).Scan(&f.StatFile, &f.SegmentBytes); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT has_function_privilege('pg_catalog.pg_stat_file(text, boolean)', 'EXECUTE')
+		AND has_function_privilege('pg_catalog.pg_ls_dir(text, boolean, boolean)', 'EXECUTE')`).Scan(&f.StatFile); err != nil {
 		return f, err
 	}
 	if version == nil {

@@ -24,35 +24,37 @@ type member struct {
 	Table, Index, Toast                     *int64 // nil when locked
 	Rows, Dead                              int64
 	LastVacuum, LastAutovacuum, LastAnalyze *time.Time
+	paths                                   *memberPaths // measured by files: where they are
 }
 
 func (m member) total() int64 { return *m.Table + *m.Index + *m.Toast }
 
-// membersQuery sizes each member touching every file once: the heap's four
-// forks, pg_indexes_size, and the TOAST table's total (pg_table_size would
-// measure the TOAST table a second time: at 5,000 chunks every extra pass
-// over the files costs ~0.2 s). The sum equals pg_total_relation_size, and
-// over a hypertable's root,
-// chunks and compressed chunks it equals hypertable_detailed_size to the
-// byte (tests check both) at a fraction of that function's cost.
+// membersQuery lists each member with its sizes, measured one of three ways:
 //
-// Estimated (estimate=true), sizes come from pg_class.relpages of the heap,
-// its indexes and its TOAST table instead: as of the last VACUUM, ANALYZE or
-// CREATE INDEX, but read from the catalog without opening a single
-// relation, so the console can draw its first frame at once on thousands of
-// chunks and replace it with the measured figures a moment later.
+//   - by the size functions: the heap's four forks, pg_indexes_size, and the
+//     TOAST table's total (pg_table_size would measure the TOAST table a
+//     second time). The sum equals pg_total_relation_size, and over a
+//     hypertable's root, chunks and compressed chunks it equals
+//     hypertable_detailed_size to the byte (tests check both) at a fraction
+//     of that function's cost.
+//   - by files (f.StatFile): the query gives only where each relation's
+//     files are, and readTables sums them from the database's listing
+//     (files.go); the size columns are null.
+//   - estimated: from pg_class.relpages of the heap, its indexes and its
+//     TOAST table, as of the last VACUUM, ANALYZE or CREATE INDEX, read from
+//     the catalog without opening a single relation, so the console can
+//     draw its first frame at once on thousands of chunks and replace it
+//     with the measured figures a moment later.
+//
+// Members locked by someone else ($1) get no sizes.
 func membersQuery(f Features, estimate bool) string {
 	heap := `pg_relation_size(m.relid, 'main') + pg_relation_size(m.relid, 'fsm')
             + pg_relation_size(m.relid, 'vm') + pg_relation_size(m.relid, 'init')`
 	index := `pg_indexes_size(m.relid)`
 	toast := `coalesce(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0)`
-	if f.StatFile && !estimate {
-		heap = fileSize("m.relid", f.SegmentBytes)
-		index = indexFileSizes("m.relid", f.SegmentBytes)
-		toast = `CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE ` + fileSize("c.reltoastrelid", f.SegmentBytes) + ` + ` +
-			indexFileSizes("c.reltoastrelid", f.SegmentBytes) + ` END`
-	}
-	if estimate {
+	paths := `NULL::text, NULL::text[], NULL::text, NULL::text[]`
+	switch {
+	case estimate:
 		pages := func(rel string) string {
 			return `(SELECT coalesce(sum(ic.relpages), 0) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = ` + rel + `)`
 		}
@@ -62,6 +64,13 @@ func membersQuery(f Features, estimate bool) string {
 		index = pages("m.relid") + ` * current_setting('block_size')::bigint`
 		toast = `(coalesce((SELECT t.relpages FROM pg_class t WHERE t.oid = c.reltoastrelid), 0) + ` + pages("c.reltoastrelid") + `)
             * current_setting('block_size')::bigint`
+	case f.StatFile:
+		heap, index, toast = `NULL::bigint`, `NULL::bigint`, `NULL::bigint`
+		indexPaths := func(rel string) string {
+			return `ARRAY(SELECT pg_relation_filepath(i.indexrelid) FROM pg_index i WHERE i.indrelid = ` + rel + `)`
+		}
+		paths = `pg_relation_filepath(m.relid), ` + indexPaths("m.relid") + `,
+       pg_relation_filepath(NULLIF(c.reltoastrelid, 0)), ` + indexPaths("c.reltoastrelid")
 	}
 	return catalogCTEs(f) + `,
 members AS (
@@ -80,6 +89,7 @@ SELECT m.root, m.relid, m.chunk, m.role,
        CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + heap + ` END,
        CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + index + ` END,
        CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + toast + ` END,
+       ` + paths + `,
        CASE WHEN m.role = 'compressed' THEN coalesce(m.pre_rows, 0) ELSE greatest(c.reltuples, 0)::bigint END,
        pg_stat_get_dead_tuples(m.relid),
        pg_stat_get_last_vacuum_time(m.relid),
@@ -88,19 +98,25 @@ SELECT m.root, m.relid, m.chunk, m.role,
 FROM members m JOIN pg_class c ON c.oid = m.relid`
 }
 
-// readMembers measures every member in one statement.
+// readMembers lists every member in one statement.
 func readMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, estimate bool) ([]member, error) {
 	rows, err := conn.Query(ctx, membersQuery(f, estimate), oidList(locked))
 	if err != nil {
 		return nil, fmt.Errorf("measuring tables: %w", err)
 	}
 	defer rows.Close()
+	byFiles := f.StatFile && !estimate
 	var out []member
 	for rows.Next() {
 		var m member
+		var p memberPaths
 		if err := rows.Scan(&m.Root, &m.Relid, &m.Chunk, &m.Role, &m.Table, &m.Index, &m.Toast,
+			&p.heap, &p.indexes, &p.toast, &p.toastIndexes,
 			&m.Rows, &m.Dead, &m.LastVacuum, &m.LastAutovacuum, &m.LastAnalyze); err != nil {
 			return nil, fmt.Errorf("measuring tables: %w", err)
+		}
+		if byFiles {
+			m.paths = &p
 		}
 		out = append(out, m)
 	}
@@ -108,6 +124,63 @@ func readMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[uin
 		return nil, fmt.Errorf("measuring tables: %w", err)
 	}
 	return out, nil
+}
+
+// measureMembers lists and measures every member. By files, the
+// database's listing comes first and the members' paths after it, so a
+// relation that got new files in between (rewritten, truncated, created)
+// has paths the listing lacks and is noticed, not read as empty; the
+// read is repeated then, twice at most, and a member still unsettled is
+// left without sizes (its table shows as locked, as it most likely is).
+// The listing also gives the database's size (databaseBytes, nil when not
+// measured by files).
+func measureMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, estimate bool) (members []member, databaseBytes *int64, err error) {
+	if estimate || !f.StatFile {
+		members, err = readMembers(ctx, conn, f, locked, estimate)
+		return members, nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		files, err := readDatabaseFiles(ctx, conn)
+		if err != nil {
+			return nil, nil, err
+		}
+		if members, err = readMembers(ctx, conn, f, locked, estimate); err != nil {
+			return nil, nil, err
+		}
+		if files.measure(members, locked) || attempt == 3 {
+			return members, &files.total, nil
+		}
+	}
+}
+
+// memberPaths is where a member's files are (pg_relation_filepath).
+type memberPaths struct {
+	heap, toast           *string
+	indexes, toastIndexes []*string
+}
+
+// measure sets each unlocked member's sizes from the listing; false when
+// some member's files were not all listed (that member gets no sizes).
+func (d databaseFiles) measure(members []member, locked map[uint32]bool) bool {
+	settled := true
+	for i := range members {
+		m := &members[i]
+		if m.paths == nil || locked[m.Relid] {
+			continue
+		}
+		heap, okHeap := d.size(m.paths.heap)
+		index, okIndex := d.sizes(m.paths.indexes)
+		toast, okToast := d.size(m.paths.toast)
+		toastIndex, okToastIndex := d.sizes(m.paths.toastIndexes)
+		if !(okHeap && okIndex && okToast && okToastIndex) {
+			settled = false
+			m.Table, m.Index, m.Toast = nil, nil, nil
+			continue
+		}
+		toast += toastIndex
+		m.Table, m.Index, m.Toast = &heap, &index, &toast
+	}
+	return settled
 }
 
 // rollup is a table's figures summed over its members.

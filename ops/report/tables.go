@@ -53,10 +53,13 @@ func useApprox(f Features, estimate bool) bool {
 
 // readTables measures every table: members first (which also warms the
 // server's relation cache for approximate_row_count), then the roots.
-func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, estimate bool) ([]tableRow, map[uint32]int64, error) {
-	members, err := readMembers(ctx, conn, f, locked, estimate)
+// databaseBytes is the database's size when the members were measured by
+// files (nil otherwise).
+func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, estimate bool) (
+	tables []tableRow, chunkBytes map[uint32]int64, databaseBytes *int64, err error) {
+	members, databaseBytes, err := measureMembers(ctx, conn, f, locked, estimate)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	sums, chunkBytes := rollUp(members, locked)
 	skip := map[uint32]bool{}
@@ -71,7 +74,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 	}
 	rows, err := conn.Query(ctx, rootsQuery(f, estimate), args...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading tables: %w", err)
+		return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
 	}
 	defer rows.Close()
 	var out []tableRow
@@ -79,7 +82,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 		var t tableRow
 		var approx *int64
 		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &approx, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns); err != nil {
-			return nil, nil, fmt.Errorf("reading tables: %w", err)
+			return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
 		}
 		if s := sums[t.OID]; s != nil {
 			t.Locked, t.Parts, t.Rows, t.Dead = s.locked, s.parts, s.rows, s.dead
@@ -101,7 +104,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("reading tables: %w", err)
+		return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
 	}
-	return out, chunkBytes, nil
+	return out, chunkBytes, databaseBytes, nil
 }
