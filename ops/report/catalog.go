@@ -24,9 +24,14 @@ ptree(root, relid, top) AS (
 	SELECT t.root, i.inhrelid, coalesce(t.top, i.inhrelid) FROM ptree t JOIN pg_inherits i ON i.inhparent = t.relid
 )`
 
-// hypertablesCTE: ht lists hypertables with their time column; tschunks
-// maps each chunk to its compressed relation (joined by name: to_regclass
-// per chunk costs ~70 ms at 5,000 chunks). Empty without TimescaleDB.
+// hypertablesCTE: ht lists hypertables with their time column; tsparents
+// every relation TimescaleDB keeps chunks under (hypertables and their
+// internal compressed hypertables), so that chunks, children of those, are
+// told from tables; tschunks maps each compressed chunk to its compressed
+// relation. Relations are found by name through pg_class's name index:
+// ~1,000 lookups for 500 compressed chunks, where matching every chunk by
+// name cost a hash over all of pg_class (~40 ms at 5,000 chunks, paid by
+// every statement using these CTEs). Empty without TimescaleDB.
 func hypertablesCTE(f Features) string {
 	// The rows a compressed chunk held before compression, from the
 	// catalog: counting them needs no relation opened (approximate_row_count
@@ -39,6 +44,7 @@ func hypertablesCTE(f Features) string {
 	}
 	if !f.Timescale {
 		return `ht AS (SELECT NULL::oid AS relid, NULL::text AS time_col, false AS compression WHERE false),
+tsparents AS (SELECT NULL::oid AS relid WHERE false),
 tschunks AS (SELECT NULL::oid AS relid, NULL::oid AS compressed, NULL::bigint AS pre_rows WHERE false)`
 	}
 	return `ht AS (
@@ -48,14 +54,19 @@ tschunks AS (SELECT NULL::oid AS relid, NULL::oid AS compressed, NULL::bigint AS
 	         ORDER BY d.dimension_number LIMIT 1) AS time_col,
 	       coalesce(h.compression_enabled, false) AS compression
 	FROM timescaledb_information.hypertables h),
+tsparents AS MATERIALIZED (
+	SELECT rc.oid AS relid
+	FROM _timescaledb_catalog.hypertable h
+	JOIN pg_namespace n ON n.nspname = h.schema_name
+	JOIN pg_class rc ON rc.relnamespace = n.oid AND rc.relname = h.table_name),
 tschunks AS MATERIALIZED (
 	SELECT rc.oid AS relid, rcc.oid AS compressed, ` + preRows + ` AS pre_rows
 	FROM _timescaledb_catalog.chunk c
+	JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id
 	JOIN pg_namespace n ON n.nspname = c.schema_name
 	JOIN pg_class rc ON rc.relnamespace = n.oid AND rc.relname = c.table_name
-	LEFT JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id
-	LEFT JOIN pg_namespace ncc ON ncc.nspname = cc.schema_name
-	LEFT JOIN pg_class rcc ON rcc.relnamespace = ncc.oid AND rcc.relname = cc.table_name` + preJoin + `)`
+	JOIN pg_namespace ncc ON ncc.nspname = cc.schema_name
+	JOIN pg_class rcc ON rcc.relnamespace = ncc.oid AND rcc.relname = cc.table_name` + preJoin + `)`
 }
 
 // relsCTE selects the tables pgtend reports: ordinary and partitioned
@@ -70,7 +81,7 @@ rels AS MATERIALIZED (
 	WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
 	  AND n.nspname NOT IN (` + systemSchemas + `)
 	  AND n.nspname !~ '^pg_(temp|toast)'
-	  AND c.oid NOT IN (SELECT relid FROM tschunks WHERE relid IS NOT NULL)
+	  AND c.oid NOT IN (SELECT i.inhrelid FROM pg_inherits i JOIN tsparents t ON t.relid = i.inhparent)
 )`
 
 func catalogCTEs(f Features) string {

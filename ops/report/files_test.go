@@ -90,8 +90,16 @@ func TestFilesInTablespaces(t *testing.T) {
 			CREATE TABLE split_b PARTITION OF split FOR VALUES FROM ('2026-02-01') TO ('2026-03-01') TABLESPACE pg_default;
 			CREATE TABLE home (v int);
 			INSERT INTO split SELECT '2026-01-01'::date + i % 59, i FROM generate_series(1, 10000) i;
-			INSERT INTO home SELECT generate_series(1, 3000);`)
+			INSERT INTO home SELECT generate_series(1, 3000);
+			CREATE TEMP TABLE scratch (v text);`)
 		exec(t, conn, "VACUUM ANALYZE")
+		// relationPath builds most paths itself: always pg_relation_filepath's.
+		var differ int64
+		if err := conn.QueryRow(context.Background(), `WITH `+dbCTE+`
+			SELECT count(*) FROM pg_class c CROSS JOIN db
+			WHERE `+relationPath("c")+` IS DISTINCT FROM pg_relation_filepath(c.oid)`).Scan(&differ); err != nil || differ != 0 {
+			t.Errorf("%d relations where relationPath is not pg_relation_filepath (%v)", differ, err)
+		}
 		var r *Report
 		want := stableDatabaseSize(t, conn, func() { r = collect(t, conn, config.Policy{}) })
 		if r.Server.DatabaseBytes != want {
