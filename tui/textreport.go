@@ -67,6 +67,11 @@ func WriteReport(w io.Writer, r *report.Report) error {
 		fmt.Fprintf(&b, "  filesystem not visible: %s\n", Clean(d.Reason))
 	}
 	fmt.Fprintf(&b, "  database %s, WAL %s\n", BytesOf(d.DatabaseBytes), Bytes(d.WALBytes))
+	if r.MeasuredBy == report.MeasuredBySizeFunctions {
+		b.WriteString("  sizes read with the size functions, which open every relation (slow on thousands of chunks);\n" +
+			"  GRANT EXECUTE ON FUNCTION pg_ls_dir(text, boolean, boolean), pg_stat_file(text, boolean) TO this role\n" +
+			"  lets pgtend read the files instead\n")
+	}
 
 	b.WriteString("\nMaintenance calendar\n")
 	cal := [][]string{{"TASK", "CADENCE", "LAST RUN", "NEXT DUE", "STATUS"}}

@@ -23,9 +23,11 @@ var benchPolicy = config.Policy{Tables: []config.TablePolicy{
 	{Name: "p001", RetentionDays: 30, TimeColumn: "ts"}, {Name: "p002", Permanent: true}, {Name: "missing_one", RetentionDays: 9},
 }}
 
-// benchCollect reports two figures: "warm", the console's refresh on its
-// long-lived connection, and "cold", `pgtend report` on a new connection
-// (the server builds its relation cache for every chunk again).
+// benchCollect reports: "warm", the console's refresh on its long-lived
+// connection; "estimate-cold", the console's first frame; "cold", `pgtend
+// report` on a new connection as a superuser (sizes from the files); and
+// "cold-size-functions", the same as a role that may not list files (the
+// server opens every relation, building its relation cache for each).
 func benchCollect(b *testing.B, setup string) {
 	dsn := pgtest.NewDatabase(b)
 	conn := connect(b, dsn)
@@ -58,18 +60,37 @@ func benchCollect(b *testing.B, setup string) {
 			c.Close(ctx)
 		}
 	})
-	b.Run("cold", func(b *testing.B) {
-		for b.Loop() {
-			c, err := pgx.Connect(ctx, dsn)
+	coldAs := func(user, measuredBy string) func(b *testing.B) {
+		return func(b *testing.B) {
+			cfg, err := pgx.ParseConfig(dsn)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := Collect(ctx, c, benchPolicy); err != nil {
-				b.Fatal(err)
+			if user != "" {
+				cfg.User = user
 			}
-			c.Close(ctx)
+			for b.Loop() {
+				c, err := pgx.ConnectConfig(ctx, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := Collect(ctx, c, benchPolicy)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r.MeasuredBy != measuredBy {
+					b.Fatalf("measured by %s, want %s", r.MeasuredBy, measuredBy)
+				}
+				c.Close(ctx)
+			}
 		}
-	})
+	}
+	b.Run("cold", coldAs("", MeasuredByFiles))
+	// A role that may not list files: the size functions.
+	if _, err := conn.Exec(ctx, `DO $$ BEGIN CREATE ROLE bench_reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("cold-size-functions", coldAs("bench_reader", MeasuredBySizeFunctions))
 }
 
 const benchPlainTables = `

@@ -31,7 +31,13 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	if err != nil {
 		return nil, fmt.Errorf("detecting features: %w", err)
 	}
-	r := &Report{Tables: []Table{}, Chunks: []Chunk{}, Estimated: estimate}
+	r := &Report{Tables: []Table{}, Chunks: []Chunk{}, Estimated: estimate, MeasuredBy: MeasuredBySizeFunctions}
+	switch {
+	case estimate:
+		r.MeasuredBy = MeasuredByEstimates
+	case f.StatFile:
+		r.MeasuredBy = MeasuredByFiles
+	}
 	facts, now, err := readServer(ctx, conn, f, &r.Server, estimate)
 	if err != nil {
 		return nil, err

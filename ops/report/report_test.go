@@ -288,4 +288,15 @@ func TestFileSizesEqualSizeFunctions(t *testing.T) {
 			t.Errorf("%s: files %d, functions %d", a.Chunk, *a.TotalBytes, *plain.Chunks[i].TotalBytes)
 		}
 	}
+	if super.MeasuredBy != MeasuredByFiles || plain.MeasuredBy != MeasuredBySizeFunctions {
+		t.Errorf("measured by %q (superuser) and %q (plain role)", super.MeasuredBy, plain.MeasuredBy)
+	}
+	// Granted both functions, an ordinary role reads the files too.
+	exec(t, conn, `GRANT EXECUTE ON FUNCTION pg_ls_dir(text, boolean, boolean), pg_stat_file(text, boolean) TO no_files`)
+	if granted := collect(t, rc, config.Policy{}); granted.MeasuredBy != MeasuredByFiles {
+		t.Errorf("granted role: measured by %q", granted.MeasuredBy)
+	} else if *granted.Tables[0].TotalBytes != *super.Tables[0].TotalBytes {
+		t.Errorf("granted role: %s is %d bytes, %d for the superuser", granted.Tables[0].Name, *granted.Tables[0].TotalBytes, *super.Tables[0].TotalBytes)
+	}
+	exec(t, conn, `REVOKE EXECUTE ON FUNCTION pg_ls_dir(text, boolean, boolean), pg_stat_file(text, boolean) FROM no_files`)
 }

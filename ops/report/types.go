@@ -14,17 +14,32 @@ const (
 	KindTable       = "table"
 )
 
+// How a report's sizes were read.
+const (
+	// MeasuredByFiles: the database's files listed and stat'ed (pg_ls_dir,
+	// pg_stat_file: superusers, or roles granted EXECUTE on both).
+	MeasuredByFiles = "files"
+	// MeasuredBySizeFunctions: pg_relation_size and friends, which open
+	// every relation: the same bytes, slower on thousands of chunks.
+	MeasuredBySizeFunctions = "size_functions"
+	// MeasuredByEstimates: pg_class.relpages (report.Estimate).
+	MeasuredByEstimates = "catalog_estimates"
+)
+
 // Report is one snapshot of a database.
 type Report struct {
 	GeneratedAt time.Time `json:"generated_at"`
 	// Estimated: sizes are the catalog's estimates (report.Estimate), not
 	// measured. pgtend report never prints an estimated report.
-	Estimated bool           `json:"estimated"`
-	Server    Server         `json:"server"`
-	Tables    []Table        `json:"tables"`
-	Chunks    []Chunk        `json:"chunks"`
-	Disk      Disk           `json:"disk"`
-	Calendar  []CalendarItem `json:"calendar"`
+	Estimated bool `json:"estimated"`
+	// MeasuredBy says how sizes were read: MeasuredByFiles,
+	// MeasuredBySizeFunctions or MeasuredByEstimates.
+	MeasuredBy string         `json:"measured_by"`
+	Server     Server         `json:"server"`
+	Tables     []Table        `json:"tables"`
+	Chunks     []Chunk        `json:"chunks"`
+	Disk       Disk           `json:"disk"`
+	Calendar   []CalendarItem `json:"calendar"`
 }
 
 // Server describes the server and database.
