@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/cluster"
 	"github.com/pgtend/pgtend/ops/demo"
 	"github.com/pgtend/pgtend/ops/pgtest"
 	"github.com/pgtend/pgtend/ops/report"
@@ -176,5 +178,74 @@ func TestDemoRemovesItsClusterOnASignal(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("cluster directory %s left behind after SIGTERM", dir)
+	}
+}
+
+// A pgtend killed with SIGKILL cannot remove its cluster: the server quits
+// (it dies with pgtend) and the directory stays, until the next cluster
+// started from the same temp dir sweeps it.
+func TestClusterOfAKilledPgtendIsSweptByTheNext(t *testing.T) {
+	// Not t.TempDir: its parent is private, and the server may run as
+	// another user.
+	tmp, err := os.MkdirTemp("", "sweep-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "demo", "--days", "15", "--native")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var dir string
+	var said []string
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		said = append(said, lines.Text())
+		if m := regexp.MustCompile(`cluster in (\S+)`).FindStringSubmatch(lines.Text()); m != nil {
+			dir = m[1]
+			break
+		}
+	}
+	if dir == "" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("demo never said where its cluster is: %q", said)
+	}
+	go io.Copy(io.Discard, stderr)
+	cmd.Process.Kill()
+	cmd.Wait()
+	// The server follows pgtend down.
+	pidFile := filepath.Join(dir, "data", "postmaster.pid")
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if _, err := os.Stat(pidFile); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server outlived the killed pgtend (%s remains)", pidFile)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("expected the killed pgtend's directory to remain until swept: %v", err)
+	}
+
+	t.Setenv("TMPDIR", tmp)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	next, err := cluster.Start(ctx, cluster.Options{NoTimescale: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Destroy()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the next cluster did not sweep %s: %v", dir, err)
 	}
 }

@@ -58,9 +58,16 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "pgtend-cluster-")
+	sweepAbandoned(os.TempDir())
+	dir, err := os.MkdirTemp("", strings.TrimSuffix(dirPattern, "*"))
 	if err != nil {
 		return nil, fmt.Errorf("creating cluster directory: %w", err)
+	}
+	if !opts.Detach {
+		if err := writeOwner(dir); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("creating cluster directory: %w", err)
+		}
 	}
 	c := &Cluster{Dir: dir, BinDir: bin, Port: 5432, Superuser: superuser, detach: opts.Detach}
 	if err := c.init(ctx, opts.HBA); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,9 @@ func TestStartConnectDestroy(t *testing.T) {
 		t.Log("TIMESCALEDB NOT INSTALLED: cluster runs without it")
 	}
 	conn.Close(ctx)
+	if pid, ok := readPID(filepath.Join(c.Dir, ownerFile)); !ok || pid != os.Getpid() {
+		t.Errorf("the cluster's directory names owner %d (%v), want this process %d", pid, ok, os.Getpid())
+	}
 	if err := c.Destroy(); err != nil {
 		t.Fatal(err)
 	}
