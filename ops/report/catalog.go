@@ -47,8 +47,10 @@ func hypertablesCTE(f Features) string {
 tsparents AS (SELECT NULL::oid AS relid WHERE false),
 tschunks AS (SELECT NULL::oid AS relid, NULL::oid AS compressed, NULL::bigint AS pre_rows WHERE false)`
 	}
+	// to_regclass, not ::regclass: the cast resolves names against the
+	// latest catalog, and errors out on a hypertable dropped meanwhile.
 	return `ht AS (
-	SELECT format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass::oid AS relid,
+	SELECT to_regclass(format('%I.%I', h.hypertable_schema, h.hypertable_name))::oid AS relid,
 	       (SELECT d.column_name::text FROM timescaledb_information.dimensions d
 	         WHERE d.hypertable_schema = h.hypertable_schema AND d.hypertable_name = h.hypertable_name
 	         ORDER BY d.dimension_number LIMIT 1) AS time_col,

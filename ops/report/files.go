@@ -22,19 +22,19 @@ import (
 // where a relation's files are, reads only the catalog.
 
 // databaseFilesQuery lists the current database's files: its directory
-// under base/ and, for each tablespace, the directory this server version
-// uses (pg_upgrade leaves the older version's beside it). The files
-// summed are exactly those pg_database_size sums. A file removed between
-// listing and stat has no size and is left out.
+// under base/ and its directory in each tablespace, under the version
+// directory of this server (PG_<major>_<catalog version>; pg_upgrade
+// leaves older ones beside it) — exactly the files pg_database_size sums.
+// A file removed between listing and stat has no size and is left out.
 const databaseFilesQuery = `
 WITH db AS (SELECT oid FROM pg_database WHERE datname = current_database()),
 dirs AS (
 	SELECT 'base/' || db.oid AS dir FROM db
 	UNION ALL
-	SELECT 'pg_tblspc/' || t.oid || '/' || v || '/' || db.oid
-	FROM db, pg_tablespace t, LATERAL pg_ls_dir('pg_tblspc/' || t.oid, true, false) v
+	SELECT 'pg_tblspc/' || t.oid || '/PG_' || current_setting('server_version_num')::int / 10000
+	       || '_' || (SELECT catalog_version_no FROM pg_control_system()) || '/' || db.oid
+	FROM db, pg_tablespace t
 	WHERE t.spcname NOT IN ('pg_default', 'pg_global')
-	  AND v LIKE 'PG\_' || current_setting('server_version_num')::int / 10000 || '\_%'
 ),
 files AS (
 	SELECT d.dir, f.name, (pg_stat_file(d.dir || '/' || f.name, true)).size
@@ -43,12 +43,11 @@ files AS (
 SELECT dir, name, size FROM files WHERE size IS NOT NULL`
 
 // relationFiles is one relation's files as listed: all forks and segments
-// summed, and whether its main fork was there (every relation with storage
-// has one, so a missing main fork means the relation got new files after
-// the listing: a rewrite, a TRUNCATE, a new chunk).
+// summed. Every relation with storage has at least one file (its main
+// fork; on a standby an unlogged relation has only its init fork).
 type relationFiles struct {
-	bytes int64
-	main  bool
+	bytes  int64
+	listed bool
 }
 
 // databaseFiles is the listing, by relation file path (as
@@ -73,11 +72,10 @@ func readDatabaseFiles(ctx context.Context, conn *pgx.Conn) (databaseFiles, erro
 			return out, fmt.Errorf("listing the database's files: %w", err)
 		}
 		out.total += size
-		base, isMain := relationFile(name)
-		key := dir + "/" + base
+		key := dir + "/" + relationFile(name)
 		rf := out.relations[key]
 		rf.bytes += size
-		rf.main = rf.main || isMain
+		rf.listed = true
 		out.relations[key] = rf
 	}
 	if err := rows.Err(); err != nil {
@@ -87,21 +85,20 @@ func readDatabaseFiles(ctx context.Context, conn *pgx.Conn) (databaseFiles, erro
 }
 
 // relationFile maps a file name to the relation file it belongs to:
-// "16384.2", "16384_fsm" and "16384_vm.1" all belong to "16384"; isMain
-// when the name is the main fork's first segment itself. Other files
-// (PG_VERSION, pg_filenode.map) map to themselves and no relation asks for
-// them.
-func relationFile(name string) (base string, isMain bool) {
-	base = name
+// "16384.2", "16384_fsm" and "16384_vm.1" all belong to "16384". Other
+// files (PG_VERSION, pg_filenode.map) map to themselves and no relation
+// asks for them.
+func relationFile(name string) string {
+	base := name
 	if i := strings.LastIndexByte(base, '.'); i > 0 && allDigits(base[i+1:]) {
 		base = base[:i]
 	}
 	for _, fork := range []string{"_fsm", "_vm", "_init"} {
 		if strings.HasSuffix(base, fork) {
-			return strings.TrimSuffix(base, fork), false
+			return strings.TrimSuffix(base, fork)
 		}
 	}
-	return base, base == name
+	return base
 }
 
 func allDigits(s string) bool {
@@ -114,23 +111,23 @@ func allDigits(s string) bool {
 }
 
 // size is the bytes of the relation whose files are at path (nil: a
-// relation without storage, or none at all); ok is false when its files
-// were not in the listing.
-func (d databaseFiles) size(path *string) (n int64, ok bool) {
+// relation without storage, or none at all); ok is false when that path
+// was not current before the listing (before) or its files are not in it.
+func (d databaseFiles) size(path *string, before map[string]bool) (n int64, ok bool) {
 	if path == nil {
 		return 0, true
 	}
 	rf := d.relations[*path]
-	return rf.bytes, rf.main
+	return rf.bytes, rf.listed && before[*path]
 }
 
-// sizes sums size over paths; ok only when every one was listed.
-func (d databaseFiles) sizes(paths []*string) (n int64, ok bool) {
+// sizes sums size over paths; ok only when every one is.
+func (d databaseFiles) sizes(paths []*string, before map[string]bool) (n int64, ok bool) {
 	ok = true
 	for _, p := range paths {
-		s, listed := d.size(p)
+		s, settled := d.size(p, before)
 		n += s
-		ok = ok && listed
+		ok = ok && settled
 	}
 	return n, ok
 }

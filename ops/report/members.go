@@ -154,20 +154,26 @@ func readMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[uin
 	return out, nil
 }
 
-// measureMembers lists and measures every member. By files, the
-// database's listing comes first and the members' paths after it, so a
-// relation that got new files in between (rewritten, truncated, created)
-// has paths the listing lacks and is noticed, not read as empty; the
-// read is repeated then, twice at most, and a member still unsettled is
-// left without sizes (its table shows as locked, as it most likely is).
-// The listing also gives the database's size (databaseBytes, nil when not
-// measured by files).
+// measureMembers lists and measures every member. By files, three reads
+// in this order: the file paths of every relation (before), the listing of
+// the database's files, then the members with their paths (after). A
+// member measured from the listing must have the same files before and
+// after it: a relation rewritten, truncated or created meanwhile has new
+// paths, which may be missing from the listing or listed half-written, so
+// it is noticed, not read as empty or short. The read is repeated then,
+// twice at most, and a member still unsettled is left without sizes (its
+// table shows as locked, as it most likely is). The listing also gives
+// the database's size (databaseBytes, nil when not measured by files).
 func measureMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, estimate bool) (members []member, databaseBytes *int64, err error) {
 	if estimate || !f.StatFile {
 		members, err = readMembers(ctx, conn, f, locked, estimate)
 		return members, nil, err
 	}
 	for attempt := 1; ; attempt++ {
+		before, err := readRelationPaths(ctx, conn)
+		if err != nil {
+			return nil, nil, err
+		}
 		files, err := readDatabaseFiles(ctx, conn)
 		if err != nil {
 			return nil, nil, err
@@ -175,10 +181,29 @@ func measureMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[
 		if members, err = readMembers(ctx, conn, f, locked, estimate); err != nil {
 			return nil, nil, err
 		}
-		if files.measure(members, locked) || attempt == 3 {
+		if files.measure(members, locked, before) || attempt == 3 {
 			return members, &files.total, nil
 		}
 	}
+}
+
+// readRelationPaths reads where every relation's files are now.
+func readRelationPaths(ctx context.Context, conn *pgx.Conn) (map[string]bool, error) {
+	rows, err := conn.Query(ctx, `WITH `+dbCTE+`,
+		paths AS (SELECT `+relationPath("c")+` AS path FROM pg_class c CROSS JOIN db)
+		SELECT path FROM paths WHERE path IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("reading relation paths: %w", err)
+	}
+	paths, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("reading relation paths: %w", err)
+	}
+	set := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		set[p] = true
+	}
+	return set, nil
 }
 
 // memberPaths is where a member's files are (pg_relation_filepath).
@@ -188,18 +213,19 @@ type memberPaths struct {
 }
 
 // measure sets each unlocked member's sizes from the listing; false when
-// some member's files were not all listed (that member gets no sizes).
-func (d databaseFiles) measure(members []member, locked map[uint32]bool) bool {
+// some member's files are not those it had before the listing (before: the
+// paths then) or are missing from it; such a member gets no sizes.
+func (d databaseFiles) measure(members []member, locked map[uint32]bool, before map[string]bool) bool {
 	settled := true
 	for i := range members {
 		m := &members[i]
 		if m.paths == nil || locked[m.Relid] {
 			continue
 		}
-		heap, okHeap := d.size(m.paths.heap)
-		index, okIndex := d.sizes(m.paths.indexes)
-		toast, okToast := d.size(m.paths.toast)
-		toastIndex, okToastIndex := d.sizes(m.paths.toastIndexes)
+		heap, okHeap := d.size(m.paths.heap, before)
+		index, okIndex := d.sizes(m.paths.indexes, before)
+		toast, okToast := d.size(m.paths.toast, before)
+		toastIndex, okToastIndex := d.sizes(m.paths.toastIndexes, before)
 		if !(okHeap && okIndex && okToast && okToastIndex) {
 			settled = false
 			m.Table, m.Index, m.Toast = nil, nil, nil

@@ -91,12 +91,14 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 				total := s.table + s.index + s.toast
 				t.Total, t.TableB, t.Index, t.Toast = &total, &s.table, &s.index, &s.toast
 			}
-		} else { // a partitioned table without partitions
+		} else if t.Kind == KindPartitioned { // a partitioned table without partitions
 			zero := int64(0)
 			t.Locked = locked[t.OID]
 			if !t.Locked {
 				t.Total, t.TableB, t.Index, t.Toast = &zero, &zero, &zero, &zero
 			}
+		} else {
+			continue // created after the tables were measured: the next report has it
 		}
 		if approx != nil {
 			t.Rows = *approx
