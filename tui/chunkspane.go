@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,13 +12,25 @@ import (
 	"github.com/pgtend/pgtend/ops/report"
 )
 
+// Sort orders of the Chunks pane, cycled by `s`: by range (the report's
+// order, oldest first), largest first, worst compressed first.
+const (
+	chunkSortRange = iota
+	chunkSortSize
+	chunkSortRatio
+	chunkSortCount
+)
+
+var chunkSortNames = [chunkSortCount]string{"", "largest first", "worst compressed first"}
+
 // chunksPane lists the chunks or partitions of one table.
 type chunksPane struct {
 	paneBase
 	schema, table string
 	loaded        bool
 	all           []report.Chunk
-	rows          []report.Chunk
+	rows          []report.Chunk // the table's, in sort order
+	sortBy        int
 	cursor        listCursor
 	// Worked out when the rows change, not on every frame: with thousands
 	// of chunks they cost more than drawing the visible ones.
@@ -75,14 +88,27 @@ func (p *chunksPane) show(schema, table string) {
 	p.pick()
 }
 
+// pick lists the chosen table's chunks in the sort order, keeping the
+// cursor on the chunk it was on (a refresh may move rows).
 func (p *chunksPane) pick() {
+	on := p.selectedKey()
 	p.rows = p.rows[:0]
 	for _, c := range p.all {
 		if c.TableSchema == p.schema && c.Table == p.table {
 			p.rows = append(p.rows, c)
 		}
 	}
+	if p.sortBy != chunkSortRange {
+		slices.SortStableFunc(p.rows, p.compare)
+	}
 	p.cursor.setLen(len(p.rows))
+	for i, c := range p.rows {
+		if on != "" && chunkKey(c) == on {
+			p.cursor.index = i
+			p.cursor.clamp()
+			break
+		}
+	}
 	p.rangeW, p.sum = [2]int{}, chunkTotals{}
 	for _, c := range p.rows {
 		p.rangeW[0] = max(p.rangeW[0], rangeWidth(c.RangeStart, c.RangeStartInteger))
@@ -101,13 +127,59 @@ func (p *chunksPane) pick() {
 	}
 }
 
+// compare orders chunks for the sorts other than by range (stable, so
+// ties keep the range order). Unknown sizes and uncompressed chunks go last.
+func (p *chunksPane) compare(a, b report.Chunk) int {
+	switch p.sortBy {
+	case chunkSortSize:
+		return cmp.Compare(val(b.TotalBytes), val(a.TotalBytes))
+	case chunkSortRatio:
+		ra, oka := ratio(a)
+		rb, okb := ratio(b)
+		if oka != okb {
+			if oka {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(ra, rb)
+	}
+	return 0
+}
+
+// ratio is before/after of a compressed chunk with both figures.
+func ratio(c report.Chunk) (float64, bool) {
+	if !c.Compressed || c.BeforeBytes == nil || c.AfterBytes == nil || *c.AfterBytes == 0 {
+		return 0, false
+	}
+	return float64(*c.BeforeBytes) / float64(*c.AfterBytes), true
+}
+
 func (p *chunksPane) keys(k KeyMap) []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.Vacuum, k.Retention, k.Back}
+	return []key.Binding{k.Up, k.Down, k.Sort, k.Vacuum, k.Retention, k.Back}
 }
 
 func (p *chunksPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
-	p.cursor.navigate(msg, k)
+	switch {
+	case p.cursor.navigate(msg, k):
+	case key.Matches(msg, k.Sort):
+		// A new order is read from its top (the largest, the worst
+		// compressed); refreshes keep the cursor on its chunk.
+		p.sortBy = (p.sortBy + 1) % chunkSortCount
+		p.pick()
+		p.cursor.index, p.cursor.offset = 0, 0
+	}
 	return nil
+}
+
+func chunkKey(c report.Chunk) string { return c.ChunkSchema + "." + c.Chunk }
+
+// selectedKey is the chunk under the cursor, "" when there is none.
+func (p *chunksPane) selectedKey() string {
+	if i := p.cursor.index; i >= 0 && i < len(p.rows) {
+		return chunkKey(p.rows[i])
+	}
+	return ""
 }
 
 var chunkColumns = []column{
@@ -165,7 +237,11 @@ func (p *chunksPane) View() string {
 	case len(p.rows) == 0:
 		return p.frame([]string{s.PaneTitle.Render(p.qualified(p.schema, p.table)), s.Dim.Render("No chunks or partitions: a plain table, or one missing.")})
 	}
-	lines := []string{s.PaneTitle.Render(p.qualified(p.schema, p.table)) + s.Dim.Render(fmt.Sprintf("  %d chunks", len(p.rows)))}
+	count := fmt.Sprintf("  %d chunks", len(p.rows))
+	if p.sortBy != chunkSortRange {
+		count += ", " + chunkSortNames[p.sortBy]
+	}
+	lines := []string{s.PaneTitle.Render(p.qualified(p.schema, p.table)) + s.Dim.Render(count)}
 	cols := slices.Clone(chunkColumns)
 	cols[1].width = max(cols[1].width, p.rangeW[0]) // wider for sub-day bounds
 	cols[2].width = max(cols[2].width, p.rangeW[1])

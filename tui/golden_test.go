@@ -76,6 +76,7 @@ func TestGoldenStates(t *testing.T) {
 		{name: "disk-hidden", edit: hiddenDisk, setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "3") }},
 		{name: "chunks-of-plain-table", setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "enter") }},
 		{name: "chunks-end", setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "2", "G", "k", "k") }},
+		{name: "chunks-largest-first", setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "2", "s") }},
 		{name: "read-only", opts: func(o *Options) { o.ReadOnly = true }},
 		{name: "ascii", opts: func(o *Options) { o.ASCII = true }, setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "j") }},
 		{name: "ascii-chunks", opts: func(o *Options) { o.ASCII = true }, setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "2") }},

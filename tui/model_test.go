@@ -4,8 +4,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/pgtend/pgtend/ops/report"
 )
 
 func TestNavigateTables(t *testing.T) {
@@ -296,5 +298,61 @@ func TestTooSmall(t *testing.T) {
 	checkFrame(t, v, 30, 7)
 	if !strings.HasPrefix(v, "pgtend needs 32x8") {
 		t.Errorf("tiny terminal:\n%s", v)
+	}
+}
+
+// `s` in the Chunks pane cycles: by range (the report's order), largest
+// first, worst compressed first (uncompressed last). Each new order is
+// shown from its top; a refresh keeps the order and the cursor's chunk.
+func TestChunkSort(t *testing.T) {
+	db := &fakeDB{}
+	m, clock := newTestModel(db)
+	start(t, m, 160, 48)
+	press(m, "2", "G", "k", "k", "k")
+	rangeOrder := slices.Clone(m.chunks.rows)
+	ratioOf := func(c report.Chunk) float64 { r, _ := ratio(c); return r }
+	checks := []struct {
+		title   string
+		ordered func(a, b report.Chunk) bool // a may come before b
+	}{
+		{"largest first", func(a, b report.Chunk) bool { return *a.TotalBytes >= *b.TotalBytes }},
+		{"worst compressed first", func(a, b report.Chunk) bool {
+			return !b.Compressed || (a.Compressed && ratioOf(a) <= ratioOf(b))
+		}},
+		{"", nil},
+	}
+	for _, c := range checks {
+		press(m, "s")
+		if m.chunks.cursor.index != 0 || m.chunks.cursor.offset != 0 {
+			t.Errorf("sorted %q: cursor %+v, want the top", c.title, m.chunks.cursor)
+		}
+		v := plain(t, m)
+		if c.ordered == nil {
+			if !slices.EqualFunc(m.chunks.rows, rangeOrder, func(a, b report.Chunk) bool { return chunkKey(a) == chunkKey(b) }) {
+				t.Error("third s: not back to the range order")
+			}
+			if strings.Contains(v, "first") {
+				t.Error("range order still titled as sorted")
+			}
+			continue
+		}
+		if !strings.Contains(v, "200 chunks, "+c.title) {
+			t.Errorf("title does not say %q:\n%s", c.title, v)
+		}
+		for i := 1; i < len(m.chunks.rows); i++ {
+			if !c.ordered(m.chunks.rows[i-1], m.chunks.rows[i]) {
+				t.Fatalf("%s: %s before %s", c.title, m.chunks.rows[i-1].Chunk, m.chunks.rows[i].Chunk)
+			}
+		}
+	}
+	// Largest first again, the cursor on the fourth; a refresh that
+	// changes sizes keeps the order and the cursor's chunk.
+	press(m, "s", "j", "j", "j")
+	on := m.chunks.selectedKey()
+	clock.advance(5 * time.Second)
+	db.set(2, false)
+	reload(t, m)
+	if m.chunks.sortBy != chunkSortSize || m.chunks.selectedKey() != on {
+		t.Errorf("after a refresh: sort %d, cursor on %s, want %d on %s", m.chunks.sortBy, m.chunks.selectedKey(), chunkSortSize, on)
 	}
 }
