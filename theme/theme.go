@@ -25,6 +25,9 @@ type Glyphs struct {
 	UpKey, DownKey             string // help labels of the cursor keys
 	Check, Cross               string // a maintenance step that succeeded, failed
 	Border                     lipgloss.Border
+	// FocusBorder marks the focused pane where colour cannot (NO_COLOR):
+	// beside another pane, a border is all that tells them apart.
+	FocusBorder lipgloss.Border
 }
 
 // UnicodeGlyphs and ASCIIGlyphs are the two glyph sets.
@@ -33,11 +36,14 @@ var (
 		BarFull: "█", BarHalf: "▌", BarEmpty: "░", Cursor: "›", Sep: " · ", KeySep: " • ",
 		Arrow: "→", Ellipsis: "…", Wait: "…", Unknown: "—", Up: "▲", Down: "▼",
 		UpKey: "↑/k", DownKey: "↓/j", Check: "✓", Cross: "✗", Border: lipgloss.RoundedBorder(),
+		FocusBorder: lipgloss.ThickBorder(),
 	}
 	ASCIIGlyphs = Glyphs{
 		BarFull: "#", BarHalf: "#", BarEmpty: ".", Cursor: ">", Sep: " | ", KeySep: " | ",
 		Arrow: "->", Ellipsis: "~", Wait: "...", Unknown: "-", Up: "^", Down: "v",
 		UpKey: "k/up", DownKey: "j/down", Check: "+", Cross: "x", Border: lipgloss.ASCIIBorder(),
+		FocusBorder: lipgloss.Border{Top: "=", Bottom: "=", Left: "|", Right: "|",
+			TopLeft: "+", TopRight: "+", BottomLeft: "+", BottomRight: "+"},
 	}
 )
 
@@ -55,22 +61,25 @@ type Styles struct {
 	TabActive   lipgloss.Style
 	Pane        lipgloss.Style // border around a pane, drawn with Glyphs.Border
 	PaneFocused lipgloss.Style
-	PaneTitle   lipgloss.Style
-	Column      lipgloss.Style // column headings
-	Selected    lipgloss.Style // the row under the cursor
-	Dim         lipgloss.Style
-	Stale       lipgloss.Style // figures from before a lost connection
-	Changed     lipgloss.Style // a figure that just changed
-	Bar         lipgloss.Style
-	BarEmpty    lipgloss.Style
-	OK          lipgloss.Style
-	Due         lipgloss.Style
-	Overdue     lipgloss.Style
-	Error       lipgloss.Style
-	ReadOnly    lipgloss.Style
-	Footer      lipgloss.Style
-	Help        help.Styles
-	Input       textinput.Styles // the filter line
+	// PaneFocusedBorder is the focused pane's border: Glyphs.Border in
+	// colour, Glyphs.FocusBorder without.
+	PaneFocusedBorder lipgloss.Border
+	PaneTitle         lipgloss.Style
+	Column            lipgloss.Style // column headings
+	Selected          lipgloss.Style // the row under the cursor
+	Dim               lipgloss.Style
+	Stale             lipgloss.Style // figures from before a lost connection
+	Changed           lipgloss.Style // a figure that just changed
+	Bar               lipgloss.Style
+	BarEmpty          lipgloss.Style
+	OK                lipgloss.Style
+	Due               lipgloss.Style
+	Overdue           lipgloss.Style
+	Error             lipgloss.Style
+	ReadOnly          lipgloss.Style
+	Footer            lipgloss.Style
+	Help              help.Styles
+	Input             textinput.Styles // the filter line
 }
 
 // New builds the styles for a dark or light background. ascii picks the
@@ -101,6 +110,10 @@ func New(dark, ascii, mono bool) Styles {
 	s.TabActive = lipgloss.NewStyle().Foreground(accent).Bold(true).Underline(true).Padding(0, 1)
 	s.Pane = lipgloss.NewStyle().Foreground(faint)
 	s.PaneFocused = lipgloss.NewStyle().Foreground(accent)
+	s.PaneFocusedBorder = g.Border
+	if mono {
+		s.PaneFocusedBorder = g.FocusBorder
+	}
 	s.PaneTitle = lipgloss.NewStyle().Bold(true).Foreground(fg)
 	s.Column = lipgloss.NewStyle().Bold(true).Foreground(muted)
 	// With colour a background reads better than reverse video; without,

@@ -2,6 +2,7 @@ package theme
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -18,10 +19,12 @@ func glyphTexts(g Glyphs) map[string]string {
 			out[f.Name] = s
 		}
 	}
-	b := reflect.ValueOf(g.Border)
-	for i := range b.NumField() {
-		if s, ok := b.Field(i).Interface().(string); ok && s != "" {
-			out["Border."+b.Type().Field(i).Name] = s
+	for prefix, border := range map[string]any{"Border.": g.Border, "FocusBorder.": g.FocusBorder} {
+		b := reflect.ValueOf(border)
+		for i := range b.NumField() {
+			if s, ok := b.Field(i).Interface().(string); ok && s != "" {
+				out[prefix+b.Type().Field(i).Name] = s
+			}
 		}
 	}
 	return out
@@ -49,7 +52,7 @@ func TestGlyphWidths(t *testing.T) {
 			}
 		}
 		for name, s := range texts {
-			if len(name) > 7 && name[:7] == "Border." && ansi.StringWidth(s) != 1 {
+			if strings.Contains(name, "Border.") && ansi.StringWidth(s) != 1 {
 				t.Errorf("%s = %q is not one cell", name, s)
 			}
 		}

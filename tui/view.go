@@ -81,11 +81,11 @@ func (m *Model) tooSmall() string {
 func (m *Model) body() string {
 	bodyH := m.bodyHeight()
 	draw := func(i, w int, content string) []string {
-		style := m.styles.Pane
+		style, border := m.styles.Pane, m.styles.Glyphs.Border
 		if i == m.active {
-			style = m.styles.PaneFocused
+			style, border = m.styles.PaneFocused, m.styles.PaneFocusedBorder
 		}
-		return box(content, w, bodyH, m.styles.Glyphs.Border, style)
+		return box(content, w, bodyH, border, style)
 	}
 	if m.showHelp {
 		return strings.Join(draw(m.active, m.width, m.helpView(m.width-2, bodyH-2)), "\n")
