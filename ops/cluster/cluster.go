@@ -43,6 +43,7 @@ type Cluster struct {
 	Timescale bool
 
 	detach   bool
+	owner    *os.File // the locked owner file (see abandoned.go); nil when detached
 	cmd      *exec.Cmd
 	exited   chan struct{}
 	stopOnce sync.Once
@@ -59,23 +60,23 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	sweepAbandoned(os.TempDir())
-	dir, err := os.MkdirTemp("", strings.TrimSuffix(dirPattern, "*"))
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("creating cluster directory: %w", err)
 	}
+	c := &Cluster{Dir: dir, BinDir: bin, Port: 5432, Superuser: superuser, detach: opts.Detach}
 	if !opts.Detach {
-		if err := writeOwner(dir); err != nil {
+		if c.owner, err = claim(dir); err != nil {
 			os.RemoveAll(dir)
 			return nil, fmt.Errorf("creating cluster directory: %w", err)
 		}
 	}
-	c := &Cluster{Dir: dir, BinDir: bin, Port: 5432, Superuser: superuser, detach: opts.Detach}
 	if err := c.init(ctx, opts.HBA); err != nil {
-		os.RemoveAll(dir)
+		removeOwned(dir, c.owner)
 		return nil, err
 	}
 	if err := c.start(ctx); err != nil {
-		os.RemoveAll(dir)
+		removeOwned(dir, c.owner)
 		return nil, err
 	}
 	if !opts.NoTimescale {
@@ -310,9 +311,10 @@ func (c *Cluster) Stop() error {
 // Destroy stops the server and removes every file of the cluster.
 func (c *Cluster) Destroy() error {
 	err := c.Stop()
-	if rmErr := os.RemoveAll(c.Dir); rmErr != nil && err == nil {
+	if rmErr := removeOwned(c.Dir, c.owner); rmErr != nil && err == nil {
 		err = rmErr
 	}
+	c.owner = nil
 	return err
 }
 

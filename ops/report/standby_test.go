@@ -42,10 +42,13 @@ func TestUnloggedTableOnAStandby(t *testing.T) {
 			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
 		}
 	}
-	dir := filepath.Join(pgtest.Cluster.Dir, "standby")
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	// Not inside the cluster's directory: a swept cluster directory must
+	// hold no other running server.
+	dir, err := os.MkdirTemp("", "pgtend-standby-test-")
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	if err := os.Chown(dir, int(owner.Uid), int(owner.Gid)); err != nil {
 		t.Fatal(err)
 	}
