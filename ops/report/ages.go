@@ -28,8 +28,13 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 		// Chunks and partitions speak for the time column only when they
 		// are cut along it; otherwise the table is asked as a whole.
 		byChunks := *t.Kind != KindTable && t.PartitionColumn != nil && *t.PartitionColumn == *t.TimeColumn
-		readable := true
-		if !r.Estimated { // an estimate opens no relation; the measured report follows
+		// A role that may not read the table learns nothing from asking:
+		// every query would fail, and only after planning over every chunk.
+		readable := t.selectable
+		if !readable {
+			t.Oldest = nil
+		}
+		if !r.Estimated && readable { // an estimate opens no relation; the measured report follows
 			var chunks []Chunk
 			if byChunks {
 				chunks = r.Chunks

@@ -21,6 +21,7 @@ type tableRow struct {
 	DetectedTimeColumn                      *string  // hypertable dimension or single-column range partition key
 	TimeColumns                             []string // columns of a time type (timestamptz, timestamp, date)
 	Compression                             bool     // a hypertable with compression enabled
+	Selectable                              bool     // this role may SELECT from the table
 }
 
 // rootsQuery describes each reported table. approximate_row_count counts
@@ -40,7 +41,8 @@ SELECT r.oid, r.schema, r.name, r.kind, ` + approx + `,
                   WHERE pt.partrelid = r.oid AND pt.partstrat = 'r' AND pt.partnatts = 1)),
        coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
                   WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-                    AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)), '{}')
+                    AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)), '{}'),
+       has_table_privilege(r.oid, 'SELECT')
 FROM rels r
 ORDER BY r.schema, r.name`
 }
@@ -81,7 +83,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 	for rows.Next() {
 		var t tableRow
 		var approx *int64
-		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &approx, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns); err != nil {
+		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &approx, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns, &t.Selectable); err != nil {
 			return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
 		}
 		if s := sums[t.OID]; s != nil {
