@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -144,7 +145,7 @@ func TestRelationRewrittenAfterTheListing(t *testing.T) {
 	if err != nil || !f.StatFile {
 		t.Fatalf("features %+v %v", f, err)
 	}
-	before, err := readRelationPaths(ctx, conn)
+	before, err := readRelationsBefore(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestRewriteCommittedDuringTheListing(t *testing.T) {
 	if err != nil || !f.StatFile {
 		t.Fatalf("features %+v %v", f, err)
 	}
-	before, err := readRelationPaths(ctx, conn)
+	before, err := readRelationsBefore(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,15 +186,16 @@ func TestRewriteCommittedDuringTheListing(t *testing.T) {
 // checkRemeasured: measured against a listing taken while churn changed,
 // churn is unsettled and has no sizes; measured again, it has the right
 // ones.
-func checkRemeasured(t *testing.T, conn *pgx.Conn, f Features, files databaseFiles, before map[string]bool) {
+func checkRemeasured(t *testing.T, conn *pgx.Conn, f Features, files databaseFiles, before relationsBefore) {
 	t.Helper()
 	ctx := context.Background()
 	members, err := readMembers(ctx, conn, f, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files.measure(members, nil, before) {
-		t.Error("churn changed files around the listing, yet measure says all settled")
+	members, settled := files.measure(members, nil, before)
+	if settled || len(members) != 1 {
+		t.Errorf("churn changed files around the listing, yet measure says settled=%v (%d members)", settled, len(members))
 	}
 	for _, m := range members {
 		if m.Table != nil {
@@ -208,6 +210,51 @@ func checkRemeasured(t *testing.T, conn *pgx.Conn, f Features, files databaseFil
 	conn.QueryRow(ctx, "SELECT pg_total_relation_size('churn')").Scan(&want)
 	if len(members) != 1 || members[0].Table == nil || members[0].total() != want {
 		t.Fatalf("measured again: %+v, want %d bytes", members, want)
+	}
+}
+
+// Tables and chunks created between the first read and the listing are
+// left to the next report, not shown as locked, and cost no second read.
+func TestRelationsCreatedDuringTheReportWait(t *testing.T) {
+	conn := connect(t, pgtest.NewDatabase(t))
+	exec(t, conn, `CREATE TABLE old (id int PRIMARY KEY);
+		CREATE TABLE split (ts date NOT NULL) PARTITION BY RANGE (ts);
+		CREATE TABLE split_1 PARTITION OF split FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');`)
+	ctx := context.Background()
+	f, err := DetectFeatures(ctx, conn)
+	if err != nil || !f.StatFile {
+		t.Fatalf("features %+v %v", f, err)
+	}
+	before, err := readRelationsBefore(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, conn, `CREATE TABLE fresh (id int PRIMARY KEY);
+		CREATE TABLE split_2 PARTITION OF split FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');`)
+	files, err := readDatabaseFiles(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, err := readMembers(ctx, conn, f, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, settled := files.measure(members, nil, before)
+	if !settled {
+		t.Error("new relations made the read unsettled")
+	}
+	var names []string
+	for _, m := range members {
+		var name string
+		conn.QueryRow(ctx, "SELECT relname FROM pg_class WHERE oid = $1", m.Relid).Scan(&name)
+		names = append(names, name)
+		if m.Table == nil {
+			t.Errorf("%s has no sizes", name)
+		}
+	}
+	slices.Sort(names)
+	if want := []string{"old", "split_1"}; !slices.Equal(names, want) {
+		t.Errorf("members %v, want %v (new ones left to the next report)", names, want)
 	}
 }
 

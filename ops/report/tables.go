@@ -42,7 +42,7 @@ SELECT r.oid, r.schema, r.name, r.kind, ` + approx + `,
        coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
                   WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
                     AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)), '{}'),
-       has_table_privilege(r.oid, 'SELECT')
+       coalesce(has_table_privilege(r.oid, 'SELECT'), false) -- null: dropped meanwhile
 FROM rels r
 ORDER BY r.schema, r.name`
 }
