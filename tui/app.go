@@ -85,7 +85,12 @@ type Model struct {
 	report      *report.Report
 	loading     bool
 	loadSeq     int
+	loadStart   time.Time
 	lastRefresh time.Time
+	// refreshEvery is the wait before the next refresh: the --refresh
+	// interval, stretched when reading a report takes long (see
+	// refreshWait).
+	refreshEvery time.Duration
 	lastErr     error
 	failures    int
 	retryAt     time.Time

@@ -21,6 +21,18 @@ type (
 	clockMsg struct{}
 )
 
+// loadShare bounds the console's own load on the server: the wait between
+// refreshes is at least this many times what the last report took, so that
+// at most a tenth of a server core goes to watching it (exact sizes at
+// thousands of chunks cost tenths of a second each).
+const loadShare = 10
+
+// refreshWait is the wait before the next refresh after a report that
+// took took.
+func refreshWait(interval, took time.Duration) time.Duration {
+	return max(interval, (loadShare * took).Round(time.Second))
+}
+
 // maxBackoff caps the wait between reconnection attempts.
 const maxBackoff = 30 * time.Second
 
@@ -35,6 +47,7 @@ func (m *Model) load() tea.Cmd {
 	}
 	m.loading = true
 	m.loadSeq++
+	m.loadStart = m.opts.Now()
 	seq, load, timeout := m.loadSeq, m.opts.Load, m.opts.Timeout
 	if m.report == nil && m.opts.Estimate != nil && m.failures == 0 {
 		load = m.opts.Estimate
@@ -70,6 +83,7 @@ func (m *Model) gotReport(msg reportMsg) tea.Cmd {
 	}
 	m.lastErr, m.failures = nil, 0
 	m.report, m.lastRefresh = msg.report, now
+	m.refreshEvery = refreshWait(m.opts.Refresh, now.Sub(m.loadStart))
 	m.setStale(false)
 	m.tables.setReport(msg.report, now)
 	m.chunks.setReport(msg.report)
@@ -78,7 +92,7 @@ func (m *Model) gotReport(msg reportMsg) tea.Cmd {
 	if msg.report.Estimated { // measure now, not a refresh interval later
 		return tea.Batch(func() tea.Msg { return refreshMsg{seq: seq} }, m.startClock())
 	}
-	return tea.Batch(tea.Tick(m.opts.Refresh, next), m.startClock())
+	return tea.Batch(tea.Tick(m.refreshEvery, next), m.startClock())
 }
 
 // startClock starts the once-a-second repaint when something on screen

@@ -182,3 +182,39 @@ func TestNilReportIsAnError(t *testing.T) {
 		t.Error("a nil report without an error was taken as figures")
 	}
 }
+
+// A report that takes long stretches the wait before the next one to ten
+// times its duration, so that watching costs the server at most a tenth of
+// a core; the header says so. A quick report brings the interval back.
+func TestSlowReportsStretchTheRefresh(t *testing.T) {
+	m, clock := newTestModel(&fakeDB{})
+	start(t, m, 160, 48)
+	slow := func(took time.Duration) {
+		t.Helper()
+		_, cmd := m.Update(refreshMsg{seq: m.loadSeq})
+		if cmd == nil {
+			t.Fatal("refresh did not start a load")
+		}
+		clock.advance(took)
+		m.Update(cmd())
+	}
+	slow(1500 * time.Millisecond)
+	if m.refreshEvery != 15*time.Second {
+		t.Errorf("after a 1.5 s report the next comes in %v, want 15s", m.refreshEvery)
+	}
+	if v := plain(t, m); !strings.Contains(v, "every 15s") {
+		t.Errorf("the header does not say the refresh was stretched:\n%s", firstLine(v))
+	}
+	slow(100 * time.Millisecond)
+	if m.refreshEvery != m.opts.Refresh {
+		t.Errorf("after a quick report the next comes in %v, want the interval %v", m.refreshEvery, m.opts.Refresh)
+	}
+	if v := plain(t, m); strings.Contains(firstLine(v), "every") {
+		t.Errorf("the header still says stretched:\n%s", firstLine(v))
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

@@ -143,7 +143,11 @@ func (m *Model) headerLine() string {
 	}
 	var refreshed string
 	if !m.lastRefresh.IsZero() {
-		refreshed = sep + s.Header.Render("refreshed "+m.lastRefresh.Format("15:04:05"))
+		text := "refreshed " + m.lastRefresh.Format("15:04:05")
+		if m.refreshEvery > m.opts.Refresh { // stretched: say so, or --refresh would seem ignored
+			text += fmt.Sprintf(", every %s", m.refreshEvery)
+		}
+		refreshed = sep + s.Header.Render(text)
 	}
 	suffix := ""
 	if m.opts.ReadOnly {
