@@ -91,10 +91,10 @@ type Model struct {
 	// interval, stretched when reading a report takes long (see
 	// refreshWait).
 	refreshEvery time.Duration
-	lastErr     error
-	failures    int
-	retryAt     time.Time
-	ticking     bool // a clockMsg is on its way
+	lastErr      error
+	failures     int
+	retryAt      time.Time
+	ticking      bool // a clockMsg is on its way
 }
 
 // New builds the console model.
