@@ -55,6 +55,9 @@ func TestReportJSONMatchesCatalog(t *testing.T) {
 			if res.code != 0 {
 				t.Fatalf("report: %s", res.stderr)
 			}
+			if !strings.Contains(res.stdout, `"measured_by": "files"`) {
+				t.Errorf("a superuser's report is not measured by files (measured_by)")
+			}
 			var r report.Report
 			if err := json.Unmarshal([]byte(res.stdout), &r); err != nil {
 				t.Fatal(err)
