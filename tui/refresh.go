@@ -30,7 +30,7 @@ const loadShare = 10
 // refreshWait is the wait before the next refresh after a report that
 // took took.
 func refreshWait(interval, took time.Duration) time.Duration {
-	return max(interval, (loadShare * took).Round(time.Second))
+	return max(interval, loadShare*took)
 }
 
 // maxBackoff caps the wait between reconnection attempts.
@@ -73,17 +73,22 @@ func (m *Model) gotReport(msg reportMsg) tea.Cmd {
 	now := m.opts.Now()
 	seq := m.loadSeq
 	next := func(time.Time) tea.Msg { return refreshMsg{seq: seq} }
+	took := now.Sub(m.loadStart)
 	if msg.err != nil {
 		m.lastErr = msg.err
 		m.failures++
-		wait := backoff(m.failures)
+		// A load that fails slowly (a statement timeout) is as costly as a
+		// slow report: the same share limits how soon it is tried again.
+		wait := max(backoff(m.failures), loadShare*took)
 		m.retryAt = now.Add(wait)
 		m.setStale(true)
 		return tea.Batch(tea.Tick(wait, next), m.startClock())
 	}
 	m.lastErr, m.failures = nil, 0
 	m.report, m.lastRefresh = msg.report, now
-	m.refreshEvery = refreshWait(m.opts.Refresh, now.Sub(m.loadStart))
+	if !msg.report.Estimated { // an estimate is followed at once by the measured report
+		m.refreshEvery = refreshWait(m.opts.Refresh, took)
+	}
 	m.setStale(false)
 	m.tables.setReport(msg.report, now)
 	m.chunks.setReport(msg.report)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -217,4 +218,69 @@ func TestSlowReportsStretchTheRefresh(t *testing.T) {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// A load that fails slowly (a statement timeout) waits as long as a slow
+// report would before the next attempt: the backoff, or ten times its
+// duration when that is longer.
+func TestSlowFailuresWaitTheirShare(t *testing.T) {
+	db := &fakeDB{}
+	var clock *testClock
+	failAfter := time.Duration(0)
+	m, clock := newTestModel(db, func(o *Options) {
+		o.Load = func(ctx context.Context) (*report.Report, error) {
+			if failAfter > 0 {
+				clock.advance(failAfter)
+				return nil, errors.New("canceling statement due to statement timeout")
+			}
+			return db.load(ctx)
+		}
+	})
+	start(t, m, 120, 24)
+	failAfter = 30 * time.Second
+	_, cmd := m.Update(refreshMsg{seq: m.loadSeq})
+	m.Update(cmd())
+	if wait := m.retryAt.Sub(m.opts.Now()); wait != 300*time.Second {
+		t.Errorf("after a load that failed in 30 s the next attempt is in %v, want 5m0s", wait)
+	}
+	if strings.Contains(firstLine(plain(t, m)), "every") {
+		t.Error("while reconnecting the header still speaks of the refresh interval")
+	}
+}
+
+// The first frame's estimate is followed at once by the measured report:
+// its duration stretches nothing.
+func TestEstimateDoesNotStretchTheRefresh(t *testing.T) {
+	db := &fakeDB{}
+	var clock *testClock
+	m, clock := newTestModel(db, func(o *Options) {
+		o.Refresh = time.Second
+		o.Estimate = func(ctx context.Context) (*report.Report, error) {
+			clock.advance(400 * time.Millisecond)
+			r, err := db.load(ctx)
+			r.Estimated = true
+			return r, err
+		}
+	})
+	start(t, m, 160, 24)
+	if !m.report.Estimated || m.refreshEvery > time.Second || strings.Contains(firstLine(plain(t, m)), "every") {
+		t.Errorf("after a 0.4 s estimate: estimated=%v, refresh every %v, header %q", m.report.Estimated, m.refreshEvery, firstLine(plain(t, m)))
+	}
+}
+
+// At 80 columns a stretched refresh gives up its ", every …" before the
+// refresh time, never the other way round.
+func TestStretchedRefreshFitsTheHeader(t *testing.T) {
+	for _, target := range []string{"", "prod", "analytics-eu"} {
+		m, _ := newTestModel(&fakeDB{}, func(o *Options) { o.ReadOnly = true; o.Target = target })
+		start(t, m, 80, 24)
+		m.refreshEvery = m.opts.Refresh
+		normal := firstLine(plain(t, m))
+		m.refreshEvery = 90 * time.Second
+		stretched := firstLine(plain(t, m))
+		if strings.Contains(normal, "refreshed") && !strings.Contains(stretched, "refreshed") {
+			t.Errorf("target %q: the stretch notice pushed the refresh time out:\n  %s\n  %s", target, normal, stretched)
+		}
+		checkFrame(t, plain(t, m), 80, 24)
+	}
 }

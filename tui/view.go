@@ -141,14 +141,17 @@ func (m *Model) headerLine() string {
 	default:
 		state = s.OK.Render("connected")
 	}
-	var refreshed string
+	// refreshed, fullest first: when the refresh is stretched it says so
+	// (or --refresh would seem ignored), dropped before the time itself.
+	var refreshed []string
 	if !m.lastRefresh.IsZero() {
 		text := "refreshed " + m.lastRefresh.Format("15:04:05")
-		if m.refreshEvery > m.opts.Refresh { // stretched: say so, or --refresh would seem ignored
-			text += fmt.Sprintf(", every %s", m.refreshEvery)
+		if m.refreshEvery > m.opts.Refresh && m.lastErr == nil {
+			refreshed = append(refreshed, sep+s.Header.Render(text+", every "+m.refreshEvery.Round(100*time.Millisecond).String()))
 		}
-		refreshed = sep + s.Header.Render(text)
+		refreshed = append(refreshed, sep+s.Header.Render(text))
 	}
+	refreshed = append(refreshed, "")
 	suffix := ""
 	if m.opts.ReadOnly {
 		suffix = " " + s.ReadOnly.Render("READ-ONLY")
@@ -162,15 +165,14 @@ func (m *Model) headerLine() string {
 		return strings.Join(append(parts, state), sep) + refreshed + suffix
 	}
 	for ; len(optional) > 0; optional = optional[1:] {
-		if line := build(db, optional, refreshed); lipgloss.Width(line) <= m.width {
+		if line := build(db, optional, refreshed[0]); lipgloss.Width(line) <= m.width {
 			return line
 		}
 	}
-	if line := build(db, nil, refreshed); lipgloss.Width(line) <= m.width {
-		return line
-	}
-	if line := build(db, nil, ""); lipgloss.Width(line) <= m.width {
-		return line
+	for _, r := range refreshed {
+		if line := build(db, nil, r); lipgloss.Width(line) <= m.width {
+			return line
+		}
 	}
 	// Shorten the database name to what is left; drop it below a few cells.
 	room := m.width - lipgloss.Width(build("", nil, "")) - lipgloss.Width(sep)

@@ -28,24 +28,29 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 		// Chunks and partitions speak for the time column only when they
 		// are cut along it; otherwise the table is asked as a whole.
 		byChunks := *t.Kind != KindTable && t.PartitionColumn != nil && *t.PartitionColumn == *t.TimeColumn
-		// A role that may not read the table learns nothing from asking:
-		// every query would fail, and only after planning over every chunk.
-		readable := t.selectable
-		if !readable {
-			t.Oldest = nil
-		}
-		if !r.Estimated && readable { // an estimate opens no relation; the measured report follows
-			var chunks []Chunk
-			if byChunks {
-				chunks = r.Chunks
+		readable := true
+		if !r.Estimated { // an estimate opens no relation; the measured report follows
+			// A partitioned table or hypertable asked as a whole is planned
+			// over every chunk before a refusal (seconds at thousands of
+			// chunks): it is asked only by a role that may read the column.
+			parentAllowed := true
+			var err error
+			if *t.Kind != KindTable {
+				parentAllowed, err = mayRead(ctx, conn, rel, *t.TimeColumn)
 			}
-			err := oldestRow(ctx, conn, t, chunks, col)
-			if isPermissionDenied(err) && byChunks {
-				// SELECT granted on the parent does not reach its partitions.
-				err = oldestRow(ctx, conn, t, nil, col)
+			if err == nil {
+				var chunks []Chunk
+				if byChunks {
+					chunks = r.Chunks
+				}
+				err = oldestRow(ctx, conn, t, chunks, col, parentAllowed)
+				if isPermissionDenied(err) && byChunks && parentAllowed {
+					// SELECT granted on the parent does not reach its partitions.
+					err = oldestRow(ctx, conn, t, nil, col, true)
+				}
 			}
 			switch {
-			case isPermissionDenied(err) || isGone(err):
+			case isPermissionDenied(err) || isGone(err) || errors.Is(err, errNotReadable):
 				// A role that may not read the table, or a chunk dropped or
 				// locked since the sizes were read: its age stays unknown.
 				t.Oldest, readable = nil, false
@@ -93,11 +98,12 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 	return nil
 }
 
-// isGone: the relation was dropped (42P01) or locked (55P03) after the
-// report read the catalog — a retention job racing the report.
+// isGone: the relation (42P01) or its column (42703) was dropped, or it
+// was locked (55P03), after the report read the catalog — a retention job
+// racing the report.
 func isGone(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "55P03")
+	return errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42703" || pgErr.Code == "55P03")
 }
 
 func isPermissionDenied(err error) bool {
@@ -110,19 +116,20 @@ func isPermissionDenied(err error) bool {
 // the parent costs milliseconds per chunk, ~0.5 s at 5,000 chunks. A table
 // with a partition of no range (DEFAULT, LIST) is asked as a whole, since
 // old rows may sit there.
-func oldestRow(ctx context.Context, conn *pgx.Conn, t *Table, chunks []Chunk, col string) error {
-	minOf := func(rel string) (*time.Time, error) {
-		var v *time.Time
-		err := conn.QueryRow(ctx, "SELECT min("+col+")::timestamptz FROM "+rel).Scan(&v)
-		return v, err
+func oldestRow(ctx context.Context, conn *pgx.Conn, t *Table, chunks []Chunk, col string, parentAllowed bool) error {
+	parent := func() error {
+		if !parentAllowed {
+			return errNotReadable
+		}
+		var err error
+		t.Oldest, err = minOf(ctx, conn, qualified(t.Schema, t.Name), col)
+		return err
 	}
 	var mine []Chunk
 	for _, c := range chunks {
 		if c.TableSchema == t.Schema && c.Table == t.Name {
 			if c.RangeStart == nil {
-				var err error
-				t.Oldest, err = minOf(qualified(t.Schema, t.Name))
-				return err
+				return parent()
 			}
 			mine = append(mine, c)
 		}
@@ -132,7 +139,7 @@ func oldestRow(ctx context.Context, conn *pgx.Conn, t *Table, chunks []Chunk, co
 	for i, asked := 0, 0; i < len(mine) && asked < 16; {
 		j := i
 		for j < len(mine) && mine[j].RangeStart.Equal(*mine[i].RangeStart) {
-			v, err := minOf(qualified(mine[j].ChunkSchema, mine[j].Chunk))
+			v, err := minOf(ctx, conn, qualified(mine[j].ChunkSchema, mine[j].Chunk), col)
 			if err != nil {
 				return err
 			}
@@ -148,11 +155,27 @@ func oldestRow(ctx context.Context, conn *pgx.Conn, t *Table, chunks []Chunk, co
 		i = j
 	}
 	if len(mine) == 0 || len(mine) > 16 { // a plain table, or a long run of empty chunks
-		var err error
-		t.Oldest, err = minOf(qualified(t.Schema, t.Name))
-		return err
+		return parent()
 	}
 	return nil
+}
+
+func minOf(ctx context.Context, conn *pgx.Conn, rel, col string) (*time.Time, error) {
+	var v *time.Time
+	err := conn.QueryRow(ctx, "SELECT min("+col+")::timestamptz FROM "+rel).Scan(&v)
+	return v, err
+}
+
+// errNotReadable: the role may not read the time column of a table that
+// pgtend therefore did not ask.
+var errNotReadable = errors.New("not readable by this role")
+
+// mayRead: the role may read column col of table rel (a grant on the
+// table, or on the column). A table dropped meanwhile is not readable.
+func mayRead(ctx context.Context, conn *pgx.Conn, rel, col string) (bool, error) {
+	var ok bool
+	err := conn.QueryRow(ctx, `SELECT coalesce(has_column_privilege(to_regclass($1), $2, 'SELECT'), false)`, rel, col).Scan(&ok)
+	return ok, err
 }
 
 // plainExpiredBytes estimates the bytes of a table's rows older than

@@ -155,24 +155,23 @@ func readMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[uin
 }
 
 // measureMembers lists and measures every member. By files, three reads
-// in this order: every relation with its file paths (before), the listing
-// of the database's files, then the members with their paths (after). A
+// in this order: the file paths of every relation (before), the listing of
+// the database's files, then the members with their paths (after). A
 // member measured from the listing must have the same files before and
-// after it: a relation rewritten or truncated meanwhile has new paths,
-// which may be missing from the listing or listed half-written, so it is
-// noticed, not read as empty or short. The read is repeated then, twice at
-// most, and a member still unsettled is left without sizes (its table
-// shows as locked, as it most likely is). A member created meanwhile (a
-// new chunk, a new table) is left to the next report. The listing also
-// gives the database's size (databaseBytes, nil when not measured by
-// files).
+// after it: a relation rewritten, truncated, compressed or created
+// meanwhile has new paths, which may be missing from the listing or listed
+// half-written, so it is noticed, not read as empty or short. The read is
+// repeated then, twice at most, and a member still unsettled is left
+// without sizes (its table shows as locked, as it most likely is). The
+// listing also gives the database's size (databaseBytes, nil when not
+// measured by files).
 func measureMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, estimate bool) (members []member, databaseBytes *int64, err error) {
 	if estimate || !f.StatFile {
 		members, err = readMembers(ctx, conn, f, locked, estimate)
 		return members, nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		before, err := readRelationsBefore(ctx, conn)
+		before, err := readRelationPaths(ctx, conn)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -183,44 +182,29 @@ func measureMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[
 		if members, err = readMembers(ctx, conn, f, locked, estimate); err != nil {
 			return nil, nil, err
 		}
-		var settled bool
-		if members, settled = files.measure(members, locked, before); settled || attempt == 3 {
+		if files.measure(members, locked, before) || attempt == 3 {
 			return members, &files.total, nil
 		}
 	}
 }
 
-// relationsBefore is what existed before the listing: the relations, and
-// the paths of their files.
-type relationsBefore struct {
-	oids  map[uint32]bool
-	paths map[string]bool
-}
-
-// readRelationsBefore reads every relation and where its files are now.
-func readRelationsBefore(ctx context.Context, conn *pgx.Conn) (relationsBefore, error) {
-	before := relationsBefore{oids: map[uint32]bool{}, paths: map[string]bool{}}
-	rows, err := conn.Query(ctx, `WITH `+dbCTE+`
-		SELECT c.oid, `+relationPath("c")+` FROM pg_class c CROSS JOIN db`)
+// readRelationPaths reads where every relation's files are now.
+func readRelationPaths(ctx context.Context, conn *pgx.Conn) (map[string]bool, error) {
+	rows, err := conn.Query(ctx, `WITH `+dbCTE+`,
+		paths AS (SELECT `+relationPath("c")+` AS path FROM pg_class c CROSS JOIN db)
+		SELECT path FROM paths WHERE path IS NOT NULL`)
 	if err != nil {
-		return before, fmt.Errorf("reading relation paths: %w", err)
+		return nil, fmt.Errorf("reading relation paths: %w", err)
 	}
-	defer rows.Close()
-	var oid uint32
-	var path *string
-	for rows.Next() {
-		if err := rows.Scan(&oid, &path); err != nil {
-			return before, fmt.Errorf("reading relation paths: %w", err)
-		}
-		before.oids[oid] = true
-		if path != nil {
-			before.paths[*path] = true
-		}
+	paths, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("reading relation paths: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return before, fmt.Errorf("reading relation paths: %w", err)
+	set := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		set[p] = true
 	}
-	return before, nil
+	return set, nil
 }
 
 // memberPaths is where a member's files are (pg_relation_filepath).
@@ -229,34 +213,29 @@ type memberPaths struct {
 	indexes, toastIndexes []*string
 }
 
-// measure sets each unlocked member's sizes from the listing and returns
-// the members that existed before it; settled is false when some member's
-// files are not those it had before the listing, or are missing from it
-// (that member gets no sizes).
-func (d databaseFiles) measure(members []member, locked map[uint32]bool, before relationsBefore) (kept []member, settled bool) {
-	settled = true
-	kept = members[:0]
-	for _, m := range members {
-		switch {
-		case m.paths == nil || locked[m.Relid]:
-		case !before.oids[m.Relid]:
-			continue // created after the listing began
-		default:
-			heap, okHeap := d.size(m.paths.heap, before.paths)
-			index, okIndex := d.sizes(m.paths.indexes, before.paths)
-			toast, okToast := d.size(m.paths.toast, before.paths)
-			toastIndex, okToastIndex := d.sizes(m.paths.toastIndexes, before.paths)
-			if okHeap && okIndex && okToast && okToastIndex {
-				toast += toastIndex
-				m.Table, m.Index, m.Toast = &heap, &index, &toast
-			} else {
-				settled = false
-				m.Table, m.Index, m.Toast = nil, nil, nil
-			}
+// measure sets each unlocked member's sizes from the listing; false when
+// some member's files are not those it had before the listing (before: the
+// paths then) or are missing from it; such a member gets no sizes.
+func (d databaseFiles) measure(members []member, locked map[uint32]bool, before map[string]bool) bool {
+	settled := true
+	for i := range members {
+		m := &members[i]
+		if m.paths == nil || locked[m.Relid] {
+			continue
 		}
-		kept = append(kept, m)
+		heap, okHeap := d.size(m.paths.heap, before)
+		index, okIndex := d.sizes(m.paths.indexes, before)
+		toast, okToast := d.size(m.paths.toast, before)
+		toastIndex, okToastIndex := d.sizes(m.paths.toastIndexes, before)
+		if !(okHeap && okIndex && okToast && okToastIndex) {
+			settled = false
+			m.Table, m.Index, m.Toast = nil, nil, nil
+			continue
+		}
+		toast += toastIndex
+		m.Table, m.Index, m.Toast = &heap, &index, &toast
 	}
-	return kept, settled
+	return settled
 }
 
 // rollup is a table's figures summed over its members.

@@ -21,7 +21,7 @@ type tableRow struct {
 	DetectedTimeColumn                      *string  // hypertable dimension or single-column range partition key
 	TimeColumns                             []string // columns of a time type (timestamptz, timestamp, date)
 	Compression                             bool     // a hypertable with compression enabled
-	Selectable                              bool     // this role may SELECT from the table
+	HasLeaves                               bool     // a partitioned table with leaf partitions
 }
 
 // rootsQuery describes each reported table. approximate_row_count counts
@@ -42,7 +42,7 @@ SELECT r.oid, r.schema, r.name, r.kind, ` + approx + `,
        coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
                   WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
                     AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)), '{}'),
-       coalesce(has_table_privilege(r.oid, 'SELECT'), false) -- null: dropped meanwhile
+       EXISTS (SELECT 1 FROM ptree p JOIN pg_class pc ON pc.oid = p.relid WHERE p.root = r.oid AND pc.relkind <> 'p')
 FROM rels r
 ORDER BY r.schema, r.name`
 }
@@ -83,7 +83,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 	for rows.Next() {
 		var t tableRow
 		var approx *int64
-		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &approx, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns, &t.Selectable); err != nil {
+		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &approx, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns, &t.HasLeaves); err != nil {
 			return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
 		}
 		if s := sums[t.OID]; s != nil {
@@ -93,7 +93,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 				total := s.table + s.index + s.toast
 				t.Total, t.TableB, t.Index, t.Toast = &total, &s.table, &s.index, &s.toast
 			}
-		} else if t.Kind == KindPartitioned { // a partitioned table without partitions
+		} else if t.Kind == KindPartitioned && !t.HasLeaves { // a partitioned table without partitions
 			zero := int64(0)
 			t.Locked = locked[t.OID]
 			if !t.Locked {

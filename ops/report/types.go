@@ -89,7 +89,6 @@ type Table struct {
 	Chunks               int    `json:"chunks"` // chunks or leaf partitions; 0 for plain tables
 
 	timeColumns []string // columns of a time type, to validate TimeColumn
-	selectable  bool     // this role may read the table's rows
 }
 
 // Chunk is a TimescaleDB chunk or a leaf partition of a partitioned table.
