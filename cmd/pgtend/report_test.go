@@ -188,16 +188,7 @@ func TestDemoRemovesItsClusterOnASignal(t *testing.T) {
 // (it dies with pgtend) and the directory stays, until the next cluster
 // started from the same temp dir sweeps it.
 func TestClusterOfAKilledPgtendIsSweptByTheNext(t *testing.T) {
-	// Not t.TempDir: its parent is private, and the server may run as
-	// another user.
-	tmp, err := os.MkdirTemp("", "sweep-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	tmp := pgtest.SharedTempDir(t, "sweep-test-")
 	cmd := exec.Command(binary, "demo", "--days", "15", "--native")
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	stderr, err := cmd.StderrPipe()

@@ -145,7 +145,7 @@ func TestSweepFromAnotherPIDNamespace(t *testing.T) {
 		t.Skipf("SKIPPED: this machine does not allow a new PID namespace: %v %s", err, out)
 	}
 	// Not t.TempDir: its parent is private, and the server may run as
-	// another user.
+	// another user (pgtest.SharedTempDir, which this package cannot import).
 	tmp, err := os.MkdirTemp("", "sweep-ns-")
 	if err != nil {
 		t.Fatal(err)

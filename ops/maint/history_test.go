@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/pgtest"
 	"github.com/pgtend/pgtend/ops/state"
 )
@@ -17,13 +16,7 @@ func TestHistoryFallsBackToTheFile(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	admin := connect(t, dsn)
 	exec(t, admin, "CREATE ROLE table_owner LOGIN")
-	cfg, _ := pgx.ParseConfig(dsn)
-	cfg.User = "table_owner"
-	conn, err := pgx.ConnectConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := pgtest.ConnectAs(t, dsn, "table_owner")
 	hist := state.OpenHistory(t.TempDir(), "db")
 	now := time.Now()
 	e := Entry(&Plan{Action: "vacuum", Target: "x", Steps: []Step{{Statements: []string{"VACUUM (ANALYZE) x"}}}},

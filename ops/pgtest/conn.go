@@ -38,3 +38,22 @@ func Count(t testing.TB, conn *pgx.Conn, sql string, args ...any) int64 {
 	}
 	return n
 }
+
+// ConnectAs opens a connection to dsn as another role, closed when the
+// test ends.
+func ConnectAs(t testing.TB, dsn, user string) *pgx.Conn {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.User = user
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}

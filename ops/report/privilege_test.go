@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/pgtest"
 )
@@ -37,16 +36,7 @@ func TestOldestRowFollowsWhatTheRoleMayRead(t *testing.T) {
 		{Name: "events", RetentionDays: 10}, {Name: "docs", TimeColumn: "created", RetentionDays: 5},
 		{Name: "leafonly", RetentionDays: 30}, {Name: "parentonly", RetentionDays: 30},
 	}}
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.User = "reader"
-	rc, err := pgx.ConnectConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close(context.Background())
+	rc := pgtest.ConnectAs(t, dsn, "reader")
 	var pid int
 	rc.QueryRow(context.Background(), "SELECT pg_backend_pid()").Scan(&pid)
 	logBefore, _ := os.Stat(pgtest.Cluster.LogPath())

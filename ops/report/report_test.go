@@ -239,13 +239,7 @@ func TestDiskVisibleOnTheHostAndHiddenFromUnprivilegedRoles(t *testing.T) {
 		t.Errorf("database bytes: disk %d, server %d", d.DatabaseBytes, r.Server.DatabaseBytes)
 	}
 	exec(t, conn, "CREATE ROLE plain_reader LOGIN")
-	cfg, _ := pgx.ParseConfig(dsn)
-	cfg.User = "plain_reader"
-	rc, err := pgx.ConnectConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close(context.Background())
+	rc := pgtest.ConnectAs(t, dsn, "plain_reader")
 	r2 := collect(t, rc, config.Policy{})
 	d2 := r2.Disk
 	if d2.Visible || d2.TotalBytes != nil || d2.FreeBytes != nil || d2.WALBytes != nil || d2.Reason == "" {
@@ -261,13 +255,7 @@ func TestFileSizesEqualSizeFunctions(t *testing.T) {
 	exec(t, conn, unseededSchema)
 	exec(t, conn, "CREATE ROLE no_files LOGIN")
 	super := collect(t, conn, config.Policy{})
-	cfg, _ := pgx.ParseConfig(dsn)
-	cfg.User = "no_files"
-	rc, err := pgx.ConnectConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close(context.Background())
+	rc := pgtest.ConnectAs(t, dsn, "no_files")
 	f, err := DetectFeatures(context.Background(), rc)
 	if err != nil || f.StatFile {
 		t.Fatalf("an ordinary role may call pg_stat_file? %v %v", f.StatFile, err)

@@ -44,11 +44,7 @@ func TestUnloggedTableOnAStandby(t *testing.T) {
 	}
 	// Not inside the cluster's directory: a swept cluster directory must
 	// hold no other running server.
-	dir, err := os.MkdirTemp("", "pgtend-standby-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := pgtest.SharedTempDir(t, "pgtend-standby-test-")
 	if err := os.Chown(dir, int(owner.Uid), int(owner.Gid)); err != nil {
 		t.Fatal(err)
 	}
