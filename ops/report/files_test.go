@@ -133,12 +133,12 @@ func TestFilesInTablespaces(t *testing.T) {
 	exec(t, admin, "DROP TABLESPACE files_test")
 }
 
-// A relation that gets new files between the listing and the reading of
-// paths (here a TRUNCATE) is noticed, not read as empty, and read again.
-func TestRelationRewrittenAfterTheListing(t *testing.T) {
-	conn := connect(t, pgtest.NewDatabase(t))
-	exec(t, conn, `CREATE TABLE churn (id int PRIMARY KEY, v text);
-		INSERT INTO churn SELECT i, md5(i::text) FROM generate_series(1, 5000) i;`)
+// readAround makes measureMembers' three reads by hand — relation paths,
+// the listing, the members — running between(), if any, after the first
+// and after() after the listing; it returns the members and whether
+// measure trusted the listing for all of them.
+func readAround(t *testing.T, conn *pgx.Conn, between, after func()) (Features, []member, bool) {
+	t.Helper()
 	ctx := context.Background()
 	f, err := DetectFeatures(ctx, conn)
 	if err != nil || !f.StatFile {
@@ -148,12 +148,33 @@ func TestRelationRewrittenAfterTheListing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if between != nil {
+		between()
+	}
 	files, err := readDatabaseFiles(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec(t, conn, "BEGIN; TRUNCATE churn; INSERT INTO churn SELECT i, md5(i::text) FROM generate_series(1, 100) i; COMMIT")
-	checkRemeasured(t, conn, f, files, before)
+	if after != nil {
+		after()
+	}
+	members, err := readMembers(ctx, conn, f, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, members, files.measure(members, nil, before)
+}
+
+// A relation that gets new files after the listing (here a TRUNCATE) is
+// noticed, not read as empty, and read again.
+func TestRelationRewrittenAfterTheListing(t *testing.T) {
+	conn := connect(t, pgtest.NewDatabase(t))
+	exec(t, conn, `CREATE TABLE churn (id int PRIMARY KEY, v text);
+		INSERT INTO churn SELECT i, md5(i::text) FROM generate_series(1, 5000) i;`)
+	f, members, settled := readAround(t, conn, nil, func() {
+		exec(t, conn, "BEGIN; TRUNCATE churn; INSERT INTO churn SELECT i, md5(i::text) FROM generate_series(1, 100) i; COMMIT")
+	})
+	checkRemeasured(t, conn, f, members, settled)
 }
 
 // A rewrite whose new files exist before the listing but which commits
@@ -164,35 +185,22 @@ func TestRewriteCommittedDuringTheListing(t *testing.T) {
 	conn, other := connect(t, dsn), connect(t, dsn)
 	exec(t, conn, `CREATE TABLE churn (id int PRIMARY KEY, v text);
 		INSERT INTO churn SELECT i, md5(i::text) FROM generate_series(1, 50000) i;`)
-	ctx := context.Background()
-	f, err := DetectFeatures(ctx, conn)
-	if err != nil || !f.StatFile {
-		t.Fatalf("features %+v %v", f, err)
-	}
-	before, err := readRelationPaths(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec(t, other, "BEGIN; TRUNCATE churn; INSERT INTO churn SELECT i, md5(i::text) FROM generate_series(1, 100) i")
-	files, err := readDatabaseFiles(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec(t, other, "INSERT INTO churn SELECT i, md5(i::text) FROM generate_series(101, 60000) i; COMMIT")
-	checkRemeasured(t, conn, f, files, before)
+	f, members, settled := readAround(t, conn,
+		func() {
+			exec(t, other, "BEGIN; TRUNCATE churn; INSERT INTO churn SELECT i, md5(i::text) FROM generate_series(1, 100) i")
+		},
+		func() {
+			exec(t, other, "INSERT INTO churn SELECT i, md5(i::text) FROM generate_series(101, 60000) i; COMMIT")
+		})
+	checkRemeasured(t, conn, f, members, settled)
 }
 
 // checkRemeasured: measured against a listing taken while churn changed,
 // churn is unsettled and has no sizes; measured again, it has the right
 // ones.
-func checkRemeasured(t *testing.T, conn *pgx.Conn, f Features, files databaseFiles, before map[string]bool) {
+func checkRemeasured(t *testing.T, conn *pgx.Conn, f Features, members []member, settled bool) {
 	t.Helper()
-	ctx := context.Background()
-	members, err := readMembers(ctx, conn, f, nil, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files.measure(members, nil, before) {
+	if settled {
 		t.Error("churn changed files around the listing, yet measure says all settled")
 	}
 	for _, m := range members {
@@ -200,7 +208,8 @@ func checkRemeasured(t *testing.T, conn *pgx.Conn, f Features, files databaseFil
 			t.Errorf("member %d measured from a listing taken while it changed: %d bytes", m.Relid, m.total())
 		}
 	}
-	members, _, err = measureMembers(ctx, conn, f, nil, false)
+	ctx := context.Background()
+	members, _, err := measureMembers(ctx, conn, f, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,27 +228,12 @@ func TestRelationsCreatedDuringTheReportAreReadAgain(t *testing.T) {
 	exec(t, conn, `CREATE TABLE old (id int PRIMARY KEY);
 		CREATE TABLE split (ts date NOT NULL, v text) PARTITION BY RANGE (ts);
 		CREATE TABLE split_1 PARTITION OF split FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');`)
-	ctx := context.Background()
-	f, err := DetectFeatures(ctx, conn)
-	if err != nil || !f.StatFile {
-		t.Fatalf("features %+v %v", f, err)
-	}
-	before, err := readRelationPaths(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec(t, conn, `CREATE TABLE fresh (id int PRIMARY KEY);
-		CREATE TABLE split_2 PARTITION OF split FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
-		INSERT INTO split SELECT '2026-02-01'::date + i % 27, md5(i::text) FROM generate_series(1, 20000) i;`)
-	files, err := readDatabaseFiles(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	members, err := readMembers(ctx, conn, f, nil, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files.measure(members, nil, before) {
+	_, _, settled := readAround(t, conn, func() {
+		exec(t, conn, `CREATE TABLE fresh (id int PRIMARY KEY);
+			CREATE TABLE split_2 PARTITION OF split FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
+			INSERT INTO split SELECT '2026-02-01'::date + i % 27, md5(i::text) FROM generate_series(1, 20000) i;`)
+	}, nil)
+	if settled {
 		t.Error("new relations, yet measure says all settled")
 	}
 	r := collect(t, conn, config.Policy{})
