@@ -64,6 +64,15 @@ type Policy struct {
 	Archive    Archive
 }
 
+// NameParts splits Name into its schema and table ("x" gives ["x"],
+// "s.x" gives ["s", "x"]), for quoting as one identifier.
+func (t TablePolicy) NameParts() []string {
+	if schema, table, ok := strings.Cut(t.Name, "."); ok {
+		return []string{schema, table}
+	}
+	return []string{t.Name}
+}
+
 // Table returns the policy for the table named exactly name (as written in
 // the file; no search_path resolution happens here).
 func (p Policy) Table(name string) (TablePolicy, bool) {

@@ -128,7 +128,7 @@ func TestRetentionOnChunkedTables(t *testing.T) {
 				if s.Unit == "partitions" && !strings.HasSuffix(s.Title, fmt.Sprintf("(%d of %d)", seen[s.Table], perTable[s.Table])) {
 					t.Errorf("step titled %q, want (%d of %d)", s.Title, seen[s.Table], perTable[s.Table])
 				}
-				if s.Table == "public.trade_history" {
+				if s.Table == `"public"."trade_history"` {
 					t.Fatalf("plan touches the permanent table: %s", s.Title)
 				}
 				if s.EstBytes == nil || *s.EstBytes <= 0 || len(s.Statements) == 0 || s.Lock == "" || len(s.Affected) == 0 {
@@ -263,9 +263,14 @@ func TestRetentionRefusals(t *testing.T) {
 	if _, err := Run(ctx, dsn, pg.Settings{}, forged, Options{Policy: policy}, func(Event) {}); err == nil || !strings.Contains(err.Error(), "permanent") {
 		t.Errorf("forged plan on a permanent table: %v", err)
 	}
-	var n int
-	conn.QueryRow(ctx, "SELECT count(*) FROM trade_history").Scan(&n)
-	if n != 2 {
+	// The policy's name resolves as the report resolves it (search_path),
+	// not by comparing text: "trade_history" is app.trade_history here.
+	exec(t, conn, `CREATE SCHEMA app; CREATE TABLE app.trade_history (id int); DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = app', current_database()); END $$`)
+	forged.Steps[0].Table = `"app"."trade_history"`
+	if _, err := Run(ctx, dsn, pg.Settings{}, forged, Options{Policy: policy}, func(Event) {}); err == nil || !strings.Contains(err.Error(), "permanent") {
+		t.Errorf("forged plan on the permanent table through search_path: %v", err)
+	}
+	if n := pgtest.Count(t, conn, "SELECT count(*) FROM trade_history"); n != 2 {
 		t.Errorf("trade_history has %d rows", n)
 	}
 }

@@ -27,8 +27,8 @@ type Step struct {
 	EstRows     *int64 // rows affected, when known
 	EstBytes    *int64 // bytes affected (freed), when known
 	Unit        string // what progress counts: "blocks", "rows", "chunks"
-	// Table is the policy table the step serves (schema.name), so a run can
-	// re-check that it is not permanent.
+	// Table is the policy table the step serves, quoted (pgx.Identifier),
+	// so a run can re-check that it is not permanent.
 	Table string
 	// Affected lists what the step removes (chunks, partitions), each with
 	// its range and size, so the plan shows exactly what goes.

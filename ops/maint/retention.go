@@ -181,7 +181,7 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 		Affected: affected,
 		Title:    fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, cutoff.Format("2006-01-02 15:04")), Target: rel,
 		Statements: []string{shown}, Lock: LockAccessExclusive + " on each dropped chunk", Destructive: true,
-		EstBytes: &bytes, Unit: "chunks", Table: name,
+		EstBytes: &bytes, Unit: "chunks", Table: rel,
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
 			tx, err := r.conn.Begin(ctx)
 			if err != nil {
@@ -289,7 +289,7 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 		steps = append(steps, Step{
 			Affected: []Affected{{Name: id, From: p.from, To: p.to, Bytes: &bytes}},
 			Title:    fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(gone)), Target: id,
-			Statements: []string{detach, dropStmt}, Lock: lock, Destructive: true, EstBytes: &bytes, Unit: "partitions", Table: name,
+			Statements: []string{detach, dropStmt}, Lock: lock, Destructive: true, EstBytes: &bytes, Unit: "partitions", Table: rel,
 			run: func(ctx context.Context, r *runner, i int) (int64, error) {
 				// A DETACH CONCURRENTLY that was cancelled leaves the
 				// partition "detach pending": finish it instead.
@@ -352,7 +352,7 @@ func plainSteps(ctx context.Context, conn *pgx.Conn, t report.Table, rel, name s
 	del := Step{
 		Title: fmt.Sprintf("delete %d rows of %s older than %s, in batches", old, name, cutoff.Format("2006-01-02 15:04")), Target: rel,
 		Statements: []string{shown}, Lock: LockRowExclusive + " (row locks on the deleted rows only)", Destructive: true,
-		EstRows: &old, EstBytes: bytes, Unit: "rows", Table: name,
+		EstRows: &old, EstBytes: bytes, Unit: "rows", Table: rel,
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
 			var done int64
 			for {

@@ -78,13 +78,35 @@ func Guard(ctx context.Context, conn *pgx.Conn, plan *Plan, opts Options) error 
 	if ro {
 		return fmt.Errorf("%w: the session is read-only (default_transaction_read_only, or a standby): %s changes the database", ErrReadOnly, plan.Action)
 	}
+	return refusePermanent(ctx, conn, plan, opts.Policy)
+}
+
+// refusePermanent fails when a destructive step serves a table the policy
+// marks permanent, resolving both names the way the report resolves policy
+// names (to_regclass: search_path, quoting), not by comparing text.
+func refusePermanent(ctx context.Context, conn *pgx.Conn, plan *Plan, policy config.Policy) error {
+	var permanent, targets, titles []string
+	for _, t := range policy.Tables {
+		if t.Permanent {
+			permanent = append(permanent, pgx.Identifier(t.NameParts()).Sanitize())
+		}
+	}
 	for _, s := range plan.Steps {
-		if !s.Destructive {
-			continue
+		if s.Destructive {
+			targets, titles = append(targets, s.Table), append(titles, s.Title)
 		}
-		if p, ok := policyTable(opts.Policy, s.Table); ok && p.Permanent {
-			return fmt.Errorf("%s is permanent in the policy: refusing %q", s.Table, s.Title)
-		}
+	}
+	if len(permanent) == 0 || len(targets) == 0 {
+		return nil
+	}
+	var hit *int
+	err := conn.QueryRow(ctx, `SELECT min(i)::int FROM unnest($1::text[]) WITH ORDINALITY AS s(name, i)
+		WHERE to_regclass(s.name) IN (SELECT to_regclass(p) FROM unnest($2::text[]) p)`, targets, permanent).Scan(&hit)
+	if err != nil {
+		return fmt.Errorf("checking the policy's permanent tables: %w", err)
+	}
+	if hit != nil {
+		return fmt.Errorf("%s is permanent in the policy: refusing %q", targets[*hit-1], titles[*hit-1])
 	}
 	return nil
 }
@@ -221,17 +243,4 @@ func (r *runner) lockHolders(target string) string {
 		return "no holder seen (the lock was released)"
 	}
 	return strings.Join(out, "; ")
-}
-
-func policyTable(p config.Policy, qualified string) (config.TablePolicy, bool) {
-	for _, t := range p.Tables {
-		name := t.Name
-		if !strings.Contains(name, ".") {
-			name = "public." + name
-		}
-		if name == qualified {
-			return t, true
-		}
-	}
-	return config.TablePolicy{}, false
 }

@@ -43,7 +43,7 @@ func PlanVacuum(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 			if *t.Kind != report.KindTable {
 				title = fmt.Sprintf("VACUUM (ANALYZE) %s: chunk %d of %d", name, k+1, len(rels))
 			}
-			p.Steps = append(p.Steps, vacuumStep(title, pgx.Identifier{rel[0], rel[1]}.Sanitize(), name))
+			p.Steps = append(p.Steps, vacuumStep(title, pgx.Identifier{rel[0], rel[1]}.Sanitize(), pgx.Identifier{t.Schema, t.Name}.Sanitize()))
 		}
 	}
 	if len(p.Steps) == 0 {

@@ -91,13 +91,3 @@ func catalogCTEs(f Features) string {
 }
 
 func qualified(schema, name string) string { return pgx.Identifier{schema, name}.Sanitize() }
-
-// splitName splits a policy name "schema.table" or "table".
-func splitName(name string) pgx.Identifier {
-	for i := 0; i < len(name); i++ {
-		if name[i] == '.' {
-			return pgx.Identifier{name[:i], name[i+1:]}
-		}
-	}
-	return pgx.Identifier{name}
-}

@@ -120,7 +120,7 @@ func applyPolicy(ctx context.Context, conn *pgx.Conn, rows []tableRow, policy co
 	names := make([]string, len(policy.Tables))
 	quoted := make([]string, len(policy.Tables))
 	for i, p := range policy.Tables {
-		names[i], quoted[i] = p.Name, splitName(p.Name).Sanitize()
+		names[i], quoted[i] = p.Name, pgx.Identifier(p.NameParts()).Sanitize()
 	}
 	oidOf := map[string]uint32{}
 	if len(names) > 0 {
@@ -152,7 +152,7 @@ func applyPolicy(ctx context.Context, conn *pgx.Conn, rows []tableRow, policy co
 		}
 		oid, ok := oidOf[p.Name]
 		if !ok {
-			id := splitName(p.Name)
+			id := p.NameParts()
 			t := Table{Schema: "public", Name: id[len(id)-1], Missing: true, InPolicy: true, Permanent: p.Permanent}
 			if len(id) == 2 {
 				t.Schema = id[0]
