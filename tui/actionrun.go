@@ -123,11 +123,6 @@ func (v *actionView) gotDone(msg runDoneMsg) {
 	v.phase, v.asking = phaseFinished, false
 	r := v.run
 	r.ended, r.result, r.err, r.current = v.now(), msg.res, msg.err, -1
-	if r.err != nil && (r.result.Outcome == "" || r.result.Outcome == maint.OutcomeOK) {
-		// A run refused or broken before its first step reports no failed
-		// step, and ops' Result starts out "ok".
-		r.result.Outcome = maint.OutcomeFailed
-	}
 }
 
 func (r *actionRun) apply(ev maint.Event, now time.Time) {

@@ -338,13 +338,13 @@ func TestRunFailureSummary(t *testing.T) {
 
 func TestRunErrorIsAFailure(t *testing.T) {
 	f := newFakeActions()
-	// A run refused before its first step: ops' Result still says ok.
+	// A run refused before its first step.
 	f.runErr = errString("read-only: the session is read-only")
 	m, _ := newTestModel(&fakeDB{}, withActions(f))
 	start(t, m, 80, 24)
 	press(m, "j", "j")
 	planFor(t, m, "v")
-	finishRun(t, m, f, press(m, "y"), maint.Result{Outcome: maint.OutcomeOK})
+	finishRun(t, m, f, press(m, "y"), maint.Result{Outcome: maint.OutcomeFailed})
 	wants(t, m, "ml_features: failed", "error: read-only: the session is read-only")
 }
 

@@ -84,8 +84,8 @@ func EventWriter(w io.Writer) func(maint.Event) {
 
 // WriteRunSummary sums a run up in one line, with where it was recorded
 // (or why it was not).
-func WriteRunSummary(w io.Writer, action, outcome string, res maint.Result, recordedIn string, recordErr error) {
-	fmt.Fprintf(w, "%s %s: %s, %s rows, database %s -> %s, in %s", Stamp(time.Now()), action, outcome, Count(res.Rows),
+func WriteRunSummary(w io.Writer, action string, res maint.Result, recordedIn string, recordErr error) {
+	fmt.Fprintf(w, "%s %s: %s, %s rows, database %s -> %s, in %s", Stamp(time.Now()), action, res.Outcome, Count(res.Rows),
 		BytesOf(res.BytesBefore), BytesOf(res.BytesAfter), res.Finished.Sub(res.Started).Round(time.Millisecond))
 	if recordErr != nil {
 		fmt.Fprintf(w, "; NOT RECORDED: %s\n", Clean(oneLine(recordErr.Error())))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/pg"
@@ -39,15 +40,24 @@ func (a consoleActions) Run(ctx context.Context, plan *maint.Plan, emit func(mai
 	if errors.Is(runErr, maint.ErrReadOnly) {
 		return res, runErr
 	}
-	// Record even a cancelled run; the console's context may be gone.
-	conn, err := pg.Connect(context.Background(), a.t.dsn, a.t.settings())
-	if err != nil {
-		return res, errors.Join(runErr, fmt.Errorf("the run was not recorded: %w", err))
-	}
-	defer closeConn(conn)
-	entry := maint.Entry(plan, res, runErr, conn.Config().Database, conn.Config().User)
-	if _, err := maint.Record(context.Background(), conn, entry, a.mem.historyFile()); err != nil {
+	if _, err := recordRun(ctx, a.t, plan, res, runErr, a.mem); err != nil {
 		return res, errors.Join(runErr, err)
 	}
 	return res, runErr
+}
+
+// recordRun writes a finished run to the history on a connection of its
+// own: even a cancelled run is recorded (so not under ctx, which may be
+// cancelled), but within a deadline, so a stalled server cannot hold the
+// console or the command forever.
+func recordRun(ctx context.Context, t target, plan *maint.Plan, res maint.Result, runErr error, mem *memory) (where string, err error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	conn, err := t.connect(rctx)
+	if err != nil {
+		return "", fmt.Errorf("the run was not recorded: %w", err)
+	}
+	defer closeConn(conn)
+	entry := maint.Entry(plan, res, runErr, conn.Config().Database, conn.Config().User)
+	return maint.Record(rctx, conn, entry, mem.historyFile())
 }

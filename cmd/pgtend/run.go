@@ -92,9 +92,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if errors.Is(runErr, maint.ErrReadOnly) {
 			return runErr // refused before anything ran: nothing to record
 		}
-		entry := maint.Entry(p, res, runErr, conn.Config().Database, conn.Config().User)
-		where, recErr := maint.Record(context.Background(), conn, entry, mem.historyFile())
-		tui.WriteRunSummary(stdout, p.Action, entry.Outcome, res, where, recErr)
+		where, recErr := recordRun(ctx, t, p, res, runErr, mem)
+		tui.WriteRunSummary(stdout, p.Action, res, where, recErr)
 		if runErr != nil {
 			return runErr
 		}

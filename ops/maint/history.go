@@ -47,7 +47,7 @@ func Entry(plan *Plan, res Result, runErr error, database, role string) state.En
 		e.Statements = append(e.Statements, s.Statements...)
 	}
 	if runErr != nil {
-		e.Outcome, e.Error = OutcomeFailed, runErr.Error()
+		e.Error = runErr.Error()
 	} else if n := len(res.Failed); n > 0 {
 		e.Error = strings.Join(res.Failed[:min(n, 3)], "; ")
 		if n > 3 {

@@ -260,8 +260,8 @@ func TestRetentionRefusals(t *testing.T) {
 	// A plan that reaches a permanent table anyway is refused by Run itself.
 	forged := &Plan{Action: "retention", Steps: []Step{{Title: "DELETE FROM trade_history", Destructive: true, Table: "public.trade_history",
 		run: func(context.Context, *runner, int) (int64, error) { t.Fatal("ran"); return 0, nil }}}}
-	if _, err := Run(ctx, dsn, pg.Settings{}, forged, Options{Policy: policy}, func(Event) {}); err == nil || !strings.Contains(err.Error(), "permanent") {
-		t.Errorf("forged plan on a permanent table: %v", err)
+	if res, err := Run(ctx, dsn, pg.Settings{}, forged, Options{Policy: policy}, func(Event) {}); err == nil || !strings.Contains(err.Error(), "permanent") || res.Outcome != OutcomeFailed {
+		t.Errorf("forged plan on a permanent table: %v, outcome %q", err, res.Outcome)
 	}
 	// The policy's name resolves as the report resolves it (search_path),
 	// not by comparing text: "trade_history" is app.trade_history here.

@@ -120,10 +120,15 @@ func refusePermanent(ctx context.Context, conn *pgx.Conn, plan *Plan, policy con
 func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts Options, emit func(Event)) (Result, error) {
 	opts = opts.withDefaults()
 	res := Result{Outcome: OutcomeOK, Started: time.Now()}
+	// Refused or broken before the first step: the run failed.
+	failed := func(err error) (Result, error) {
+		res.Outcome = OutcomeFailed
+		return res, err
+	}
 	r := &runner{opts: opts, plan: plan, emitFn: emit}
 	cfg, err := pg.ParseConfig(dsn, pg.Settings{StatementTimeout: 0, LockTimeout: opts.LockTimeout})
 	if err != nil {
-		return res, err
+		return failed(err)
 	}
 	cfg.RuntimeParams["statement_timeout"] = "0" // maintenance may run long; cancel is the context's
 	// On cancel, ask the server to cancel and wait for its answer (up to
@@ -137,15 +142,15 @@ func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts
 		r.emit(Event{Kind: Log, Step: r.step, Message: n.Severity + ": " + n.Message})
 	}
 	if r.conn, err = pgx.ConnectConfig(ctx, cfg); err != nil {
-		return res, err
+		return failed(err)
 	}
 	defer r.conn.Close(context.Background())
 	if r.watch, err = pg.Connect(ctx, dsn, settings); err != nil {
-		return res, err
+		return failed(err)
 	}
 	defer r.watch.Close(context.Background())
 	if err := Guard(ctx, r.conn, plan, opts); err != nil {
-		return res, err
+		return failed(err)
 	}
 	r.pid = r.conn.PgConn().PID()
 	_ = r.watch.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&res.BytesBefore)
