@@ -114,6 +114,10 @@ func TestUnreachableServer(t *testing.T) {
 		oneClearLine(t, 1, "cannot connect to host=/nonexistent-socket-dir port=5999 user=ops database=oi", "no server is listening")
 	pgtend(t, nil, "report", "--dsn", "host=127.0.0.1 port=1 user=ops dbname=oi connect_timeout=3").
 		oneClearLine(t, 1, "host=127.0.0.1 port=1 user=ops database=oi", "connection refused")
+	// A name that does not resolve: sslmode=prefer tries twice, and pgx
+	// joins the two failures with a newline.
+	pgtend(t, nil, "report", "--dsn", "host=nosuchhost.invalid user=ops password=s3cret dbname=oi connect_timeout=3").
+		oneClearLine(t, 1, "host=nosuchhost.invalid", "nosuchhost.invalid")
 }
 
 func TestWrongPassword(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -109,6 +110,7 @@ func describeConnectError(cfg *pgx.ConnConfig, err error) error {
 	ce := &ConnectError{Host: cfg.Host, Port: cfg.Port, User: cfg.User, Database: cfg.Database, Err: err}
 	var pgErr *pgconn.PgError
 	var netErr *net.OpError
+	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &pgErr):
 		ce.Reason = pgErr.Message
@@ -117,6 +119,8 @@ func describeConnectError(cfg *pgx.ConnConfig, err error) error {
 		}
 	case errors.Is(err, context.DeadlineExceeded):
 		ce.Reason = "timed out"
+	case errors.As(err, &dnsErr):
+		ce.Reason = dnsErr.Error()
 	case errors.As(err, &netErr):
 		ce.Reason = netErr.Err.Error()
 		if errors.Is(netErr.Err, os.ErrNotExist) || strings.Contains(ce.Reason, "no such file") {
@@ -128,7 +132,20 @@ func describeConnectError(cfg *pgx.ConnConfig, err error) error {
 	if cfg.Password != "" {
 		ce.Reason = strings.ReplaceAll(ce.Reason, cfg.Password, "xxxxx")
 	}
+	ce.Reason = oneLine(ce.Reason)
 	return ce
+}
+
+// oneLine joins the distinct lines of a reason: pgx tries each address and
+// sslmode=prefer's two attempts, and joins their errors with newlines.
+func oneLine(s string) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "; ")
 }
 
 func innermost(err error) error {
