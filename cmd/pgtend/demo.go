@@ -42,13 +42,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stderr, "cluster in %s (unix socket only)\n", cl.Dir)
-	if *keep {
-		defer func() {
+	// --keep keeps a seeded demo only: one interrupted or failed while
+	// seeding is removed like any other.
+	seeded := false
+	defer func() {
+		if *keep && seeded {
 			fmt.Fprintf(stdout, "demo database left running:\n  %s\nstop it with: %s\n", cl.DSN(demoDatabase), cl.StopCommand())
-		}()
-	} else {
-		defer cl.Destroy()
-	}
+			return
+		}
+		cl.Destroy()
+	}()
 	t.throwaway = !*keep
 	t.dsn, err = cl.CreateDatabase(ctx, demoDatabase)
 	if err != nil {
@@ -57,6 +60,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := seedDemo(ctx, t, *days, *native, stderr); err != nil {
 		return err
 	}
+	seeded = true
 	if *noConsole || !isTerminal(stdout) {
 		return printReport(ctx, t, false, stdout)
 	}

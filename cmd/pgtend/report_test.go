@@ -135,7 +135,7 @@ func TestDemoWithoutTerminal(t *testing.T) {
 			t.Errorf("demo report lacks %s:\n%s", name, res.stdout)
 		}
 	}
-	m := regexp.MustCompile(`cluster in (\S+)`).FindStringSubmatch(res.stderr)
+	m := clusterIn.FindStringSubmatch(res.stderr)
 	if m == nil {
 		t.Fatalf("no cluster directory in %q", res.stderr)
 	}
@@ -146,9 +146,14 @@ func TestDemoWithoutTerminal(t *testing.T) {
 
 // TestDemoRemovesItsClusterOnASignal: SIGTERM while the demo seeds stops
 // the server and removes its directory.
-func TestDemoRemovesItsClusterOnASignal(t *testing.T) {
-	cmd := exec.Command(binary, "demo", "--days", "200")
-	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+var clusterIn = regexp.MustCompile(`cluster in (\S+)`)
+
+// startDemo starts the built binary's demo and returns the cluster
+// directory it names on stderr (the rest of stderr is drained).
+func startDemo(t *testing.T, env []string, stdout io.Writer, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"demo"}, args...)...)
+	cmd.Env, cmd.Stdout = env, stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -156,31 +161,43 @@ func TestDemoRemovesItsClusterOnASignal(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var dir string
+	var said []string
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
-		if m := regexp.MustCompile(`cluster in (\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-			dir = m[1]
-			break
+		said = append(said, sc.Text())
+		if m := clusterIn.FindStringSubmatch(sc.Text()); m != nil {
+			go io.Copy(io.Discard, stderr)
+			return cmd, m[1]
 		}
 	}
-	if dir == "" {
-		cmd.Process.Kill()
-		t.Fatal("the demo never said where its cluster is")
-	}
-	time.Sleep(300 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGTERM)
-	go io.Copy(io.Discard, stderr)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the demo did not stop within 60 s of SIGTERM")
-	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("cluster directory %s left behind after SIGTERM", dir)
+	cmd.Process.Kill()
+	cmd.Wait()
+	t.Fatalf("the demo never said where its cluster is: %q", said)
+	return nil, ""
+}
+
+// A demo stopped by a signal while seeding removes its cluster, with
+// --keep too: only a seeded demo is kept.
+func TestDemoRemovesItsClusterOnASignal(t *testing.T) {
+	for _, args := range [][]string{{"--days", "200"}, {"--days", "200", "--keep"}} {
+		var stdout strings.Builder
+		cmd, dir := startDemo(t, []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, &stdout, args...)
+		time.Sleep(300 * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("demo %v did not stop within 60 s of SIGTERM", args)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("demo %v: cluster directory %s left behind after SIGTERM", args, dir)
+		}
+		if strings.Contains(stdout.String(), "left running") {
+			t.Errorf("demo %v: an unseeded demo said it was left running", args)
+		}
 	}
 }
 
@@ -189,31 +206,7 @@ func TestDemoRemovesItsClusterOnASignal(t *testing.T) {
 // started from the same temp dir sweeps it.
 func TestClusterOfAKilledPgtendIsSweptByTheNext(t *testing.T) {
 	tmp := pgtest.SharedTempDir(t, "sweep-test-")
-	cmd := exec.Command(binary, "demo", "--days", "15", "--native")
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var dir string
-	var said []string
-	lines := bufio.NewScanner(stderr)
-	for lines.Scan() {
-		said = append(said, lines.Text())
-		if m := regexp.MustCompile(`cluster in (\S+)`).FindStringSubmatch(lines.Text()); m != nil {
-			dir = m[1]
-			break
-		}
-	}
-	if dir == "" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("demo never said where its cluster is: %q", said)
-	}
-	go io.Copy(io.Discard, stderr)
+	cmd, dir := startDemo(t, append(os.Environ(), "TMPDIR="+tmp), nil, "--days", "15", "--native")
 	cmd.Process.Kill()
 	cmd.Wait()
 	// The server follows pgtend down.
