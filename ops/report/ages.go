@@ -14,9 +14,9 @@ import (
 )
 
 // fillAges finds each table's oldest row and estimates the bytes past its
-// retention. min(time_column) is answered from the time index (ordered
-// partition/chunk scans stop at the first non-empty one), so it costs one
-// index probe per table, not a scan.
+// retention. min(time_column) is answered from the time index, chunk by
+// chunk from the oldest (see oldestRow), so it costs a few index probes
+// per table, not a scan.
 func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) error {
 	for i := range r.Tables {
 		t := &r.Tables[i]
@@ -28,27 +28,19 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 		// Chunks and partitions speak for the time column only when they
 		// are cut along it; otherwise the table is asked as a whole.
 		byChunks := *t.Kind != KindTable && t.PartitionColumn != nil && *t.PartitionColumn == *t.TimeColumn
-		readable := true
-		if !r.Estimated { // an estimate opens no relation; the measured report follows
+		// An estimate opens no relation: its oldest row stays unknown until
+		// the measured report that follows.
+		readable := !r.Estimated
+		if readable {
 			// A partitioned table or hypertable asked as a whole is planned
 			// over every chunk before a refusal (seconds at thousands of
 			// chunks): it is asked only by a role that may read the column.
-			parentAllowed := true
-			var err error
-			if *t.Kind != KindTable {
-				parentAllowed, err = mayRead(ctx, conn, rel, *t.TimeColumn)
+			parentAllowed := *t.Kind == KindTable || slices.Contains(t.readableTimeColumns, *t.TimeColumn)
+			var chunks []Chunk
+			if byChunks {
+				chunks = r.Chunks
 			}
-			if err == nil {
-				var chunks []Chunk
-				if byChunks {
-					chunks = r.Chunks
-				}
-				err = oldestRow(ctx, conn, t, chunks, col, parentAllowed)
-				if isPermissionDenied(err) && byChunks && parentAllowed {
-					// SELECT granted on the parent does not reach its partitions.
-					err = oldestRow(ctx, conn, t, nil, col, true)
-				}
-			}
+			err := oldestRow(ctx, conn, t, chunks, col, parentAllowed)
 			switch {
 			case isPermissionDenied(err) || isGone(err) || errors.Is(err, errNotReadable):
 				// A role that may not read the table, or a chunk dropped or
@@ -140,6 +132,9 @@ func oldestRow(ctx context.Context, conn *pgx.Conn, t *Table, chunks []Chunk, co
 		j := i
 		for j < len(mine) && mine[j].RangeStart.Equal(*mine[i].RangeStart) {
 			v, err := minOf(ctx, conn, qualified(mine[j].ChunkSchema, mine[j].Chunk), col)
+			if isPermissionDenied(err) {
+				return parent() // SELECT granted on the parent does not reach its partitions
+			}
 			if err != nil {
 				return err
 			}
@@ -169,14 +164,6 @@ func minOf(ctx context.Context, conn *pgx.Conn, rel, col string) (*time.Time, er
 // errNotReadable: the role may not read the time column of a table that
 // pgtend therefore did not ask.
 var errNotReadable = errors.New("not readable by this role")
-
-// mayRead: the role may read column col of table rel (a grant on the
-// table, or on the column). A table dropped meanwhile is not readable.
-func mayRead(ctx context.Context, conn *pgx.Conn, rel, col string) (bool, error) {
-	var ok bool
-	err := conn.QueryRow(ctx, `SELECT coalesce(has_column_privilege(to_regclass($1), $2, 'SELECT'), false)`, rel, col).Scan(&ok)
-	return ok, err
-}
 
 // plainExpiredBytes estimates the bytes of a table's rows older than
 // cutoff (a plain table, or one not partitioned by its time column) as the planner's row estimate for that predicate over the table's

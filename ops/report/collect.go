@@ -194,7 +194,7 @@ func fromRow(r tableRow) Table {
 		RowEstimate: r.Rows, DeadTuples: r.Dead,
 		LastVacuum: r.LastVacuum, LastAutovacuum: r.LastAutovacuum, LastAnalyze: r.LastAnalyze,
 		TimeColumn: r.DetectedTimeColumn, PartitionColumn: r.DetectedTimeColumn, Chunks: r.Parts,
-		timeColumns: r.TimeColumns,
+		timeColumns: r.TimeColumns, readableTimeColumns: r.ReadableTimeColumns,
 	}
 }
 

@@ -20,6 +20,7 @@ type tableRow struct {
 	LastVacuum, LastAutovacuum, LastAnalyze *time.Time
 	DetectedTimeColumn                      *string  // hypertable dimension or single-column range partition key
 	TimeColumns                             []string // columns of a time type (timestamptz, timestamp, date)
+	ReadableTimeColumns                     []string // those this role may SELECT
 	Compression                             bool     // a hypertable with compression enabled
 	HasLeaves                               bool     // a partitioned table with leaf partitions
 }
@@ -42,6 +43,10 @@ SELECT r.oid, r.schema, r.name, r.kind, ` + approx + `,
        coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
                   WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
                     AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)), '{}'),
+       coalesce((SELECT array_agg(a.attname::text) FROM pg_attribute a
+                  WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+                    AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+                    AND has_column_privilege(r.oid, a.attnum, 'SELECT')), '{}'),
        EXISTS (SELECT 1 FROM ptree p JOIN pg_class pc ON pc.oid = p.relid WHERE p.root = r.oid AND pc.relkind <> 'p')
 FROM rels r
 ORDER BY r.schema, r.name`
@@ -83,7 +88,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 	for rows.Next() {
 		var t tableRow
 		var approx *int64
-		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &approx, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns, &t.HasLeaves); err != nil {
+		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &approx, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns, &t.ReadableTimeColumns, &t.HasLeaves); err != nil {
 			return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
 		}
 		if s := sums[t.OID]; s != nil {

@@ -89,6 +89,9 @@ type Table struct {
 	Chunks               int    `json:"chunks"` // chunks or leaf partitions; 0 for plain tables
 
 	timeColumns []string // columns of a time type, to validate TimeColumn
+	// readableTimeColumns are those this role may SELECT (a grant on the
+	// table or on the column).
+	readableTimeColumns []string
 }
 
 // Chunk is a TimescaleDB chunk or a leaf partition of a partitioned table.
