@@ -220,6 +220,28 @@ func checkRemeasured(t *testing.T, conn *pgx.Conn, f Features, members []member,
 	}
 }
 
+// Collect itself: a TRUNCATE landing between the listing and the members
+// makes the first read unsettled; the second is exact, and the table is
+// not shown as locked.
+func TestCollectReadsAgainAfterAChange(t *testing.T) {
+	conn := connect(t, pgtest.NewDatabase(t))
+	exec(t, conn, `CREATE TABLE churn (id int PRIMARY KEY, v text);
+		INSERT INTO churn SELECT i, md5(i::text) FROM generate_series(1, 5000) i;`)
+	reads := 0
+	afterListing = func() {
+		if reads++; reads == 1 {
+			exec(t, conn, "BEGIN; TRUNCATE churn; INSERT INTO churn SELECT i, md5(i::text) FROM generate_series(1, 100) i; COMMIT")
+		}
+	}
+	defer func() { afterListing = nil }()
+	r := collect(t, conn, config.Policy{})
+	if reads != 2 {
+		t.Errorf("%d reads, want 2 (the first unsettled by the TRUNCATE)", reads)
+	}
+	catalogConn = conn
+	checkSizes(t, find(t, r, "public", "churn"))
+}
+
 // Tables and partitions created between the first read and the listing
 // are not read from a listing that may lack them: the read is unsettled,
 // and measured again they are counted in full.

@@ -179,6 +179,9 @@ func measureMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[
 		if err != nil {
 			return nil, nil, err
 		}
+		if afterListing != nil {
+			afterListing()
+		}
 		if members, err = readMembers(ctx, conn, f, locked, estimate); err != nil {
 			return nil, nil, err
 		}
@@ -187,6 +190,11 @@ func measureMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[
 		}
 	}
 }
+
+// afterListing, when set (by tests only), runs between the listing and the
+// reading of the members: where a concurrent change has to land for the
+// read to be repeated.
+var afterListing func()
 
 // readRelationPaths reads where every relation's files are now.
 func readRelationPaths(ctx context.Context, conn *pgx.Conn) (map[string]bool, error) {
