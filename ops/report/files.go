@@ -42,24 +42,19 @@ files AS (
 )
 SELECT dir, name, size FROM files WHERE size IS NOT NULL`
 
-// relationFiles is one relation's files as listed: all forks and segments
-// summed. Every relation with storage has at least one file (its main
-// fork; on a standby an unlogged relation has only its init fork).
-type relationFiles struct {
-	bytes  int64
-	listed bool
-}
-
-// databaseFiles is the listing, by relation file path (as
-// pg_relation_filepath gives it), and the database's total.
+// databaseFiles is the listing: the bytes of each relation's files (all
+// forks and segments) by its file path as pg_relation_filepath gives it,
+// and the database's total. Every relation with storage has at least one
+// file (its main fork; on a standby an unlogged relation has only its init
+// fork), so a relation absent here got its files after the listing.
 type databaseFiles struct {
-	relations map[string]relationFiles
+	relations map[string]int64
 	total     int64
 }
 
 // readDatabaseFiles lists and sizes every file of the current database.
 func readDatabaseFiles(ctx context.Context, conn *pgx.Conn) (databaseFiles, error) {
-	out := databaseFiles{relations: map[string]relationFiles{}}
+	out := databaseFiles{relations: map[string]int64{}}
 	rows, err := conn.Query(ctx, databaseFilesQuery)
 	if err != nil {
 		return out, fmt.Errorf("listing the database's files: %w", err)
@@ -72,11 +67,7 @@ func readDatabaseFiles(ctx context.Context, conn *pgx.Conn) (databaseFiles, erro
 			return out, fmt.Errorf("listing the database's files: %w", err)
 		}
 		out.total += size
-		key := dir + "/" + relationFile(name)
-		rf := out.relations[key]
-		rf.bytes += size
-		rf.listed = true
-		out.relations[key] = rf
+		out.relations[dir+"/"+relationFile(name)] += size
 	}
 	if err := rows.Err(); err != nil {
 		return out, fmt.Errorf("listing the database's files: %w", err)
@@ -117,8 +108,8 @@ func (d databaseFiles) size(path *string, before map[string]bool) (n int64, ok b
 	if path == nil {
 		return 0, true
 	}
-	rf := d.relations[*path]
-	return rf.bytes, rf.listed && before[*path]
+	n, listed := d.relations[*path]
+	return n, listed && before[*path]
 }
 
 // sizes sums size over paths; ok only when every one is.
