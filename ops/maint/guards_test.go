@@ -66,6 +66,12 @@ func TestDetachedPartitionIsLeftAlone(t *testing.T) {
 	if !exists || !archived {
 		t.Errorf("a table that was no longer the plan's partition was dropped (feed_90 %v, archive %v)", exists, archived)
 	}
+	// The step of the partition left alone removed nothing, and says so.
+	for _, e := range rec.events {
+		if e.Kind == StepFinished && strings.Contains(plan.Steps[e.Step].Target, "feed_90") && e.Bytes != 0 {
+			t.Errorf("the step that left feed_90 alone reports %d bytes removed", e.Bytes)
+		}
+	}
 }
 
 // Chunks that appear after the plan (a late backfill) stop the drop.

@@ -168,9 +168,9 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 	bytes := sumBytes(old)
 	// show_chunks and drop_chunks return regclass text: schema-qualified,
 	// quoted only where needed; compare by the relations they name.
-	planned := map[string]bool{}
+	planned := map[string]int64{} // bytes by chunk
 	for _, c := range old {
-		planned[c.ChunkSchema+"."+c.Chunk] = true
+		planned[c.ChunkSchema+"."+c.Chunk] = sumBytes([]report.Chunk{c})
 	}
 	n := int64(len(old))
 	var affected []Affected
@@ -198,7 +198,7 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 			}
 			var unplanned []string
 			for _, c := range now {
-				if !planned[unquote(c)] {
+				if _, ok := planned[unquote(c)]; !ok {
 					unplanned = append(unplanned, c)
 				}
 			}
@@ -215,6 +215,9 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 			}
 			if err := tx.Commit(ctx); err != nil {
 				return 0, err
+			}
+			for _, c := range dropped {
+				r.freed += planned[unquote(c)]
 			}
 			r.emit(Event{Kind: Progress, Step: i, Done: int64(len(dropped)), Total: n, Unit: "chunks"})
 			return 0, nil
@@ -318,6 +321,7 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 				if _, err := r.conn.Exec(context.WithoutCancel(ctx), "DROP TABLE "+id); err != nil {
 					return 0, fmt.Errorf("%s is detached but could not be dropped: %w", id, err)
 				}
+				r.freed = bytes
 				r.emit(Event{Kind: Progress, Step: i, Done: 1, Total: 1, Unit: "partitions"})
 				return 0, nil
 			},
@@ -364,6 +368,9 @@ func plainSteps(ctx context.Context, conn *pgx.Conn, t report.Table, rel, name s
 					return done, err
 				}
 				done += tag.RowsAffected()
+				if bytes != nil && old > 0 { // the rows' share of the estimate: space for the table, not the filesystem
+					r.freed = *bytes * min(done, old) / old
+				}
 				r.emit(Event{Kind: Progress, Step: i, Done: done, Total: old, Unit: "rows"})
 				if tag.RowsAffected() == 0 {
 					return done, nil

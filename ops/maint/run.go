@@ -54,6 +54,10 @@ type runner struct {
 	mu          sync.Mutex
 	emitFn      func(Event)
 	step        int
+	// freed is what the step in flight actually removed, in bytes: its run
+	// sets it (a chunk already gone, a partition someone else detached,
+	// free nothing); the finished event reports it.
+	freed int64
 }
 
 func (r *runner) emit(e Event) {
@@ -159,7 +163,7 @@ func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts
 		if ctx.Err() != nil {
 			break
 		}
-		r.step = i
+		r.step, r.freed = i, 0
 		r.emit(Event{Kind: StepStarted, Step: i, Title: s.Title, Unit: s.Unit})
 		start := time.Now()
 		rows, err := r.withLockRetries(ctx, i, s)
@@ -172,11 +176,7 @@ func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts
 			res.Failed = append(res.Failed, s.Title+": "+err.Error())
 			r.emit(Event{Kind: StepFailed, Step: i, Title: s.Title, Rows: rows, Duration: time.Since(start), Err: err})
 		default:
-			var bytes int64
-			if s.Destructive && s.EstBytes != nil {
-				bytes = *s.EstBytes
-			}
-			r.emit(Event{Kind: StepFinished, Step: i, Title: s.Title, Rows: rows, Bytes: bytes, Duration: time.Since(start)})
+			r.emit(Event{Kind: StepFinished, Step: i, Title: s.Title, Rows: rows, Bytes: r.freed, Duration: time.Since(start)})
 		}
 	}
 	if ctx.Err() != nil {
