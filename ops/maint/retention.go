@@ -140,12 +140,9 @@ func sumBytes(cs []report.Chunk) int64 {
 }
 
 func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t report.Table, rel, name string, cutoff time.Time) ([]Step, string, error) {
-	all, old := chunksOf(r, t, cutoff)
+	_, old := chunksOf(r, t, cutoff)
 	if len(old) == 0 {
 		return nil, name + ": no chunk is wholly older than " + cutoff.Format(time.RFC3339), nil
-	}
-	if len(old) == len(all) {
-		return nil, "", fmt.Errorf("%s: every chunk is older than %s: refusing to delete everything", name, cutoff.Format(time.RFC3339))
 	}
 	var coltype string
 	if err := conn.QueryRow(ctx, `SELECT a.atttypid::regtype::text FROM pg_attribute a
@@ -265,9 +262,6 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 	if len(gone) == 0 {
 		return nil, name + ": no partition is wholly older than " + cutoff.Format(time.RFC3339), nil
 	}
-	if len(gone) == len(parts) {
-		return nil, "", fmt.Errorf("%s: every partition is older than %s: refusing to delete everything", name, cutoff.Format(time.RFC3339))
-	}
 	// DETACH CONCURRENTLY (PostgreSQL 14+) takes only SHARE UPDATE
 	// EXCLUSIVE on the parent, so writers go on; it is refused when the
 	// table has a default partition.
@@ -332,15 +326,12 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 
 func plainSteps(ctx context.Context, conn *pgx.Conn, t report.Table, rel, name string, cutoff time.Time) ([]Step, string, error) {
 	col := pgx.Identifier{*t.TimeColumn}.Sanitize()
-	var old, total int64
-	if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FILTER (WHERE %s < $1), count(*) FROM %s", col, rel), cutoff).Scan(&old, &total); err != nil {
+	var old int64
+	if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s < $1", rel, col), cutoff).Scan(&old); err != nil {
 		return nil, "", fmt.Errorf("%s: counting rows older than the cutoff: %w", name, err)
 	}
 	if old == 0 {
 		return nil, name + ": no row is older than " + cutoff.Format(time.RFC3339), nil
-	}
-	if old == total {
-		return nil, "", fmt.Errorf("%s: all %d rows are older than %s: refusing to delete everything", name, total, cutoff.Format(time.RFC3339))
 	}
 	// Batches by ctid: each DELETE is its own transaction, short locks,
 	// and the predicate is repeated so a row updated to a newer time is
