@@ -86,7 +86,7 @@ func TestReportJSONMatchesCatalog(t *testing.T) {
 				// The maintenance guide's query reports chunked tables as
 				// almost empty; pgtend must not.
 				var naive int64
-				conn.QueryRow(context.Background(), "SELECT pg_total_relation_size($1::regclass)", name).Scan(&naive)
+				pgtest.QueryRow(t, conn, "SELECT pg_total_relation_size($1::regclass)", name).Scan(&naive)
 				if want != report.KindTable && *tb.TotalBytes < 20*naive {
 					t.Errorf("%s: %d bytes is not far above the root's own %d", name, *tb.TotalBytes, naive)
 				}

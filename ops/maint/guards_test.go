@@ -62,7 +62,7 @@ func TestDetachedPartitionIsLeftAlone(t *testing.T) {
 		t.Fatalf("run: %v %+v", err, res)
 	}
 	var exists, archived bool
-	conn.QueryRow(context.Background(), `SELECT to_regclass('feed_90') IS NOT NULL, to_regclass('feed_archive') IS NOT NULL`).Scan(&exists, &archived)
+	pgtest.QueryRow(t, conn, `SELECT to_regclass('feed_90') IS NOT NULL, to_regclass('feed_archive') IS NOT NULL`).Scan(&exists, &archived)
 	if !exists || !archived {
 		t.Errorf("a table that was no longer the plan's partition was dropped (feed_90 %v, archive %v)", exists, archived)
 	}
@@ -89,14 +89,14 @@ func TestDropChunksRefusesChunksThePlanDidNotList(t *testing.T) {
 		t.Fatal(err)
 	}
 	var before int64
-	conn.QueryRow(context.Background(), "SELECT count(*) FROM m").Scan(&before)
+	pgtest.QueryRow(t, conn, "SELECT count(*) FROM m").Scan(&before)
 	exec(t, conn, `INSERT INTO m VALUES (now() - interval '40 days', 2)`) // backfill: a new old chunk
 	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: policy}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeFailed || len(res.Failed) == 0 || !strings.Contains(res.Failed[0], "appeared since the plan") {
 		t.Fatalf("run: %v %+v", err, res)
 	}
 	var after int64
-	conn.QueryRow(context.Background(), "SELECT count(*) FROM m").Scan(&after)
+	pgtest.QueryRow(t, conn, "SELECT count(*) FROM m").Scan(&after)
 	if after != before+1 {
 		t.Errorf("%d rows, had %d + 1: something was dropped", after, before)
 	}
@@ -109,7 +109,7 @@ func TestDropChunksRefusesChunksThePlanDidNotList(t *testing.T) {
 		t.Fatalf("second run: %v %+v", err, res)
 	}
 	var old int64
-	conn.QueryRow(context.Background(), "SELECT count(*) FROM m WHERE time < now() - interval '11 days'").Scan(&old)
+	pgtest.QueryRow(t, conn, "SELECT count(*) FROM m WHERE time < now() - interval '11 days'").Scan(&old)
 	if old != 0 {
 		t.Errorf("%d old rows left", old)
 	}

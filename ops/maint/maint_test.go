@@ -109,7 +109,7 @@ func TestRetentionOnChunkedTables(t *testing.T) {
 			before := perDay(t, conn, "option_chain_snapshots", `"timestamp"`)
 			barsBefore := perDay(t, conn, "multi_resolution_bars", "bar_time")
 			var trades int64
-			conn.QueryRow(context.Background(), "SELECT count(*) FROM trade_history").Scan(&trades)
+			pgtest.QueryRow(t, conn, "SELECT count(*) FROM trade_history").Scan(&trades)
 
 			plan, err := PlanRetention(context.Background(), conn, retentionPolicy, "", RetentionOptions{})
 			if err != nil {
@@ -162,7 +162,7 @@ func TestRetentionOnChunkedTables(t *testing.T) {
 			checkRetention(t, before, perDay(t, conn, "option_chain_snapshots", `"timestamp"`), plan.Created.Add(-20*24*time.Hour), false)
 			checkRetention(t, barsBefore, perDay(t, conn, "multi_resolution_bars", "bar_time"), plan.Created.Add(-30*24*time.Hour), false)
 			var tradesAfter int64
-			conn.QueryRow(context.Background(), "SELECT count(*) FROM trade_history").Scan(&tradesAfter)
+			pgtest.QueryRow(t, conn, "SELECT count(*) FROM trade_history").Scan(&tradesAfter)
 			if tradesAfter != trades {
 				t.Errorf("trade_history: %d rows, had %d", tradesAfter, trades)
 			}
@@ -200,7 +200,7 @@ func TestRetentionOnAPlainTableInBatches(t *testing.T) {
 	}
 	cutoff := plan.Created.Add(-20 * 24 * time.Hour)
 	var want int64
-	conn.QueryRow(context.Background(), "SELECT count(*) FROM events WHERE ts < $1", cutoff).Scan(&want)
+	pgtest.QueryRow(t, conn, "SELECT count(*) FROM events WHERE ts < $1", cutoff).Scan(&want)
 	if *plan.Steps[0].EstRows != want {
 		t.Errorf("plan says %d rows, %d are older", *plan.Steps[0].EstRows, want)
 	}
@@ -214,7 +214,7 @@ func TestRetentionOnAPlainTableInBatches(t *testing.T) {
 	}
 	after := perDay(t, conn, "events", "ts")
 	var older int64
-	conn.QueryRow(context.Background(), "SELECT count(*) FROM events WHERE ts < $1", cutoff).Scan(&older)
+	pgtest.QueryRow(t, conn, "SELECT count(*) FROM events WHERE ts < $1", cutoff).Scan(&older)
 	if older != 0 {
 		t.Errorf("%d rows older than the cutoff left", older)
 	}
@@ -294,7 +294,7 @@ func eventsRetention(t *testing.T) (string, *pgx.Conn, *Plan) {
 func TestReadOnlyRefusesEveryWrite(t *testing.T) {
 	dsn, conn, plan := eventsRetention(t)
 	var before int64
-	conn.QueryRow(context.Background(), "SELECT count(*) FROM events").Scan(&before)
+	pgtest.QueryRow(t, conn, "SELECT count(*) FROM events").Scan(&before)
 	if _, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{ReadOnly: true, Policy: retentionPolicy}, func(Event) {}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("--read-only: %v", err)
 	}
@@ -308,7 +308,7 @@ func TestReadOnlyRefusesEveryWrite(t *testing.T) {
 		t.Errorf("read-only role: %v", err)
 	}
 	var after int64
-	conn.QueryRow(context.Background(), "SELECT count(*) FROM events").Scan(&after)
+	pgtest.QueryRow(t, conn, "SELECT count(*) FROM events").Scan(&after)
 	if after != before {
 		t.Errorf("read-only runs deleted %d rows", before-after)
 	}
@@ -318,7 +318,7 @@ func TestCancelMidDeleteIsConsistentAndResumable(t *testing.T) {
 	dsn, conn, plan := eventsRetention(t)
 	cutoff := plan.Created.Add(-20 * 24 * time.Hour)
 	var oldBefore, newBefore int64
-	conn.QueryRow(context.Background(), "SELECT count(*) FILTER (WHERE ts < $1), count(*) FILTER (WHERE ts >= $1) FROM events", cutoff).Scan(&oldBefore, &newBefore)
+	pgtest.QueryRow(t, conn, "SELECT count(*) FILTER (WHERE ts < $1), count(*) FILTER (WHERE ts >= $1) FROM events", cutoff).Scan(&oldBefore, &newBefore)
 	ctx, cancel := context.WithCancel(context.Background())
 	rec := &recorder{}
 	emit := func(e Event) {
@@ -332,7 +332,7 @@ func TestCancelMidDeleteIsConsistentAndResumable(t *testing.T) {
 		t.Fatalf("cancelled run: %v %+v", err, res)
 	}
 	var oldLeft, newLeft int64
-	conn.QueryRow(context.Background(), "SELECT count(*) FILTER (WHERE ts < $1), count(*) FILTER (WHERE ts >= $1) FROM events", cutoff).Scan(&oldLeft, &newLeft)
+	pgtest.QueryRow(t, conn, "SELECT count(*) FILTER (WHERE ts < $1), count(*) FILTER (WHERE ts >= $1) FROM events", cutoff).Scan(&oldLeft, &newLeft)
 	if newLeft != newBefore || (oldBefore-oldLeft)%500 != 0 || oldLeft == 0 || oldLeft == oldBefore {
 		t.Errorf("after cancel: %d of %d old rows left (whole batches of 500?), %d of %d new", oldLeft, oldBefore, newLeft, newBefore)
 	}
@@ -400,7 +400,7 @@ func TestVacuumChunkByChunk(t *testing.T) {
 		t.Fatalf("vacuum: %v %+v", err, res)
 	}
 	var vacuumed int
-	conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_user_tables WHERE relname LIKE 'option_chain_snapshots_p%' AND last_vacuum IS NOT NULL`).Scan(&vacuumed)
+	pgtest.QueryRow(t, conn, `SELECT count(*) FROM pg_stat_user_tables WHERE relname LIKE 'option_chain_snapshots_p%' AND last_vacuum IS NOT NULL`).Scan(&vacuumed)
 	if vacuumed != len(plan.Steps) {
 		t.Errorf("%d partitions vacuumed, plan had %d steps", vacuumed, len(plan.Steps))
 	}

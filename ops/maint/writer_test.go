@@ -144,7 +144,7 @@ func BenchmarkMonthly(b *testing.B) {
 					dsn, conn := setUp(b, s, 2)
 					var walBefore string
 					var sizeBefore int64
-					conn.QueryRow(context.Background(), "SELECT pg_current_wal_lsn()::text, pg_database_size(current_database())").Scan(&walBefore, &sizeBefore)
+					pgtest.QueryRow(b, conn, "SELECT pg_current_wal_lsn()::text, pg_database_size(current_database())").Scan(&walBefore, &sizeBefore)
 					w := startWriter(b, dsn, s.insert)
 					b.StartTimer()
 					start := time.Now()
@@ -175,7 +175,7 @@ func BenchmarkMonthly(b *testing.B) {
 					}
 					worst = max(worst, wst)
 					var sizeAfter, walBytes int64
-					conn.QueryRow(context.Background(), "SELECT pg_database_size(current_database()), pg_current_wal_lsn() - $1::pg_lsn", walBefore).Scan(&sizeAfter, &walBytes)
+					pgtest.QueryRow(b, conn, "SELECT pg_database_size(current_database()), pg_current_wal_lsn() - $1::pg_lsn", walBefore).Scan(&sizeAfter, &walBytes)
 					freed += sizeBefore - sizeAfter
 					wal += walBytes
 				}

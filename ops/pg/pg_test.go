@@ -21,12 +21,10 @@ func TestSessionSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	var app, st, lt string
-	if err := conn.QueryRow(context.Background(), "SELECT current_setting('application_name'), current_setting('statement_timeout'), current_setting('lock_timeout')").Scan(&app, &st, &lt); err != nil {
-		t.Fatal(err)
-	}
-	if app != "pgtend" || st != "30s" || lt != "2s" {
-		t.Errorf("application_name %q, statement_timeout %q, lock_timeout %q", app, st, lt)
+	var app, st, lt, tz string
+	pgtest.QueryRow(t, conn, "SELECT current_setting('application_name'), current_setting('statement_timeout'), current_setting('lock_timeout'), current_setting('TimeZone')").Scan(&app, &st, &lt, &tz)
+	if app != "pgtend" || st != "30s" || lt != "2s" || tz != "UTC" {
+		t.Errorf("application_name %q, statement_timeout %q, lock_timeout %q, TimeZone %q", app, st, lt, tz)
 	}
 	// An application_name the operator set is kept.
 	c2, err := Connect(context.Background(), dsn+"&application_name=ops-cron", Settings{})
@@ -34,7 +32,7 @@ func TestSessionSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close(context.Background())
-	c2.QueryRow(context.Background(), "SELECT current_setting('application_name')").Scan(&app)
+	pgtest.QueryRow(t, c2, "SELECT current_setting('application_name')").Scan(&app)
 	if app != "ops-cron" {
 		t.Errorf("application_name %q, want the DSN's", app)
 	}

@@ -57,3 +57,25 @@ func ConnectAs(t testing.TB, dsn, user string) *pgx.Conn {
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
+
+// Row is one row of a test's query; Scan fails the test on any error, so
+// a failed query can never leave zeros that pass a comparison.
+type Row struct {
+	t   testing.TB
+	row pgx.Row
+	sql string
+}
+
+// QueryRow runs a query expected to return one row.
+func QueryRow(t testing.TB, conn *pgx.Conn, sql string, args ...any) Row {
+	t.Helper()
+	return Row{t: t, row: conn.QueryRow(context.Background(), sql, args...), sql: sql}
+}
+
+// Scan reads the row into dest or fails the test.
+func (r Row) Scan(dest ...any) {
+	r.t.Helper()
+	if err := r.row.Scan(dest...); err != nil {
+		r.t.Fatalf("%v\n%s", err, r.sql)
+	}
+}

@@ -50,7 +50,7 @@ func TestReportsDuringConcurrentDDL(t *testing.T) {
 		t.Log("SKIPPED in part: TimescaleDB is not installed; no hypertable or chunk churn")
 	}
 	var want int64
-	conn.QueryRow(context.Background(), "SELECT pg_total_relation_size('untouched')").Scan(&want)
+	pgtest.QueryRow(t, conn, "SELECT pg_total_relation_size('untouched')").Scan(&want)
 
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -40,9 +40,9 @@ func stableDatabaseSize(t *testing.T, conn *pgx.Conn, fn func()) int64 {
 	t.Helper()
 	for range 5 {
 		var before, after int64
-		conn.QueryRow(context.Background(), "SELECT pg_database_size(current_database())").Scan(&before)
+		pgtest.QueryRow(t, conn, "SELECT pg_database_size(current_database())").Scan(&before)
 		fn()
-		conn.QueryRow(context.Background(), "SELECT pg_database_size(current_database())").Scan(&after)
+		pgtest.QueryRow(t, conn, "SELECT pg_database_size(current_database())").Scan(&after)
 		if before == after {
 			return before
 		}
@@ -72,11 +72,11 @@ func TestFilesInTablespaces(t *testing.T) {
 	// leaves: another version directory, with files of a database of the
 	// same OID, which pg_database_size does not count.
 	var major int
-	admin.QueryRow(context.Background(), "SELECT current_setting('server_version_num')::int / 10000").Scan(&major)
+	pgtest.QueryRow(t, admin, "SELECT current_setting('server_version_num')::int / 10000").Scan(&major)
 	staleVersion := "PG_" + strconv.Itoa(major) + "_199901011"
 	for _, db := range []string{admin.Config().Database, "in_tablespace"} {
 		var oid uint32
-		admin.QueryRow(context.Background(), "SELECT oid FROM pg_database WHERE datname = $1", db).Scan(&oid)
+		pgtest.QueryRow(t, admin, "SELECT oid FROM pg_database WHERE datname = $1", db).Scan(&oid)
 		stale := filepath.Join(dir, staleVersion, strconv.FormatUint(uint64(oid), 10))
 		if err := os.MkdirAll(stale, 0o700); err != nil {
 			t.Fatal(err)
@@ -214,7 +214,7 @@ func checkRemeasured(t *testing.T, conn *pgx.Conn, f Features, members []member,
 		t.Fatal(err)
 	}
 	var want int64
-	conn.QueryRow(ctx, "SELECT pg_total_relation_size('churn')").Scan(&want)
+	pgtest.QueryRow(t, conn, "SELECT pg_total_relation_size('churn')").Scan(&want)
 	if len(members) != 1 || members[0].Table == nil || members[0].total() != want {
 		t.Fatalf("measured again: %+v, want %d bytes", members, want)
 	}

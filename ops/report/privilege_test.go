@@ -1,7 +1,6 @@
 package report
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -38,7 +37,7 @@ func TestOldestRowFollowsWhatTheRoleMayRead(t *testing.T) {
 	}}
 	rc := pgtest.ConnectAs(t, dsn, "reader")
 	var pid int
-	rc.QueryRow(context.Background(), "SELECT pg_backend_pid()").Scan(&pid)
+	pgtest.QueryRow(t, rc, "SELECT pg_backend_pid()").Scan(&pid)
 	logBefore, _ := os.Stat(pgtest.Cluster.LogPath())
 
 	r := collect(t, rc, policy)

@@ -27,7 +27,7 @@ func TestReportEdgeCases(t *testing.T) {
 	tb := find(t, r, "public", "inf")
 	// Ordered by created, not ts: the oldest is the row in the newer partition.
 	var want time.Time
-	conn.QueryRow(context.Background(), "SELECT min(created) FROM inf").Scan(&want)
+	pgtest.QueryRow(t, conn, "SELECT min(created) FROM inf").Scan(&want)
 	if tb.Oldest == nil || !tb.Oldest.Equal(want) {
 		t.Errorf("oldest %v, want min(created) %v", tb.Oldest, want)
 	}
