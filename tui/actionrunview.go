@@ -7,6 +7,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/pgtend/pgtend/ops/maint"
 )
 
 // The run view shows the last logMessages log lines, wrapped (a lock
@@ -131,9 +132,9 @@ func (v *actionView) summaryView() string {
 	res := r.result
 	outcome := s.OK
 	switch res.Outcome {
-	case "failed":
+	case maint.OutcomeFailed:
 		outcome = s.Error
-	case "cancelled":
+	case maint.OutcomeCancelled:
 		outcome = s.Due
 	}
 	took := r.ended.Sub(r.started)

@@ -83,7 +83,7 @@ func (p *chunksPane) setReport(r *report.Report) {
 func (p *chunksPane) show(schema, table string) {
 	if schema != p.schema || table != p.table {
 		p.schema, p.table = schema, table
-		p.cursor.index, p.cursor.offset = 0, 0
+		p.cursor.top()
 	}
 	p.pick()
 }
@@ -101,14 +101,7 @@ func (p *chunksPane) pick() {
 	if p.sortBy != chunkSortRange {
 		slices.SortStableFunc(p.rows, p.compare)
 	}
-	p.cursor.setLen(len(p.rows))
-	for i, c := range p.rows {
-		if on != "" && chunkKey(c) == on {
-			p.cursor.index = i
-			p.cursor.clamp()
-			break
-		}
-	}
+	p.cursor.find(len(p.rows), func(i int) bool { return chunkKey(p.rows[i]) == on })
 	p.rangeW, p.sum = [2]int{}, chunkTotals{}
 	for _, c := range p.rows {
 		p.rangeW[0] = max(p.rangeW[0], rangeWidth(c.RangeStart, c.RangeStartInteger))
@@ -167,7 +160,7 @@ func (p *chunksPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 		// compressed); refreshes keep the cursor on its chunk.
 		p.sortBy = (p.sortBy + 1) % chunkSortCount
 		p.pick()
-		p.cursor.index, p.cursor.offset = 0, 0
+		p.cursor.top()
 	}
 	return nil
 }

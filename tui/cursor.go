@@ -25,7 +25,7 @@ func (c *listCursor) move(delta int) {
 	c.clamp()
 }
 
-func (c *listCursor) top()    { c.index = 0; c.clamp() }
+func (c *listCursor) top()    { c.index, c.offset = 0, 0 }
 func (c *listCursor) bottom() { c.index = c.n - 1; c.clamp() }
 
 func (c *listCursor) clamp() {
@@ -37,6 +37,20 @@ func (c *listCursor) clamp() {
 		c.offset = c.index - c.height + 1
 	}
 	c.offset = min(max(c.offset, 0), max(c.n-c.height, 0))
+}
+
+// find moves the cursor to the first of the n rows that match, and says
+// whether one did (a refresh or a re-sort keeps the cursor on its row).
+func (c *listCursor) find(n int, match func(i int) bool) bool {
+	c.setLen(n)
+	for i := range n {
+		if match(i) {
+			c.index = i
+			c.clamp()
+			return true
+		}
+	}
+	return false
 }
 
 // visible returns the half-open range of rows on screen.

@@ -79,7 +79,7 @@ func (m *Model) gotReport(msg reportMsg) tea.Cmd {
 		m.failures++
 		// A load that fails slowly (a statement timeout) is as costly as a
 		// slow report: the same share limits how soon it is tried again.
-		wait := max(backoff(m.failures), loadShare*took)
+		wait := refreshWait(backoff(m.failures), took)
 		m.retryAt = now.Add(wait)
 		m.setStale(true)
 		return tea.Batch(tea.Tick(wait, next), m.startClock())

@@ -126,15 +126,9 @@ func (p *tablesPane) refilter() {
 		}
 	}
 	slices.SortStableFunc(p.rows, p.compare)
-	p.cursor.setLen(len(p.rows))
-	for i, t := range p.rows {
-		if tableKey(t) == p.selKey {
-			p.cursor.index = i
-			p.cursor.clamp()
-			return
-		}
+	if !p.cursor.find(len(p.rows), func(i int) bool { return tableKey(p.rows[i]) == p.selKey }) {
+		p.remember()
 	}
-	p.remember()
 }
 
 func (p *tablesPane) remember() {
