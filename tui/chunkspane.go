@@ -38,9 +38,26 @@ type chunksPane struct {
 	sum    chunkTotals
 }
 
+// chunkTotals sums chunks, for the Chunks pane's foot and the text
+// report's compression table alike: count and size, compression (before
+// and after as far as known), what is past retention.
 type chunkTotals struct {
 	n, compressed, expired            int
 	bytes, before, after, expiredSize int64
+}
+
+func (t *chunkTotals) add(c report.Chunk) {
+	t.n++
+	t.bytes += val0(c.TotalBytes)
+	if c.Compressed {
+		t.compressed++
+		t.before += val0(c.BeforeBytes)
+		t.after += val0(c.AfterBytes)
+	}
+	if c.Expired {
+		t.expired++
+		t.expiredSize += val0(c.TotalBytes)
+	}
 }
 
 func newChunksPane() *chunksPane { return &chunksPane{} }
@@ -106,17 +123,7 @@ func (p *chunksPane) pick() {
 	for _, c := range p.rows {
 		p.rangeW[0] = max(p.rangeW[0], rangeWidth(c.RangeStart, c.RangeStartInteger))
 		p.rangeW[1] = max(p.rangeW[1], rangeWidth(c.RangeEnd, c.RangeEndInteger))
-		p.sum.n++
-		p.sum.bytes += val0(c.TotalBytes)
-		if c.Compressed {
-			p.sum.compressed++
-			p.sum.before += val0(c.BeforeBytes)
-			p.sum.after += val0(c.AfterBytes)
-		}
-		if c.Expired {
-			p.sum.expired++
-			p.sum.expiredSize += val0(c.TotalBytes)
-		}
+		p.sum.add(c)
 	}
 }
 

@@ -50,7 +50,7 @@ func WriteReport(w io.Writer, r *report.Report) error {
 		if s.compressed == 0 {
 			continue
 		}
-		comp = append(comp, []string{Clean(s.table), Count(int64(s.chunks)), Count(int64(s.compressed)), BytesOf(s.before), BytesOf(s.after), Ratio(&s.before, &s.after)})
+		comp = append(comp, []string{Clean(s.table), Count(int64(s.n)), Count(int64(s.compressed)), BytesOf(s.before), BytesOf(s.after), Ratio(&s.before, &s.after)})
 	}
 	if len(comp) == 1 {
 		b.WriteString("  no compressed chunks\n")
@@ -95,9 +95,8 @@ func chunkCount(t report.Table) string {
 }
 
 type chunkSummary struct {
-	table                     string
-	chunks, compressed        int
-	before, after, totalBytes int64
+	table string
+	chunkTotals
 }
 
 // summarizeChunks totals chunks per table, in the report's order.
@@ -112,16 +111,7 @@ func summarizeChunks(chunks []report.Chunk) []chunkSummary {
 			index[key] = i
 			out = append(out, chunkSummary{table: key})
 		}
-		s := &out[i]
-		s.chunks++
-		if c.TotalBytes != nil {
-			s.totalBytes += *c.TotalBytes
-		}
-		if c.Compressed && c.BeforeBytes != nil && c.AfterBytes != nil {
-			s.compressed++
-			s.before += *c.BeforeBytes
-			s.after += *c.AfterBytes
-		}
+		out[i].add(c)
 	}
 	return out
 }
