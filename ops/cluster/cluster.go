@@ -287,7 +287,8 @@ func (c *Cluster) removeSetting(name string) error {
 // StopCommand is the shell command that stops a detached cluster and removes
 // its files.
 func (c *Cluster) StopCommand() string {
-	return fmt.Sprintf("kill -INT %d && sleep 2 && rm -rf %s", c.cmd.Process.Pid, c.Dir)
+	// The directory is quoted for the shell: TMPDIR may hold a space.
+	return fmt.Sprintf("kill -INT %d && sleep 2 && rm -rf '%s'", c.cmd.Process.Pid, strings.ReplaceAll(c.Dir, "'", `'\''`))
 }
 
 // Stop shuts the server down (fast shutdown) without removing its files.

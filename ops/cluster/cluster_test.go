@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,5 +67,18 @@ func TestMissingBinariesNameWhatToInstall(t *testing.T) {
 	}
 	if want := "apt-get install -y postgresql"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not say %q", err, want)
+	}
+}
+
+// The stop command printed for `demo --keep` names the directory safely
+// for the shell, whatever TMPDIR holds.
+func TestStopCommandQuotesTheDirectory(t *testing.T) {
+	dir := "/tmp/odd dir's $HOME"
+	c := &Cluster{Dir: dir, cmd: &exec.Cmd{Process: &os.Process{Pid: 4242}}}
+	cmd := c.StopCommand()
+	quoted := strings.TrimPrefix(cmd, "kill -INT 4242 && sleep 2 && rm -rf ")
+	out, err := exec.Command("sh", "-c", "printf %s "+quoted).Output()
+	if err != nil || string(out) != dir {
+		t.Errorf("%q names %q to the shell (%v), want %q", cmd, out, err, dir)
 	}
 }

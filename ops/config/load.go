@@ -73,12 +73,9 @@ func Load(explicitPath string) (*Config, error) {
 	if path == "" {
 		return Default(), nil
 	}
-	data, err := os.ReadFile(path)
+	c, err := LoadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Default(), nil
 	}
-	if err != nil {
-		return nil, readError(path, err)
-	}
-	return Parse(path, data)
+	return c, err
 }

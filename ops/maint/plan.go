@@ -8,6 +8,8 @@ package maint
 import (
 	"context"
 	"time"
+
+	"github.com/pgtend/pgtend/ops/state"
 )
 
 // Lock levels steps take, as PostgreSQL names them.
@@ -89,14 +91,14 @@ type Event struct {
 	Unit     string
 	Message  string // a log line, a phase, a server NOTICE
 	Rows     int64  // finished: rows affected
-	Bytes    int64  // finished: bytes the step removed (its plan's estimate), 0 when none
+	Bytes    int64  // finished: bytes the step removed, 0 when none
 	Duration time.Duration
 	Err      error
 }
 
-// Outcomes of a run.
+// Outcomes of a run; ok is the history's (state.LastDone counts it).
 const (
-	OutcomeOK        = "ok"
+	OutcomeOK        = state.OutcomeOK
 	OutcomeFailed    = "failed"
 	OutcomeCancelled = "cancelled"
 )
