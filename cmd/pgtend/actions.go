@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/pgtend/pgtend/ops/maint"
-	"github.com/pgtend/pgtend/ops/pg"
 )
 
 // consoleActions plans and runs the console's maintenance on its own
@@ -20,22 +19,20 @@ type consoleActions struct {
 }
 
 func (a consoleActions) Plan(ctx context.Context, action, table string) (*maint.Plan, error) {
-	conn, err := pg.Connect(ctx, a.t.dsn, a.t.settings())
+	makers, err := planners(action)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := a.t.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer closeConn(conn)
-	switch action {
-	case "vacuum":
-		return maint.PlanVacuum(ctx, conn, a.t.policy, table)
-	case "retention":
-		return maint.PlanRetention(ctx, conn, a.t.policy, table, maint.RetentionOptions{})
-	}
-	return nil, fmt.Errorf("unknown action %q", action)
+	return makers[0](ctx, conn, a.t, table)
 }
 
 func (a consoleActions) Run(ctx context.Context, plan *maint.Plan, emit func(maint.Event)) (maint.Result, error) {
-	opts := maint.Options{LockTimeout: a.t.policy.Connection.MaintenanceLockTimeout, ReadOnly: a.readOnly, Policy: a.t.policy}
+	opts := a.t.maintOptions(a.readOnly)
 	res, runErr := maint.Run(ctx, a.t.dsn, a.t.settings(), plan, opts, emit)
 	if errors.Is(runErr, maint.ErrReadOnly) {
 		return res, runErr

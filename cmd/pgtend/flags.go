@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/config"
+	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/pg"
 )
 
@@ -87,6 +88,11 @@ func (c *common) resolve() (target, error) {
 
 func (t target) settings() pg.Settings {
 	return pg.Settings{StatementTimeout: t.policy.Connection.StatementTimeout, LockTimeout: t.policy.Connection.LockTimeout}
+}
+
+// maintOptions are the options every maintenance run of this target gets.
+func (t target) maintOptions(readOnly bool) maint.Options {
+	return maint.Options{LockTimeout: t.policy.Connection.MaintenanceLockTimeout, ReadOnly: readOnly, Policy: t.policy}
 }
 
 func (t target) connect(ctx context.Context) (*pgx.Conn, error) {

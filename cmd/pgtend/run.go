@@ -86,8 +86,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if p.Destructive() && !yes {
 			return &exitError{code: 2, err: fmt.Errorf("the %s plan deletes data: nothing was changed; run again with --yes to confirm", p.Action)}
 		}
-		opts := maint.Options{LockTimeout: t.policy.Connection.MaintenanceLockTimeout, ReadOnly: c.readOnly, Policy: t.policy,
-			BatchSize: batchSize, BatchPause: batchPause}
+		opts := t.maintOptions(c.readOnly)
+		opts.BatchSize, opts.BatchPause = batchSize, batchPause
 		res, runErr := maint.Run(ctx, t.dsn, t.settings(), p, opts, tui.EventWriter(stdout))
 		if errors.Is(runErr, maint.ErrReadOnly) {
 			return runErr // refused before anything ran: nothing to record
