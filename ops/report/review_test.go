@@ -21,9 +21,18 @@ func TestReportEdgeCases(t *testing.T) {
 		CREATE TABLE inf_new PARTITION OF inf FOR VALUES FROM ('2026-01-01') TO ('infinity');
 		INSERT INTO inf VALUES ('2025-06-01', now() - interval '1 day', 'x'), ('2026-06-01', now() - interval '40 days', 'y');
 		CREATE SCHEMA app;
-		CREATE TABLE app.trades (id int);`)
+		CREATE TABLE app.trades (id int);
+		CREATE TABLE noparts (ts timestamptz NOT NULL) PARTITION BY RANGE (ts);
+		CREATE TABLE noleaves (ts timestamptz NOT NULL, k int) PARTITION BY RANGE (ts);
+		CREATE TABLE noleaves_1 PARTITION OF noleaves FOR VALUES FROM ('2026-01-01') TO ('2026-02-01') PARTITION BY LIST (k);`)
 	policy := config.Policy{Tables: []config.TablePolicy{{Name: "inf", TimeColumn: "created", RetentionDays: 10}}}
 	r := collect(t, conn, policy)
+	// Partitioned tables with no leaf partition yet: listed, empty.
+	for _, name := range []string{"noparts", "noleaves"} {
+		if e := find(t, r, "public", name); e.Locked || e.TotalBytes == nil || *e.TotalBytes != 0 {
+			t.Errorf("%s: locked %v, total %v; want listed with 0 bytes", name, e.Locked, e.TotalBytes)
+		}
+	}
 	tb := find(t, r, "public", "inf")
 	// Ordered by created, not ts: the oldest is the row in the newer partition.
 	var want time.Time
