@@ -17,8 +17,6 @@ type Features struct {
 	// before 2.18, chunk_compression_stats; "" when neither exists.
 	ChunkStatsFunc string
 	Columnstore    bool
-	// ApproxRowCount is the qualified approximate_row_count, "" when absent.
-	ApproxRowCount string
 	HasHistory     bool // pgtend.history exists
 	// StatFile: the role may call pg_ls_dir and pg_stat_file, so sizes are
 	// read from the relations' files without opening them (see files.go).
@@ -52,10 +50,10 @@ func DetectFeatures(ctx context.Context, conn *pgx.Conn) (Features, error) {
 	}
 	f.Timescale, f.TimescaleVersion, f.TimescaleSchema = true, *version, *schema
 	qual := func(name string) string { return pgx.Identifier{f.TimescaleSchema, name}.Sanitize() }
-	var columnstore, compression, approx *string
-	err = conn.QueryRow(ctx, `SELECT to_regproc($1)::text, to_regproc($2)::text, to_regproc($3)::text`,
-		qual("chunk_columnstore_stats"), qual("chunk_compression_stats"), qual("approximate_row_count"),
-	).Scan(&columnstore, &compression, &approx)
+	var columnstore, compression *string
+	err = conn.QueryRow(ctx, `SELECT to_regproc($1)::text, to_regproc($2)::text`,
+		qual("chunk_columnstore_stats"), qual("chunk_compression_stats"),
+	).Scan(&columnstore, &compression)
 	if err != nil {
 		return f, err
 	}
@@ -64,9 +62,6 @@ func DetectFeatures(ctx context.Context, conn *pgx.Conn) (Features, error) {
 		f.ChunkStatsFunc, f.Columnstore = qual("chunk_columnstore_stats"), true
 	case compression != nil:
 		f.ChunkStatsFunc = qual("chunk_compression_stats")
-	}
-	if approx != nil {
-		f.ApproxRowCount = qual("approximate_row_count")
 	}
 	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute
 		WHERE attrelid = to_regclass('_timescaledb_catalog.compression_chunk_size') AND attname = 'numrows_pre_compression'

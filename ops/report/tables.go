@@ -25,16 +25,10 @@ type tableRow struct {
 	HasLeaves                               bool     // a partitioned table with leaf partitions
 }
 
-// rootsQuery describes each reported table. approximate_row_count counts
-// the rows inside compressed chunks, which reltuples does not; it runs only
-// for hypertables that are not locked.
-func rootsQuery(f Features, estimate bool) string {
-	approx := `NULL::bigint`
-	if useApprox(f, estimate) {
-		approx = fmt.Sprintf(`CASE WHEN r.kind = 'hypertable' AND NOT r.oid = ANY($1::oid[]) THEN %s(r.oid) END`, f.ApproxRowCount)
-	}
+// rootsQuery describes each reported table from the catalog.
+func rootsQuery(f Features) string {
 	return catalogCTEs(f) + `
-SELECT r.oid, r.schema, r.name, r.kind, ` + approx + `,
+SELECT r.oid, r.schema, r.name, r.kind,
        coalesce((SELECT ht.compression FROM ht WHERE ht.relid = r.oid), false),
        coalesce((SELECT ht.time_col FROM ht WHERE ht.relid = r.oid),
                 (SELECT a.attname::text FROM pg_partitioned_table pt
@@ -52,14 +46,7 @@ FROM rels r
 ORDER BY r.schema, r.name`
 }
 
-// useApprox: approximate_row_count is needed only when the catalog cannot
-// tell how many rows the compressed chunks hold.
-func useApprox(f Features, estimate bool) bool {
-	return f.ApproxRowCount != "" && !f.PreCompressionRows && !estimate
-}
-
-// readTables measures every table: members first (which also warms the
-// server's relation cache for approximate_row_count), then the roots.
+// readTables measures every table: members first, then the roots.
 // databaseBytes is the database's size when the members were measured by
 // files (nil otherwise).
 func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, estimate bool) (
@@ -69,17 +56,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 		return nil, nil, nil, err
 	}
 	sums, chunkBytes := rollUp(members, locked)
-	skip := map[uint32]bool{}
-	for oid, s := range sums {
-		if s.locked {
-			skip[oid] = true
-		}
-	}
-	var args []any
-	if useApprox(f, estimate) {
-		args = append(args, oidList(skip))
-	}
-	rows, err := conn.Query(ctx, rootsQuery(f, estimate), args...)
+	rows, err := conn.Query(ctx, rootsQuery(f))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
 	}
@@ -87,8 +64,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 	var out []tableRow
 	for rows.Next() {
 		var t tableRow
-		var approx *int64
-		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &approx, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns, &t.ReadableTimeColumns, &t.HasLeaves); err != nil {
+		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns, &t.ReadableTimeColumns, &t.HasLeaves); err != nil {
 			return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
 		}
 		if s := sums[t.OID]; s != nil {
@@ -106,9 +82,6 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 			}
 		} else {
 			continue // created after the tables were measured: the next report has it
-		}
-		if approx != nil {
-			t.Rows = *approx
 		}
 		out = append(out, t)
 	}
