@@ -107,7 +107,7 @@ func (v *actionView) planView() string {
 	case phasePlanFailed:
 		lines := []string{title, ""}
 		lines = append(lines, v.wrap(s.Error, "cannot plan: "+oneLine(v.planErr.Error()), "", "")...)
-		return v.frame(append(lines, "", s.Dim.Render("esc close")))
+		return v.frame(append(lines, "", s.Dim.Render(hint(v.keyset.close))))
 	}
 	if v.plan.Destructive() {
 		title += " " + s.Error.Render("[destructive]")
@@ -131,15 +131,15 @@ func (v *actionView) prompt() []string {
 	s := v.styles
 	switch {
 	case len(v.plan.Steps) == 0:
-		return []string{"", s.Dim.Render("nothing to do" + s.Glyphs.Sep + "esc close")}
+		return []string{"", s.Dim.Render("nothing to do" + s.Glyphs.Sep + hint(v.keyset.close))}
 	case v.phase == phaseConfirm:
-		hint := s.Dim.Render("enter runs once the name matches; esc goes back")
+		help := s.Dim.Render(v.keyset.enterRun.Help().Key + " runs once the name matches; " + v.keyset.back.Help().Key + " goes back")
 		if v.mismatch {
-			hint = s.Error.Render("that is not " + v.shown + ": type the name exactly as shown")
+			help = s.Error.Render("that is not " + v.shown + ": type the name exactly as shown")
 		}
-		return []string{"", v.input.View(), hint}
+		return []string{"", v.input.View(), help}
 	case v.plan.Destructive():
-		return []string{"", s.Due.Render("This plan deletes data.") + " " + s.Dim.Render("y confirm by typing the table's name"+s.Glyphs.Sep+"n/esc cancel")}
+		return []string{"", s.Due.Render("This plan deletes data.") + " " + s.Dim.Render(hint(v.keyset.confirm)+" by typing the table's name"+s.Glyphs.Sep+hint(v.keyset.no))}
 	}
-	return []string{"", s.Due.Render("Run this plan?") + " " + s.Dim.Render("y run"+s.Glyphs.Sep+"n/esc cancel")}
+	return []string{"", s.Due.Render("Run this plan?") + " " + s.Dim.Render(hint(v.keyset.run)+s.Glyphs.Sep+hint(v.keyset.no))}
 }

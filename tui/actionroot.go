@@ -31,7 +31,7 @@ func (m *Model) openAction(action string) tea.Cmd {
 		return nil
 	}
 	m.actionSeq++
-	m.action = newActionView(m.actionSeq, action, table, shown, m.opts.Actions, m.opts.Now, m.styles)
+	m.action = newActionView(m.actionSeq, action, table, shown, m.opts.Actions, m.opts.Now, m.styles, m.keys)
 	m.action.SetSize(m.width-2, m.bodyHeight()-2)
 	return m.action.startPlan()
 }

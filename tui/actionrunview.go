@@ -184,7 +184,7 @@ func (v *actionView) summaryView() string {
 	for len(lines) < v.height-1 {
 		lines = append(lines, "")
 	}
-	return v.frame(append(lines, s.Dim.Render("enter/esc close")))
+	return v.frame(append(lines, s.Dim.Render(hint(v.keyset.closeDone))))
 }
 
 // wrap cleans text and breaks it to the view's width, the first line after

@@ -280,7 +280,7 @@ func TestCancelRun(t *testing.T) {
 		if cmd := press(m, k); cmd != nil {
 			t.Fatalf("%s while running returned a command", k)
 		}
-		wants(t, m, "cancel the run? y/n", "y cancel the run", "n keep running")
+		wants(t, m, "cancel the run? y/n", "y cancel the run", "n/esc keep running")
 		press(m, "n")
 		if m.action.asking || m.action.phase != phaseRunning {
 			t.Fatalf("n: asking %v, phase %d", m.action.asking, m.action.phase)

@@ -52,13 +52,14 @@ type actionView struct {
 	events    <-chan tea.Msg // the run's messages, in order; see startRun
 	cancelRun context.CancelFunc
 	asking    bool // "cancel the run? y/n" is up
+	keyset    actionKeys
 }
 
-func newActionView(id int, action, table, shown string, actions Actions, now func() time.Time, s theme.Styles) *actionView {
+func newActionView(id int, action, table, shown string, actions Actions, now func() time.Time, s theme.Styles, k KeyMap) *actionView {
 	in := textinput.New()
 	in.Prompt = "type " + shown + " to run: "
 	in.CharLimit = 200
-	v := &actionView{id: id, action: action, table: table, shown: shown, actions: actions, now: now, input: in}
+	v := &actionView{id: id, action: action, table: table, shown: shown, actions: actions, now: now, input: in, keyset: newActionKeys(k)}
 	v.setStyles(s)
 	return v
 }
@@ -92,46 +93,47 @@ func (v *actionView) running() bool { return v.phase == phaseRunning }
 // askCancel puts up "cancel the run? y/n" (Esc, q or Ctrl+C while running).
 func (v *actionView) askCancel() { v.asking = v.running() && !v.run.cancelling }
 
-// Bindings of the action view, for the footer.
-var (
-	actClose     = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close"))
-	actCloseDone = key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "close"))
-	actRun       = key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "run"))
-	actConfirm   = key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm"))
-	actNo        = key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel"))
-	actEnterRun  = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run"))
-	actBack      = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
-	actScroll    = key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll"))
-	actStop      = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel the run"))
-	actYesCancel = key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "cancel the run"))
-	actKeepOn    = key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "keep running"))
-)
+// actionKeys are the KeyMap's keys as the action view uses them, each
+// described for its phase.
+type actionKeys struct {
+	close, closeDone, run, confirm, no, enterRun, back, scroll, stop, yesCancel, keepOn key.Binding
+}
+
+func newActionKeys(k KeyMap) actionKeys {
+	return actionKeys{
+		close: as(k.Back, "close"), closeDone: either(k.Submit, k.Back, "close"),
+		run: as(k.Yes, "run"), confirm: as(k.Yes, "confirm"), no: as(k.No, "cancel"),
+		enterRun: as(k.Submit, "run"), back: as(k.Back, "back"), scroll: either(k.PageUp, k.PageDown, "scroll"),
+		stop: as(k.Back, "cancel the run"), yesCancel: as(k.Yes, "cancel the run"), keepOn: as(k.No, "keep running"),
+	}
+}
 
 // keys are the footer's keys of the moment.
 func (v *actionView) keys(k KeyMap) []key.Binding {
+	a := v.keyset
 	switch v.phase {
 	case phasePlanning, phasePlanFailed:
-		return []key.Binding{actClose}
+		return []key.Binding{a.close}
 	case phaseReview:
 		switch {
 		case v.plan == nil || len(v.plan.Steps) == 0:
-			return []key.Binding{actClose}
+			return []key.Binding{a.close}
 		case v.plan.Destructive():
-			return []key.Binding{actConfirm, actNo, k.Up, k.Down, k.PageDown}
+			return []key.Binding{a.confirm, a.no, k.Up, k.Down, k.PageDown}
 		}
-		return []key.Binding{actRun, actNo, k.Up, k.Down, k.PageDown}
+		return []key.Binding{a.run, a.no, k.Up, k.Down, k.PageDown}
 	case phaseConfirm:
-		return []key.Binding{actEnterRun, actBack, actScroll}
+		return []key.Binding{a.enterRun, a.back, a.scroll}
 	case phaseRunning:
 		switch {
 		case v.asking:
-			return []key.Binding{actYesCancel, actKeepOn}
+			return []key.Binding{a.yesCancel, a.keepOn}
 		case v.run.cancelling:
 			return nil
 		}
-		return []key.Binding{actStop}
+		return []key.Binding{a.stop}
 	}
-	return []key.Binding{actCloseDone}
+	return []key.Binding{a.closeDone}
 }
 
 // update handles a key; closed says the view is done with and goes.
@@ -139,7 +141,7 @@ func (v *actionView) update(msg tea.KeyPressMsg, k KeyMap) (cmd tea.Cmd, closed 
 	switch v.phase {
 	case phasePlanning, phasePlanFailed:
 		switch {
-		case key.Matches(msg, k.Back), msg.String() == "enter" && v.phase == phasePlanFailed:
+		case key.Matches(msg, k.Back), key.Matches(msg, k.Submit) && v.phase == phasePlanFailed:
 			if v.cancelPlan != nil {
 				v.cancelPlan()
 			}
@@ -155,7 +157,7 @@ func (v *actionView) update(msg tea.KeyPressMsg, k KeyMap) (cmd tea.Cmd, closed 
 		v.updateRunning(msg, k)
 	case phaseFinished:
 		switch {
-		case key.Matches(msg, actCloseDone):
+		case key.Matches(msg, v.keyset.closeDone):
 			return nil, true
 		case key.Matches(msg, k.Quit):
 			return tea.Quit, false
@@ -167,16 +169,16 @@ func (v *actionView) update(msg tea.KeyPressMsg, k KeyMap) (cmd tea.Cmd, closed 
 func (v *actionView) updateReview(msg tea.KeyPressMsg, k KeyMap) (tea.Cmd, bool) {
 	empty := v.plan == nil || len(v.plan.Steps) == 0
 	switch {
-	case key.Matches(msg, actNo), empty && msg.String() == "enter":
+	case key.Matches(msg, k.No), empty && key.Matches(msg, k.Submit):
 		return nil, true
 	case key.Matches(msg, k.Quit):
 		return tea.Quit, false
 	case empty:
-	case msg.String() == "y" && v.plan.Destructive():
+	case key.Matches(msg, k.Yes) && v.plan.Destructive():
 		v.phase, v.mismatch = phaseConfirm, false
 		v.input.SetValue("")
 		return v.input.Focus(), false
-	case msg.String() == "y":
+	case key.Matches(msg, k.Yes):
 		return v.startRun(), false
 	default:
 		v.scrollKey(msg, k, true)
@@ -187,15 +189,15 @@ func (v *actionView) updateReview(msg tea.KeyPressMsg, k KeyMap) (tea.Cmd, bool)
 // updateConfirm feeds the name input; Enter runs only on the exact name
 // shown in the Tables pane, so a slip of the finger cannot delete data.
 func (v *actionView) updateConfirm(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
-	switch msg.String() {
-	case "enter":
+	switch {
+	case key.Matches(msg, k.Submit):
 		if v.input.Value() != v.shown {
 			v.mismatch = true
 			return nil
 		}
 		v.input.Blur()
 		return v.startRun()
-	case "esc":
+	case key.Matches(msg, k.Back):
 		v.phase = phaseReview
 		v.input.Blur()
 		return nil
@@ -211,12 +213,12 @@ func (v *actionView) updateConfirm(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 
 func (v *actionView) updateRunning(msg tea.KeyPressMsg, k KeyMap) {
 	if v.asking {
-		switch msg.String() {
-		case "y":
+		switch {
+		case key.Matches(msg, k.Yes):
 			v.asking = false
 			v.run.cancelling = true
 			v.cancelRun()
-		case "n", "esc":
+		case key.Matches(msg, k.No):
 			v.asking = false
 		}
 		return

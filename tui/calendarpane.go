@@ -61,7 +61,7 @@ func (p *calendarPane) setReport(r *report.Report) {
 
 func (p *calendarPane) keys(k KeyMap) []key.Binding {
 	if p.noting {
-		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "record")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
+		return []key.Binding{as(k.Submit, "record"), as(k.Back, "cancel")}
 	}
 	if c := p.selected(); c != nil && c.Manual && p.tick != nil {
 		return []key.Binding{k.Up, k.Down, k.Tick}
@@ -78,8 +78,8 @@ func (p *calendarPane) selected() *report.CalendarItem {
 
 func (p *calendarPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 	if p.noting {
-		switch msg.String() {
-		case "enter":
+		switch {
+		case key.Matches(msg, k.Submit):
 			p.noting = false
 			p.input.Blur()
 			task, note, tick := p.task, p.input.Value(), p.tick
@@ -89,7 +89,7 @@ func (p *calendarPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 				defer cancel()
 				return tickedMsg{task: task, err: tick(ctx, task, note)}
 			}
-		case "esc":
+		case key.Matches(msg, k.Back):
 			p.noting = false
 			p.input.Blur()
 			p.status = ""

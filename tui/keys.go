@@ -1,6 +1,10 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"slices"
+
+	"charm.land/bubbles/v2/key"
+)
 
 // KeyMap is every key the console answers to; it feeds bubbles/help.
 type KeyMap struct {
@@ -11,6 +15,7 @@ type KeyMap struct {
 	Sort, Filter, Refresh                   key.Binding
 	Tick                                    key.Binding
 	Vacuum, Retention                       key.Binding // maintenance of the table under the cursor
+	Yes, No, Submit                         key.Binding // answers to a question, and to an input
 	Help, Quit                              key.Binding
 }
 
@@ -39,7 +44,24 @@ func DefaultKeyMap() KeyMap {
 		// actions exist and may write.
 		Vacuum:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "vacuum"), key.WithDisabled()),
 		Retention: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "retention"), key.WithDisabled()),
+		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+		No:        key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
+		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
+
+// as is b described for where it shows: the same keys, another meaning
+// ("y" runs a plan, or cancels a run).
+func as(b key.Binding, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(b.Help().Key, desc))
+}
+
+// either matches the keys of a and of b, described as one.
+func either(a, b key.Binding, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(append(slices.Clone(a.Keys()), b.Keys()...)...), key.WithHelp(a.Help().Key+"/"+b.Help().Key, desc))
+}
+
+// hint is a binding as a prompt spells it: "y run".
+func hint(b key.Binding) string { return b.Help().Key + " " + b.Help().Desc }

@@ -172,19 +172,19 @@ func (p *tablesPane) selected() *report.Table {
 
 func (p *tablesPane) keys(k KeyMap) []key.Binding {
 	if p.filtering {
-		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear"))}
+		return []key.Binding{as(k.Submit, "apply"), as(k.Back, "clear")}
 	}
 	return []key.Binding{k.Up, k.Down, k.Enter, k.Vacuum, k.Retention, k.Sort, k.Filter}
 }
 
 func (p *tablesPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 	if p.filtering {
-		switch msg.String() {
-		case "enter":
+		switch {
+		case key.Matches(msg, k.Submit):
 			p.filtering = false
 			p.input.Blur()
 			return nil
-		case "esc":
+		case key.Matches(msg, k.Back):
 			p.filtering = false
 			p.input.Blur()
 			p.input.SetValue("")

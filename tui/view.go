@@ -233,7 +233,7 @@ func (m *Model) footerLine() string {
 	case m.calendar.noting:
 		optional = m.calendar.keys(m.keys)
 	case m.showHelp:
-		always = []key.Binding{key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc", "close help")), m.keys.Quit}
+		always = []key.Binding{as(m.keys.Back, "close help"), m.keys.Quit}
 	default:
 		optional = append(m.panes()[m.active].keys(m.keys), m.keys.NextPane, m.keys.Refresh)
 		always = []key.Binding{m.keys.Help, m.keys.Quit}
