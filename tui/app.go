@@ -246,7 +246,21 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Retention):
 		return m.openAction("retention")
 	default:
-		return m.panes()[m.active].update(msg, m.keys)
+		cmd := m.panes()[m.active].update(msg, m.keys)
+		if m.active == paneTables {
+			m.followSelection()
+		}
+		return cmd
 	}
 	return nil
+}
+
+// followSelection shows in the Chunks pane the chunks of the table under
+// the Tables cursor, when it has any (a plain table leaves the last chunked
+// table shown): pressing 2, or looking at the pane beside, shows the
+// table one is on.
+func (m *Model) followSelection() {
+	if t := m.tables.selected(); t != nil && t.Chunks > 0 {
+		m.chunks.show(t.Schema, t.Name)
+	}
 }

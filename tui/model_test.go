@@ -356,3 +356,24 @@ func TestChunkSort(t *testing.T) {
 		t.Errorf("after a refresh: sort %d, cursor on %s, want %d on %s", m.chunks.sortBy, m.chunks.selectedKey(), chunkSortSize, on)
 	}
 }
+
+// The Chunks pane follows the Tables cursor onto any chunked table, so 2
+// (or the pane beside) shows the table one is on; a plain table leaves the
+// last chunked one shown.
+func TestChunksFollowTheTablesCursor(t *testing.T) {
+	m, _ := newTestModel(&fakeDB{})
+	start(t, m, 80, 24)
+	shown := m.chunks.table
+	press(m, "j", "j") // ml_features
+	press(m, "2")
+	if m.active != paneChunks || m.chunks.table != "ml_features" {
+		t.Errorf("2 on ml_features shows the chunks of %q", m.chunks.table)
+	}
+	press(m, "1", "g") // trade_history, a plain table
+	if m.chunks.table != "ml_features" {
+		t.Errorf("a plain table under the cursor replaced the chunks shown (%q)", m.chunks.table)
+	}
+	if shown == "ml_features" {
+		t.Fatal("the fixture's first chunked table is ml_features: the test proves nothing")
+	}
+}
