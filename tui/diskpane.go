@@ -82,16 +82,23 @@ func (p *diskPane) View() string {
 		lines = append(lines, labelled("Backups", p.bytes(d.BackupBytes)+"  "+s.Dim.Render(p.clean(d.BackupDir))))
 	}
 	expected := map[string]*int64{}
+	known := false // some table's growth is expected by the policy
 	for _, t := range p.report.Tables {
 		expected[tableKey(t)] = t.ExpectedGrowthPerDay
+		known = known || t.ExpectedGrowthPerDay != nil
 	}
 	perDay, measured := p.growth.totalPerDay(expected)
-	how := "expected by the policy"
-	if measured {
-		how = "measured while pgtend ran"
+	switch {
+	case measured:
+		lines = append(lines, labelled("Growth", BytesOf(int64(perDay))+"/day (measured while pgtend ran)"),
+			labelled("Full in", p.fullIn(visible, d.FreeBytes, perDay)))
+	case known:
+		lines = append(lines, labelled("Growth", BytesOf(int64(perDay))+"/day (expected by the policy)"),
+			labelled("Full in", p.fullIn(visible, d.FreeBytes, perDay)))
+	default:
+		lines = append(lines, labelled("Growth", "unknown (the policy expects none; measured once pgtend has run a while)"),
+			labelled("Full in", "unknown"))
 	}
-	lines = append(lines, labelled("Growth", fmt.Sprintf("%s/day (%s)", BytesOf(int64(perDay)), how)))
-	lines = append(lines, labelled("Full in", p.fullIn(visible, d.FreeBytes, perDay)))
 	if p.stale {
 		for i := 1; i < len(lines); i++ {
 			lines[i] = s.Stale.Render(ansi.Strip(lines[i]))

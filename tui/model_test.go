@@ -377,3 +377,24 @@ func TestChunksFollowTheTablesCursor(t *testing.T) {
 		t.Fatal("the fixture's first chunked table is ml_features: the test proves nothing")
 	}
 }
+
+// With no growth expected by the policy and none measured yet, the disk
+// forecast says it does not know, rather than "0 B/day, not growing".
+func TestDiskForecastUnknownWithoutGrowth(t *testing.T) {
+	db := &fakeDB{edit: func(r *report.Report) *report.Report {
+		for i := range r.Tables {
+			r.Tables[i].ExpectedGrowthPerDay = nil
+		}
+		return r
+	}}
+	m, _ := newTestModel(db)
+	start(t, m, 80, 24)
+	press(m, "3")
+	v := plain(t, m)
+	if !strings.Contains(v, "Growth        unknown") && !strings.Contains(v, "unknown (the policy expects none") {
+		t.Errorf("growth not unknown:\n%s", v)
+	}
+	if strings.Contains(v, "not growing") || strings.Contains(v, "0 B/day") {
+		t.Errorf("an unknown growth shown as none:\n%s", v)
+	}
+}

@@ -30,9 +30,17 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: ok (%d tables, %d targets)\n", args[1], len(cfg.Policy.Tables), len(cfg.Targets))
+		fmt.Fprintf(stdout, "%s: ok (%s, %s)\n", args[1], plural(len(cfg.Policy.Tables), "table"), plural(len(cfg.Targets), "target"))
 		return nil
 	default:
 		return usageError("unknown config subcommand %q: use show or check FILE", args[0])
 	}
+}
+
+// plural is "1 table", "2 tables".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
