@@ -133,6 +133,9 @@ func (c *Cluster) init(ctx context.Context, hba []string) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	if out, err := cmd.CombinedOutput(); err != nil {
+		if ctx.Err() != nil { // interrupted: initdb's half-done output tells nothing
+			return fmt.Errorf("initdb interrupted: %w", ctx.Err())
+		}
 		return describe(cmd, out, err)
 	}
 	// Unix socket only: a throwaway cluster must never be reachable from the
