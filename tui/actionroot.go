@@ -13,7 +13,7 @@ func (m *Model) actionTarget() (table, shown string, ok bool) {
 	switch m.active {
 	case paneTables:
 		if t := m.tables.selected(); t != nil {
-			return t.Schema + "." + t.Name, m.tables.displayName(*t), true
+			return t.Key(), m.tables.displayName(*t), true
 		}
 	case paneChunks:
 		if m.chunks.table != "" {

@@ -84,7 +84,7 @@ func (p *diskPane) View() string {
 	expected := map[string]*int64{}
 	known := false // some table's growth is expected by the policy
 	for _, t := range p.report.Tables {
-		expected[tableKey(t)] = t.ExpectedGrowthPerDay
+		expected[t.Key()] = t.ExpectedGrowthPerDay
 		known = known || t.ExpectedGrowthPerDay != nil
 	}
 	perDay, measured := p.growth.totalPerDay(expected)

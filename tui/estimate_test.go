@@ -71,7 +71,7 @@ func TestFirstFrameFromEstimateThenMeasured(t *testing.T) {
 		t.Error("estimate → measured highlighted every size as changed")
 	}
 	for _, tb := range m.report.Tables {
-		if n := len(m.tables.growth.first); n > len(m.report.Tables) || m.tables.growth.first[tableKey(tb)].bytes != m.tables.growth.last[tableKey(tb)].bytes {
+		if n := len(m.tables.growth.first); n > len(m.report.Tables) || m.tables.growth.first[tb.Key()].bytes != m.tables.growth.last[tb.Key()].bytes {
 			t.Errorf("estimated sizes fed the growth measurement")
 			break
 		}

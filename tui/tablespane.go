@@ -57,8 +57,6 @@ func (p *tablesPane) setContext(s theme.Styles, stale bool) {
 	p.input.SetStyles(s.Input)
 }
 
-func tableKey(t report.Table) string { return t.Schema + "." + t.Name }
-
 func (p *tablesPane) SetSize(w, h int) {
 	p.paneBase.SetSize(w, h)
 	p.input.SetWidth(max(p.width-len(p.input.Prompt)-1, 1))
@@ -76,11 +74,11 @@ func (p *tablesPane) setReport(r *report.Report, now time.Time) {
 	old := map[string]*int64{}
 	if !p.estimated {
 		for _, t := range p.all {
-			old[tableKey(t)] = t.TotalBytes
+			old[t.Key()] = t.TotalBytes
 		}
 	}
 	for _, t := range r.Tables {
-		k := tableKey(t)
+		k := t.Key()
 		if prev, seen := old[k]; seen && !sameSize(prev, t.TotalBytes) {
 			p.changed[k] = now
 		}
@@ -121,19 +119,19 @@ func (p *tablesPane) refilter() {
 	p.rows = p.rows[:0]
 	needle := strings.ToLower(p.filter)
 	for _, t := range p.all {
-		if needle == "" || strings.Contains(strings.ToLower(tableKey(t)), needle) {
+		if needle == "" || strings.Contains(strings.ToLower(t.Key()), needle) {
 			p.rows = append(p.rows, t)
 		}
 	}
 	slices.SortStableFunc(p.rows, p.compare)
-	if !p.cursor.find(len(p.rows), func(i int) bool { return tableKey(p.rows[i]) == p.selKey }) {
+	if !p.cursor.find(len(p.rows), func(i int) bool { return p.rows[i].Key() == p.selKey }) {
 		p.remember()
 	}
 }
 
 func (p *tablesPane) remember() {
 	if t := p.selected(); t != nil {
-		p.selKey = tableKey(*t)
+		p.selKey = t.Key()
 	}
 }
 
@@ -145,14 +143,14 @@ func val(n *int64) int64 {
 }
 
 func (p *tablesPane) compare(a, b report.Table) int {
-	byName := cmp.Compare(tableKey(a), tableKey(b))
+	byName := cmp.Compare(a.Key(), b.Key())
 	var c int
 	switch p.sortBy {
 	case sortSize:
 		c = cmp.Compare(val(b.TotalBytes), val(a.TotalBytes))
 	case sortGrowth:
-		ga, _ := p.growth.perDay(tableKey(a), a.ExpectedGrowthPerDay)
-		gb, _ := p.growth.perDay(tableKey(b), b.ExpectedGrowthPerDay)
+		ga, _ := p.growth.perDay(a.Key(), a.ExpectedGrowthPerDay)
+		gb, _ := p.growth.perDay(b.Key(), b.ExpectedGrowthPerDay)
 		c = cmp.Compare(gb, ga)
 	case sortExpired:
 		c = cmp.Compare(val(b.ExpiredBytes), val(a.ExpiredBytes))

@@ -95,7 +95,7 @@ func (p *tablesPane) View() string {
 }
 
 func (p *tablesPane) justChanged(t report.Table) bool {
-	at, ok := p.changed[tableKey(t)]
+	at, ok := p.changed[t.Key()]
 	return ok && p.now.Sub(at) < highlightFor
 }
 
@@ -121,7 +121,7 @@ func (p *tablesPane) cells(t report.Table, largest int64, barW int, rowStyled bo
 		vac = t.LastAutovacuum
 	}
 	growth := unknown
-	if g, measured := p.growth.perDay(tableKey(t), t.ExpectedGrowthPerDay); measured {
+	if g, measured := p.growth.perDay(t.Key(), t.ExpectedGrowthPerDay); measured {
 		growth = BytesOf(int64(g))
 	} else if t.ExpectedGrowthPerDay != nil {
 		growth = "~" + BytesOf(*t.ExpectedGrowthPerDay)

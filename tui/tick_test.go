@@ -70,7 +70,7 @@ func TestTickOffHiddenWithoutARecorder(t *testing.T) {
 func TestStoredSizesGiveMeasuredGrowthAtOnce(t *testing.T) {
 	r := fixtureReport(0)
 	tb := r.Tables[0]
-	key := tableKey(tb)
+	key := tb.Key()
 	day := int64(24 << 20)
 	history := []state.Sample{
 		{At: fixtureNow.Add(-48 * time.Hour), Table: key, Bytes: *tb.TotalBytes - 2*day},

@@ -74,7 +74,7 @@ func (m *memory) record(r *report.Report) {
 	var samples []state.Sample
 	for _, t := range r.Tables {
 		if t.TotalBytes != nil {
-			samples = append(samples, state.Sample{At: r.GeneratedAt, Table: t.Schema + "." + t.Name, Bytes: *t.TotalBytes})
+			samples = append(samples, state.Sample{At: r.GeneratedAt, Table: t.Key(), Bytes: *t.TotalBytes})
 		}
 	}
 	_ = m.sizes.Record(samples) // growth history is a convenience: never fail a refresh over it

@@ -26,6 +26,10 @@ const (
 	MeasuredByEstimates = "catalog_estimates"
 )
 
+// Key names a table as "schema.name" (unquoted): how the console and the
+// size history tell tables apart from one report to the next.
+func (t Table) Key() string { return t.Schema + "." + t.Name }
+
 // Report is one snapshot of a database.
 type Report struct {
 	GeneratedAt time.Time `json:"generated_at"`
