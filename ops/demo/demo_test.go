@@ -32,16 +32,7 @@ const (
 
 var seriesNames = []string{"option_chain_snapshots", "ml_features", "multi_resolution_bars", "macro_signals", "vix_term_structure"}
 
-func connect(t *testing.T, dsn string) *pgx.Conn {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(ctx) })
-	return conn
-}
+var connect, queryInt = pgtest.Connect, pgtest.Count
 
 func seedFresh(t *testing.T, o Options) (*pgx.Conn, *Result) {
 	t.Helper()
@@ -53,15 +44,6 @@ func seedFresh(t *testing.T, o Options) (*pgx.Conn, *Result) {
 		t.Fatalf("Seed: %v", err)
 	}
 	return conn, res
-}
-
-func queryInt(t *testing.T, conn *pgx.Conn, sql string, args ...any) int64 {
-	t.Helper()
-	var n int64
-	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
 }
 
 // logSizes reports the seed's timing and on-disk sizes. The 30 s budget is

@@ -27,10 +27,7 @@ type writer struct {
 
 func startWriter(t testing.TB, dsn, insert string) *writer {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := pgtest.Connect(t, dsn)
 	w := &writer{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)

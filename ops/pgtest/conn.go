@@ -11,14 +11,7 @@ import (
 // Connect opens a connection closed when the test ends.
 func Connect(t testing.TB, dsn string) *pgx.Conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
+	return ConnectAs(t, dsn, "")
 }
 
 // Exec runs a statement (or several, without args) or fails the test.
@@ -39,15 +32,17 @@ func Count(t testing.TB, conn *pgx.Conn, sql string, args ...any) int64 {
 	return n
 }
 
-// ConnectAs opens a connection to dsn as another role, closed when the
-// test ends.
+// ConnectAs opens a connection to dsn as another role ("": the DSN's),
+// closed when the test ends.
 func ConnectAs(t testing.TB, dsn, user string) *pgx.Conn {
 	t.Helper()
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.User = user
+	if user != "" {
+		cfg.User = user
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(ctx, cfg)
