@@ -52,8 +52,9 @@ type Cluster struct {
 
 const superuser = "pgtend"
 
-// Start creates and starts a new cluster. Call Stop to shut it down and remove
-// its files.
+// Start creates and starts a new cluster (sweeping first the directories
+// of clusters whose pgtend was killed). Destroy shuts it down and removes
+// its files; Stop only shuts it down.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	bin, err := FindBinDir()
 	if err != nil {

@@ -68,10 +68,11 @@ func (r *runner) emit(e Event) {
 	r.emitFn(e)
 }
 
-// Guard refuses a plan that must not run: --read-only, a read-only session
+// guard refuses a plan that must not run: --read-only, a read-only session
 // (default_transaction_read_only, a standby), or a destructive step on a
-// permanent table. It is the command layer's check, not only the UI's.
-func Guard(ctx context.Context, conn *pgx.Conn, plan *Plan, opts Options) error {
+// permanent table. Run calls it, so every caller — console or headless —
+// gets the same refusals.
+func guard(ctx context.Context, conn *pgx.Conn, plan *Plan, opts Options) error {
 	if opts.ReadOnly {
 		return fmt.Errorf("%w: pgtend runs with --read-only; %s changes the database", ErrReadOnly, plan.Action)
 	}
@@ -153,7 +154,7 @@ func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts
 		return failed(err)
 	}
 	defer r.watch.Close(context.Background())
-	if err := Guard(ctx, r.conn, plan, opts); err != nil {
+	if err := guard(ctx, r.conn, plan, opts); err != nil {
 		return failed(err)
 	}
 	r.pid = r.conn.PgConn().PID()

@@ -28,10 +28,9 @@ ptree(root, relid, top) AS (
 // every relation TimescaleDB keeps chunks under (hypertables and their
 // internal compressed hypertables), so that chunks, children of those, are
 // told from tables; tschunks maps each compressed chunk to its compressed
-// relation. Relations are found by name through pg_class's name index:
-// ~1,000 lookups for 500 compressed chunks, where matching every chunk by
-// name cost a hash over all of pg_class (~40 ms at 5,000 chunks, paid by
-// every statement using these CTEs). Empty without TimescaleDB.
+// relation. Only compressed chunks are matched by name (through
+// pg_class's name index), not every chunk: a hash over all of pg_class,
+// paid by every statement using these CTEs. Empty without TimescaleDB.
 func hypertablesCTE(f Features) string {
 	// The rows a compressed chunk held before compression, from the
 	// catalog: counting them needs no relation opened (approximate_row_count

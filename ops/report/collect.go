@@ -11,9 +11,10 @@ import (
 	"github.com/pgtend/pgtend/ops/config"
 )
 
-// Collect reads one report. It issues a fixed number of catalog queries plus
-// one cheap query per table with a time column (its oldest row), never one
-// per chunk.
+// Collect reads one report: a fixed number of catalog queries (the sizes
+// read again, at most twice, when relations change meanwhile), plus, per
+// table with a time column, a few index probes for its oldest row (see
+// oldestRow) and for a plain table one EXPLAIN for what is past retention.
 func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*Report, error) {
 	return gather(ctx, conn, policy, false)
 }

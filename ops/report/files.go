@@ -14,9 +14,9 @@ import (
 // index, TOAST table, TOAST index, compressed relations), that is most of a
 // one-shot report's time. When the role may call pg_ls_dir and pg_stat_file
 // (superusers, or a GRANT EXECUTE on both), pgtend lists the database's
-// directories once and stats each file that exists — ~25,000 files in
-// ~0.1 s, where probing every fork of every relation took ~0.5 s — and
-// sums a relation's files itself: its forks (main, fsm, vm, init) and their
+// directories once and stats each file that exists — fewer stat calls
+// than probing every fork of every relation — and sums a relation's files
+// itself: its forks (main, fsm, vm, init) and their
 // 1 GB segments (.1, .2, …), which is what pg_relation_size counts, block
 // for block (the tests compare the two). pg_relation_filepath, which says
 // where a relation's files are, reads only the catalog.

@@ -38,7 +38,7 @@ func (m member) total() int64 { return *m.Table + *m.Index + *m.Toast }
 //     hypertable_detailed_size to the byte (tests check both) at a fraction
 //     of that function's cost.
 //   - by files (f.StatFile): the query gives only where each relation's
-//     files are, and readTables sums them from the database's listing
+//     files are, and measureMembers sums them from the database's listing
 //     (files.go); the size columns are null.
 //   - estimated: from pg_class.relpages of the heap, its indexes and its
 //     TOAST table, as of the last VACUUM, ANALYZE or CREATE INDEX, read from
