@@ -30,19 +30,24 @@ type Features struct {
 func DetectFeatures(ctx context.Context, conn *pgx.Conn) (Features, error) {
 	var f Features
 	var version, schema *string
+	var columnstore, compression bool
+	// One round trip: the console asks on every refresh.
 	err := conn.QueryRow(ctx, `
-		SELECT e.extversion, n.nspname
-		FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-		WHERE e.extname = 'timescaledb'`).Scan(&version, &schema)
-	if err != nil && err != pgx.ErrNoRows {
-		return f, err
-	}
-	f.HasHistory, err = relationExists(ctx, conn, "pgtend", "history")
+		SELECT e.extversion, n.nspname,
+		       to_regclass('"pgtend"."history"') IS NOT NULL,
+		       has_function_privilege('pg_catalog.pg_stat_file(text, boolean)', 'EXECUTE')
+		         AND has_function_privilege('pg_catalog.pg_ls_dir(text, boolean, boolean)', 'EXECUTE'),
+		       to_regproc(quote_ident(n.nspname) || '.chunk_columnstore_stats') IS NOT NULL,
+		       to_regproc(quote_ident(n.nspname) || '.chunk_compression_stats') IS NOT NULL,
+		       coalesce(has_table_privilege(to_regclass('_timescaledb_catalog.compression_chunk_size'), 'SELECT'), false)
+		         AND EXISTS (SELECT 1 FROM pg_attribute
+		                      WHERE attrelid = to_regclass('_timescaledb_catalog.compression_chunk_size')
+		                        AND attname = 'numrows_pre_compression')
+		FROM (SELECT 1) AS one
+		LEFT JOIN pg_extension e ON e.extname = 'timescaledb'
+		LEFT JOIN pg_namespace n ON n.oid = e.extnamespace`).Scan(
+		&version, &schema, &f.HasHistory, &f.StatFile, &columnstore, &compression, &f.PreCompressionRows)
 	if err != nil {
-		return f, err
-	}
-	if err := conn.QueryRow(ctx, `SELECT has_function_privilege('pg_catalog.pg_stat_file(text, boolean)', 'EXECUTE')
-		AND has_function_privilege('pg_catalog.pg_ls_dir(text, boolean, boolean)', 'EXECUTE')`).Scan(&f.StatFile); err != nil {
 		return f, err
 	}
 	if version == nil {
@@ -50,30 +55,11 @@ func DetectFeatures(ctx context.Context, conn *pgx.Conn) (Features, error) {
 	}
 	f.Timescale, f.TimescaleVersion, f.TimescaleSchema = true, *version, *schema
 	qual := func(name string) string { return pgx.Identifier{f.TimescaleSchema, name}.Sanitize() }
-	var columnstore, compression *string
-	err = conn.QueryRow(ctx, `SELECT to_regproc($1)::text, to_regproc($2)::text`,
-		qual("chunk_columnstore_stats"), qual("chunk_compression_stats"),
-	).Scan(&columnstore, &compression)
-	if err != nil {
-		return f, err
-	}
 	switch {
-	case columnstore != nil:
+	case columnstore:
 		f.ChunkStatsFunc, f.Columnstore = qual("chunk_columnstore_stats"), true
-	case compression != nil:
+	case compression:
 		f.ChunkStatsFunc = qual("chunk_compression_stats")
 	}
-	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute
-		WHERE attrelid = to_regclass('_timescaledb_catalog.compression_chunk_size') AND attname = 'numrows_pre_compression'
-		  AND has_table_privilege('_timescaledb_catalog.compression_chunk_size', 'SELECT'))`).Scan(&f.PreCompressionRows)
-	if err != nil {
-		return f, err
-	}
 	return f, nil
-}
-
-func relationExists(ctx context.Context, conn *pgx.Conn, schema, name string) (bool, error) {
-	var ok bool
-	err := conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{schema, name}.Sanitize()).Scan(&ok)
-	return ok, err
 }
