@@ -23,18 +23,27 @@ func readLocked(ctx context.Context, conn *pgx.Conn) (map[uint32]bool, error) {
 		WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
 		  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		  AND l.pid IS DISTINCT FROM pg_backend_pid() -- prepared transactions have no pid`)
+	locked, err := setOf[uint32](rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("reading locks: %w", err)
-	}
-	oids, err := pgx.CollectRows(rows, pgx.RowTo[uint32])
-	if err != nil {
-		return nil, fmt.Errorf("reading locks: %w", err)
-	}
-	locked := make(map[uint32]bool, len(oids))
-	for _, o := range oids {
-		locked[o] = true
 	}
 	return locked, nil
+}
+
+// setOf collects a one-column query's values into a set.
+func setOf[T comparable](rows pgx.Rows, err error) (map[T]bool, error) {
+	if err != nil {
+		return nil, err
+	}
+	values, err := pgx.CollectRows(rows, pgx.RowTo[T])
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[T]bool, len(values))
+	for _, v := range values {
+		set[v] = true
+	}
+	return set, nil
 }
 
 func oidList(set map[uint32]bool) []uint32 {

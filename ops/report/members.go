@@ -201,18 +201,11 @@ func readRelationPaths(ctx context.Context, conn *pgx.Conn) (map[string]bool, er
 	rows, err := conn.Query(ctx, `WITH `+dbCTE+`,
 		paths AS (SELECT `+relationPath("c")+` AS path FROM pg_class c CROSS JOIN db)
 		SELECT path FROM paths WHERE path IS NOT NULL`)
+	paths, err := setOf[string](rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("reading relation paths: %w", err)
 	}
-	paths, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("reading relation paths: %w", err)
-	}
-	set := make(map[string]bool, len(paths))
-	for _, p := range paths {
-		set[p] = true
-	}
-	return set, nil
+	return paths, nil
 }
 
 // memberPaths is where a member's files are (pg_relation_filepath).
