@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/pg"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/tui"
@@ -59,37 +60,32 @@ func console(ctx context.Context, c *common, t target) error {
 	sess := pg.NewSession(t.dsn, t.settings())
 	defer sess.Close()
 	mem := openMemory(t)
+	// read makes a loader of the console: on the one session, annotated
+	// from this machine's memory; measured sizes are also remembered.
+	read := func(collect func(context.Context, *pgx.Conn, config.Policy) (*report.Report, error), measured bool) func(context.Context) (*report.Report, error) {
+		return func(ctx context.Context) (*report.Report, error) {
+			var r *report.Report
+			err := sess.Do(ctx, func(conn *pgx.Conn) (err error) {
+				r, err = collect(ctx, conn, t.policy)
+				return err
+			})
+			if err == nil {
+				mem.annotate(r)
+				if measured {
+					mem.record(r)
+				}
+			}
+			return r, err
+		}
+	}
 	m := tui.New(tui.Options{
-		Load: func(ctx context.Context) (*report.Report, error) {
-			var r *report.Report
-			err := sess.Do(ctx, func(conn *pgx.Conn) error {
-				var err error
-				r, err = report.Collect(ctx, conn, t.policy)
-				return err
-			})
-			if err == nil {
-				mem.annotate(r)
-				mem.record(r)
-			}
-			return r, err
-		},
-		Estimate: func(ctx context.Context) (*report.Report, error) {
-			var r *report.Report
-			err := sess.Do(ctx, func(conn *pgx.Conn) error {
-				var err error
-				r, err = report.Estimate(ctx, conn, t.policy)
-				return err
-			})
-			if err == nil {
-				mem.annotate(r)
-			}
-			return r, err
-		},
+		Load:        read(report.Collect, true),
+		Estimate:    read(report.Estimate, false),
 		SizeHistory: mem.loadSizes(time.Now()),
 		Tick:        mem.tickFunc(),
 		Actions:     consoleActions{t: t, readOnly: c.readOnly, mem: mem},
 		Refresh:     c.refresh,
-		Timeout:     2*t.policy.Connection.StatementTimeout + 5*time.Second,
+		Timeout:     t.reportTimeout(),
 		ReadOnly:    c.readOnly,
 		ASCII:       c.ascii || !utf8Locale(),
 		Dark:        true,

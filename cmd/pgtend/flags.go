@@ -90,6 +90,12 @@ func (t target) settings() pg.Settings {
 	return pg.Settings{StatementTimeout: t.policy.Connection.StatementTimeout, LockTimeout: t.policy.Connection.LockTimeout}
 }
 
+// reportTimeout bounds reading one report: its statements each run under
+// statement_timeout, and the sizes may be read twice.
+func (t target) reportTimeout() time.Duration {
+	return 2*t.policy.Connection.StatementTimeout + 5*time.Second
+}
+
 // maintOptions are the options every maintenance run of this target gets.
 func (t target) maintOptions(readOnly bool) maint.Options {
 	return maint.Options{LockTimeout: t.policy.Connection.MaintenanceLockTimeout, ReadOnly: readOnly, Policy: t.policy}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"time"
 
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/tui"
@@ -23,7 +22,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func printReport(ctx context.Context, t target, asJSON bool, stdout io.Writer) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*t.policy.Connection.StatementTimeout+5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, t.reportTimeout())
 	defer cancel()
 	conn, err := t.connect(ctx)
 	if err != nil {
