@@ -47,11 +47,8 @@ func (p *diskPane) View() string {
 	}
 	d := p.report.Disk
 	lines := []string{s.PaneTitle.Render("Disk")}
-	// The figures are nil when pgtend cannot see the filesystem; trust the
-	// pointers, not only the flag.
-	visible := d.Visible && d.TotalBytes != nil && d.FreeBytes != nil
+	total, free, visible := d.Space()
 	if visible {
-		total, free := *d.TotalBytes, *d.FreeBytes
 		used := total - free
 		frac := float64(used) / float64(max(total, 1))
 		if d.Path != nil {
@@ -91,10 +88,10 @@ func (p *diskPane) View() string {
 	switch {
 	case measured:
 		lines = append(lines, labelled("Growth", BytesOf(int64(perDay))+"/day (measured while pgtend ran)"),
-			labelled("Full in", p.fullIn(visible, d.FreeBytes, perDay)))
+			labelled("Full in", p.fullIn(visible, free, perDay)))
 	case known:
 		lines = append(lines, labelled("Growth", BytesOf(int64(perDay))+"/day (expected by the policy)"),
-			labelled("Full in", p.fullIn(visible, d.FreeBytes, perDay)))
+			labelled("Full in", p.fullIn(visible, free, perDay)))
 	default:
 		lines = append(lines, labelled("Growth", "unknown (the policy expects none; measured once pgtend has run a while)"),
 			labelled("Full in", "unknown"))
@@ -108,11 +105,11 @@ func (p *diskPane) View() string {
 }
 
 // fullIn forecasts when the disk fills, coloured by how soon.
-func (p *diskPane) fullIn(visible bool, free *int64, perDay float64) string {
+func (p *diskPane) fullIn(visible bool, free int64, perDay float64) string {
 	if !visible {
 		return "unknown (free space not visible)"
 	}
-	days := forecast(*free, perDay)
+	days := forecast(free, perDay)
 	if days < 0 {
 		return "not growing"
 	}

@@ -68,3 +68,11 @@ func ratioOr(before, after *int64, unknown string) string {
 	}
 	return fmt.Sprintf("%.1fx", float64(*before)/float64(*after))
 }
+
+// stringOr is *s, or unknown when there is none.
+func stringOr(s *string, unknown string) string {
+	if s == nil {
+		return unknown
+	}
+	return *s
+}

@@ -60,9 +60,9 @@ func WriteReport(w io.Writer, r *report.Report) error {
 
 	b.WriteString("\nDisk\n")
 	d := r.Disk
-	if d.Visible {
-		used := *d.TotalBytes - *d.FreeBytes
-		fmt.Fprintf(&b, "  %s: %s used of %s, %s free (%.0f%% used)\n", Clean(*d.Path), BytesOf(used), Bytes(d.TotalBytes), Bytes(d.FreeBytes), 100*float64(used)/float64(*d.TotalBytes))
+	if total, free, ok := d.Space(); ok {
+		used := total - free
+		fmt.Fprintf(&b, "  %s: %s used of %s, %s free (%.0f%% used)\n", Clean(stringOr(d.Path, "?")), BytesOf(used), BytesOf(total), BytesOf(free), 100*float64(used)/float64(max(total, 1)))
 	} else {
 		fmt.Fprintf(&b, "  filesystem not visible: %s\n", Clean(d.Reason))
 	}

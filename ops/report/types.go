@@ -137,6 +137,15 @@ type Disk struct {
 	BackupBytes *int64 `json:"backup_bytes"`
 }
 
+// Space is the filesystem's size and free bytes; ok only when pgtend saw
+// the data directory's filesystem (Visible, with both figures).
+func (d Disk) Space() (total, free int64, ok bool) {
+	if !d.Visible || d.TotalBytes == nil || d.FreeBytes == nil {
+		return 0, 0, false
+	}
+	return *d.TotalBytes, *d.FreeBytes, true
+}
+
 // CalendarItem is one task of the maintenance calendar.
 type CalendarItem struct {
 	Task    string     `json:"task"`
