@@ -3,7 +3,6 @@ package maint
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -122,11 +121,16 @@ func chunksOf(r *report.Report, t report.Table, cutoff time.Time) (all, old []re
 			continue
 		}
 		all = append(all, c)
-		if c.RangeEnd != nil && !c.RangeEnd.After(cutoff) {
+		if olderThan(c, cutoff) {
 			old = append(old, c)
 		}
 	}
 	return all, old
+}
+
+// olderThan: the chunk's whole range ends by cutoff.
+func olderThan(c report.Chunk, cutoff time.Time) bool {
+	return c.RangeEnd != nil && !c.RangeEnd.After(cutoff)
 }
 
 func sumBytes(cs []report.Chunk) int64 {
@@ -227,7 +231,7 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 func unquote(s string) string { return strings.ReplaceAll(s, `"`, "") }
 
 func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t report.Table, rel, name string, cutoff time.Time) ([]Step, string, error) {
-	all, old := chunksOf(r, t, cutoff)
+	all, _ := chunksOf(r, t, cutoff)
 	// The unit is the table's direct partition (for multi-level trees, the
 	// whole sub-tree of one range); it goes only when all its leaves are old.
 	type part struct {
@@ -249,9 +253,7 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 		if c.TotalBytes != nil {
 			p.bytes += *c.TotalBytes
 		}
-		if !slices.ContainsFunc(old, func(o report.Chunk) bool { return o.ChunkSchema == c.ChunkSchema && o.Chunk == c.Chunk }) {
-			p.old = false
-		}
+		p.old = p.old && olderThan(c, cutoff)
 	}
 	var gone []*part // the partitions to detach and drop
 	for _, p := range parts {
@@ -291,8 +293,8 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 				// A DETACH CONCURRENTLY that was cancelled leaves the
 				// partition "detach pending": finish it instead.
 				var attached, pending bool
-				if err := r.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = $2::regclass),
-					coalesce((SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = $2::regclass), false)`, id, rel).Scan(&attached, &pending); err != nil {
+				if err := r.conn.QueryRow(ctx, `SELECT count(*) > 0, coalesce(bool_or(inhdetachpending), false)
+					FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = $2::regclass`, id, rel).Scan(&attached, &pending); err != nil {
 					return 0, err
 				}
 				switch {
