@@ -2,6 +2,8 @@ package report
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +35,8 @@ func benchCollect(b *testing.B, setup string) {
 	conn := connect(b, dsn)
 	ctx := context.Background()
 	start := time.Now()
+	setup = strings.NewReplacer("{plain}", strconv.Itoa(benchPlain), "{chunked}", strconv.Itoa(benchChunked),
+		"{last}", strconv.Itoa(benchDays-1)).Replace(setup)
 	if _, err := conn.Exec(ctx, setup); err != nil {
 		b.Fatal(err)
 	}
@@ -95,7 +99,7 @@ func benchCollect(b *testing.B, setup string) {
 
 const benchPlainTables = `
 DO $$ BEGIN
-  FOR i IN 1..175 LOOP
+  FOR i IN 1..{plain} LOOP
     EXECUTE format('CREATE TABLE %I (id bigserial PRIMARY KEY, ts timestamptz NOT NULL DEFAULT now(), v text)', 'p' || lpad(i::text, 3, '0'));
     EXECUTE format('INSERT INTO %I (ts, v) SELECT now() - g * interval ''1 hour'', md5(g::text) FROM generate_series(1, 50) g', 'p' || lpad(i::text, 3, '0'));
   END LOOP;
@@ -105,15 +109,15 @@ END $$;`
 func BenchmarkCollectPartitioned(b *testing.B) {
 	benchCollect(b, benchPlainTables+`
 DO $$ BEGIN
-  FOR t IN 1..25 LOOP
+  FOR t IN 1..{chunked} LOOP
     EXECUTE format('CREATE TABLE %I (ts timestamptz NOT NULL, v double precision) PARTITION BY RANGE (ts)', 'c' || lpad(t::text, 2, '0'));
-    FOR d IN 0..199 LOOP
+    FOR d IN 0..{last} LOOP
       EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
         'c' || lpad(t::text, 2, '0') || '_' || d, 'c' || lpad(t::text, 2, '0'),
-        (current_date - 199 + d)::timestamptz, (current_date - 198 + d)::timestamptz);
+        (current_date - {last} + d)::timestamptz, (current_date - {last} + d + 1)::timestamptz);
     END LOOP;
     EXECUTE format('CREATE INDEX ON %I (ts)', 'c' || lpad(t::text, 2, '0'));
-    EXECUTE format('INSERT INTO %I SELECT g, random() FROM generate_series(current_date - 199, current_date, interval ''6 hours'') g', 'c' || lpad(t::text, 2, '0'));
+    EXECUTE format('INSERT INTO %I SELECT g, random() FROM generate_series(current_date - {last}, current_date, interval ''6 hours'') g', 'c' || lpad(t::text, 2, '0'));
   END LOOP;
 END $$;
 ANALYZE;`)
@@ -124,10 +128,10 @@ func BenchmarkCollectHypertables(b *testing.B) {
 	benchCollect(b, benchPlainTables+`
 CREATE EXTENSION timescaledb;
 DO $$ BEGIN
-  FOR t IN 1..25 LOOP
+  FOR t IN 1..{chunked} LOOP
     EXECUTE format('CREATE TABLE %I (ts timestamptz NOT NULL, k text, v double precision)', 'c' || lpad(t::text, 2, '0'));
     PERFORM create_hypertable(format('%I', 'c' || lpad(t::text, 2, '0')), 'ts', chunk_time_interval => interval '1 day');
-    EXECUTE format('INSERT INTO %I SELECT g, ''k'', random() FROM generate_series(current_date - 199, current_date + interval ''23 hours'', interval ''6 hours'') g', 'c' || lpad(t::text, 2, '0'));
+    EXECUTE format('INSERT INTO %I SELECT g, ''k'', random() FROM generate_series(current_date - {last}, current_date + interval ''23 hours'', interval ''6 hours'') g', 'c' || lpad(t::text, 2, '0'));
     EXECUTE format('ALTER TABLE %I SET (timescaledb.compress, timescaledb.compress_segmentby = ''k'')', 'c' || lpad(t::text, 2, '0'));
     PERFORM compress_chunk(c) FROM show_chunks(format('%I', 'c' || lpad(t::text, 2, '0'))::regclass, older_than => now() - interval '180 days') c;
   END LOOP;
