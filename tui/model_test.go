@@ -177,13 +177,13 @@ func TestFilter(t *testing.T) {
 	}
 	// Keys are text while typing: q does not quit, 2 does not switch pane.
 	press(m, "q", "2")
-	if m.active != paneTables || m.tables.filter != "ml_fq2" {
-		t.Fatalf("typing: pane %d, filter %q", m.active, m.tables.filter)
+	if m.active != paneTables || m.tables.filter() != "ml_fq2" {
+		t.Fatalf("typing: pane %d, filter %q", m.active, m.tables.filter())
 	}
 	press(m, "backspace", "backspace")
 	press(m, "enter")
-	if m.tables.filtering || m.tables.filter != "ml_f" {
-		t.Fatalf("enter: filtering=%v filter=%q", m.tables.filtering, m.tables.filter)
+	if m.tables.filtering || m.tables.filter() != "ml_f" {
+		t.Fatalf("enter: filtering=%v filter=%q", m.tables.filtering, m.tables.filter())
 	}
 	v := plain(t, m)
 	if !strings.Contains(v, `1 table, sorted by size, filter "ml_f"`) || strings.Contains(v, "trade_history") {
@@ -196,8 +196,8 @@ func TestFilter(t *testing.T) {
 	}
 	press(m, "esc") // back to Tables
 	press(m, "esc") // clears the filter
-	if m.tables.filter != "" || len(m.tables.rows) != 8 {
-		t.Fatalf("esc: filter %q, %d rows", m.tables.filter, len(m.tables.rows))
+	if m.tables.filter() != "" || len(m.tables.rows) != 8 {
+		t.Fatalf("esc: filter %q, %d rows", m.tables.filter(), len(m.tables.rows))
 	}
 	// Esc while typing clears too; a filter that hides every table leaves
 	// the cursor's memory alone.

@@ -32,7 +32,6 @@ type tablesPane struct {
 	all       []report.Table
 	rows      []report.Table // filtered and sorted
 	sortBy    int
-	filter    string
 	filtering bool
 	estimated bool // the figures shown are estimates
 	input     textinput.Model
@@ -112,12 +111,16 @@ func (p *tablesPane) highlighting(now time.Time) bool {
 	return false
 }
 
+// filter is the text the rows are filtered by: the input's, kept after
+// the input closes.
+func (p *tablesPane) filter() string { return p.input.Value() }
+
 // refilter rebuilds the visible rows and puts the cursor back on the
 // remembered table; when the filter hides it, the row the cursor lands on
 // is the one shown selected, so it becomes the one remembered.
 func (p *tablesPane) refilter() {
 	p.rows = p.rows[:0]
-	needle := strings.ToLower(p.filter)
+	needle := strings.ToLower(p.filter())
 	for _, t := range p.all {
 		if needle == "" || strings.Contains(strings.ToLower(t.Key()), needle) {
 			p.rows = append(p.rows, t)
@@ -186,13 +189,11 @@ func (p *tablesPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 			p.filtering = false
 			p.input.Blur()
 			p.input.SetValue("")
-			p.filter = ""
 			p.refilter()
 			return nil
 		}
 		var cmd tea.Cmd
 		p.input, cmd = p.input.Update(msg)
-		p.filter = p.input.Value()
 		p.refilter()
 		return cmd
 	}
@@ -203,11 +204,9 @@ func (p *tablesPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 		p.refilter()
 	case key.Matches(msg, k.Filter):
 		p.filtering = true
-		p.input.SetValue(p.filter)
 		return p.input.Focus()
 	case key.Matches(msg, k.Back):
-		if p.filter != "" {
-			p.filter = ""
+		if p.filter() != "" {
 			p.input.SetValue("")
 			p.refilter()
 		}

@@ -56,8 +56,8 @@ func (p *tablesPane) View() string {
 	case len(p.rows) == 1:
 		title = "1 table, sorted by " + sortNames[p.sortBy]
 	}
-	if p.filter != "" && !p.filtering {
-		title += fmt.Sprintf(", filter %q", p.clean(p.filter))
+	if p.filter() != "" && !p.filtering {
+		title += fmt.Sprintf(", filter %q", p.clean(p.filter()))
 	}
 	lines := []string{s.PaneTitle.Render(title)}
 	if p.filtering {
