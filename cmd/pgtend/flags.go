@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"time"
 
@@ -32,6 +33,12 @@ func newFlags(name string, out io.Writer) *common {
 	c.fs.BoolVar(&c.readOnly, "read-only", false, "never run anything that writes")
 	c.fs.BoolVar(&c.ascii, "ascii", false, "draw borders and bars with ASCII only")
 	c.fs.DurationVar(&c.refresh, "refresh", 5*time.Second, "console refresh interval")
+	if name == "pgtend" { // the console's flags: --help shows the commands too
+		c.fs.Usage = func() {
+			fmt.Fprint(out, usage)
+			c.fs.PrintDefaults()
+		}
+	}
 	return c
 }
 

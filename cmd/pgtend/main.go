@@ -119,8 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "pgtend", version)
 		return nil
 	case "help":
-		fmt.Fprint(stdout, usage)
-		newFlags("pgtend", stdout).fs.PrintDefaults()
+		newFlags("pgtend", stdout).fs.Usage()
 		return nil
 	default:
 		return usageError("unknown command %q (try `pgtend help`)", cmd)

@@ -94,6 +94,13 @@ func TestUsageErrors(t *testing.T) {
 	pgtend(t, nil, "frobnicate").oneClearLine(t, 2, `unknown command "frobnicate"`)
 	pgtend(t, nil, "report", "--refresh", "1ms").oneClearLine(t, 2, "--refresh 1ms is too short")
 	pgtend(t, nil, "report", "stray").oneClearLine(t, 2, `unexpected argument "stray"`)
+	// --help shows the commands as well as the flags.
+	for _, args := range [][]string{{"--help"}, {"help"}} {
+		res := pgtend(t, nil, args...)
+		if out := res.stdout + res.stderr; !strings.Contains(out, "pgtend demo") || !strings.Contains(out, "-dsn") {
+			t.Errorf("pgtend %v lacks the commands or the flags:\n%s", args, out)
+		}
+	}
 }
 
 func TestBadDSN(t *testing.T) {
