@@ -41,8 +41,9 @@ SELECT r.oid, r.schema, r.name, r.kind,
                   WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
                     AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
                     AND has_column_privilege(r.oid, a.attnum, 'SELECT')), '{}'),
-       EXISTS (SELECT 1 FROM ptree p JOIN pg_class pc ON pc.oid = p.relid WHERE p.root = r.oid AND pc.relkind <> 'p')
+       l.root IS NOT NULL
 FROM rels r
+LEFT JOIN (SELECT DISTINCT p.root FROM ptree p JOIN pg_class pc ON pc.oid = p.relid WHERE pc.relkind <> 'p') l ON l.root = r.oid
 ORDER BY r.schema, r.name`
 }
 
