@@ -24,11 +24,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	makers, err := planners(action)
-	if err != nil {
-		return err
-	}
-	t, conn, err := c.open(ctx)
+	makers, t, conn, err := c.openFor(ctx, action)
 	if err != nil {
 		return err
 	}
@@ -64,11 +60,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if batchPause < 0 {
 		return usageError("--batch-pause %v: must not be negative", batchPause)
 	}
-	makers, err := planners(action)
-	if err != nil {
-		return err
-	}
-	t, conn, err := c.open(ctx)
+	makers, t, conn, err := c.openFor(ctx, action)
 	if err != nil {
 		return err
 	}
@@ -130,6 +122,17 @@ func actionFlags(name string, args []string, stderr io.Writer, extra func(*commo
 		return nil, "", "", err
 	}
 	return c, action, *table, nil
+}
+
+// openFor checks the action (an unknown one is refused before anything
+// connects), resolves the target and connects.
+func (c *common) openFor(ctx context.Context, action string) ([]planner, target, *pgx.Conn, error) {
+	makers, err := planners(action)
+	if err != nil {
+		return nil, target{}, nil, err
+	}
+	t, conn, err := c.open(ctx)
+	return makers, t, conn, err
 }
 
 // open resolves the target and connects.

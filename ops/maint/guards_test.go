@@ -2,24 +2,33 @@ package maint
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/pg"
 	"github.com/pgtend/pgtend/ops/pgtest"
 )
 
+// dailyFeed makes the table feed, partitioned by day from `from` to `to`
+// days from today, and inserts hourly rows over the SQL range rows.
+func dailyFeed(t *testing.T, conn *pgx.Conn, from, to int, rows string) {
+	t.Helper()
+	exec(t, conn, fmt.Sprintf(`CREATE TABLE feed (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
+	DO $$ BEGIN
+	  FOR d IN %d..%d LOOP
+	    EXECUTE format('CREATE TABLE %%I PARTITION OF feed FOR VALUES FROM (%%L) TO (%%L)', 'feed_' || (d + 100), current_date + d, current_date + d + 1);
+	  END LOOP;
+	END $$;
+	INSERT INTO feed SELECT g, 1 FROM generate_series(%s, interval '1 hour') g;`, from, to, rows))
+}
+
 // Empty partitions made ahead of time must not hide that every row is old.
 func TestEmptyFuturePartitionsDoNotHideDeletingEverything(t *testing.T) {
 	conn := connect(t, pgtest.NewDatabase(t))
-	exec(t, conn, `CREATE TABLE feed (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
-	DO $$ BEGIN
-	  FOR d IN -60..5 LOOP
-	    EXECUTE format('CREATE TABLE %I PARTITION OF feed FOR VALUES FROM (%L) TO (%L)', 'feed_' || (d + 100), current_date + d, current_date + d + 1);
-	  END LOOP;
-	END $$;
-	INSERT INTO feed SELECT g, 1 FROM generate_series(current_date - 60, current_date - 40, interval '1 hour') g;`)
+	dailyFeed(t, conn, -60, 5, "current_date - 60, current_date - 40")
 	policy := config.Policy{Tables: []config.TablePolicy{{Name: "feed", TimeColumn: "ts", RetentionDays: 30}}}
 	_, err := PlanRetention(context.Background(), conn, policy, "feed", RetentionOptions{})
 	if err == nil || !strings.Contains(err.Error(), "refusing to delete everything") {
@@ -42,13 +51,7 @@ func TestRetentionOnlyByThePartitionColumn(t *testing.T) {
 func TestDetachedPartitionIsLeftAlone(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	conn := connect(t, dsn)
-	exec(t, conn, `CREATE TABLE feed (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
-	DO $$ BEGIN
-	  FOR d IN -10..1 LOOP
-	    EXECUTE format('CREATE TABLE %I PARTITION OF feed FOR VALUES FROM (%L) TO (%L)', 'feed_' || (d + 100), current_date + d, current_date + d + 1);
-	  END LOOP;
-	END $$;
-	INSERT INTO feed SELECT g, 1 FROM generate_series(current_date - 10, current_date + interval '12 hours', interval '1 hour') g;`)
+	dailyFeed(t, conn, -10, 1, "current_date - 10, current_date + interval '12 hours'")
 	policy := config.Policy{Tables: []config.TablePolicy{{Name: "feed", TimeColumn: "ts", RetentionDays: 5}}}
 	plan, err := PlanRetention(context.Background(), conn, policy, "feed", RetentionOptions{})
 	if err != nil || len(plan.Steps) < 2 {
