@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/pgtend/pgtend/tui/text"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -23,7 +24,7 @@ func (v *actionView) planText() []string {
 func (v *actionView) layoutPlan() {
 	s, p := v.styles, v.plan
 	var lines []string
-	head := "target " + v.clean(p.Target) + s.Glyphs.Sep + plural(len(p.Steps), "step")
+	head := "target " + v.clean(p.Target) + s.Glyphs.Sep + text.Plural(len(p.Steps), "step")
 	if p.Cutoff != nil {
 		head += s.Glyphs.Sep + "cutoff " + p.Cutoff.UTC().Format("2006-01-02 15:04")
 	}
@@ -36,20 +37,20 @@ func (v *actionView) layoutPlan() {
 		}
 		indent := strings.Repeat(" ", numW+2)
 		// A title says what goes (and the cutoff at its end): wrapped, not cut.
-		lines = append(lines, v.wrap(s.PaneTitle, oneLine(st.Title), lead, indent)...)
+		lines = append(lines, v.wrap(s.PaneTitle, text.OneLine(st.Title), lead, indent)...)
 		if detail := v.stepDetail(st); detail != "" {
 			lines = append(lines, indent+detail)
 		}
 		for _, stmt := range st.Statements {
 			// One line each, cut by the frame: a statement never wraps
 			// into something that reads like another one.
-			lines = append(lines, indent+"  "+s.Dim.Render(v.clean(oneLine(stmt))))
+			lines = append(lines, indent+"  "+s.Dim.Render(v.clean(text.OneLine(stmt))))
 		}
 		// What the step removes, one chunk or partition a line.
 		for _, a := range st.Affected {
 			size := s.Glyphs.Unknown
 			if a.Bytes != nil {
-				size = BytesOf(*a.Bytes)
+				size = text.BytesOf(*a.Bytes)
 			}
 			// Size first and quotes off, so an 80-column line keeps what matters.
 			lines = append(lines, indent+"  "+fmt.Sprintf("%s %9s  %s  %s", s.Glyphs.Cursor, size,
@@ -59,7 +60,7 @@ func (v *actionView) layoutPlan() {
 	if len(p.Notes) > 0 {
 		lines = append(lines, "", s.PaneTitle.Render("Notes"))
 		for _, n := range p.Notes { // read whole: they say what the plan cannot
-			lines = append(lines, v.wrap(lipgloss.NewStyle(), oneLine(n), "  - ", "    ")...)
+			lines = append(lines, v.wrap(lipgloss.NewStyle(), text.OneLine(n), "  - ", "    ")...)
 		}
 	}
 	v.planLines = lines
@@ -68,7 +69,7 @@ func (v *actionView) layoutPlan() {
 
 // affectedRange is a removed chunk's range, "from → to".
 func affectedRange(a maint.Affected, arrow, unknown string) string {
-	return rangeText(a.From, nil, unknown) + " " + arrow + " " + rangeText(a.To, nil, unknown)
+	return text.RangeText(a.From, nil, unknown) + " " + arrow + " " + text.RangeText(a.To, nil, unknown)
 }
 
 // stepDetail is a step's lock and estimates.
@@ -79,22 +80,15 @@ func (v *actionView) stepDetail(st maint.Step) string {
 	}
 	var est []string
 	if st.EstRows != nil {
-		est = append(est, Count(*st.EstRows)+" rows")
+		est = append(est, text.Count(*st.EstRows)+" rows")
 	}
 	if st.EstBytes != nil {
-		est = append(est, BytesOf(*st.EstBytes))
+		est = append(est, text.BytesOf(*st.EstBytes))
 	}
 	if len(est) > 0 {
 		parts = append(parts, "est. "+strings.Join(est, ", "))
 	}
 	return strings.Join(parts, v.styles.Glyphs.Sep)
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return Count(int64(n)) + " " + what + "s"
 }
 
 // planView draws planning, a refused plan, or the plan and its prompt.
@@ -106,7 +100,7 @@ func (v *actionView) planView() string {
 		return v.frame([]string{title, "", s.Dim.Render("planning" + s.Glyphs.Wait)})
 	case phasePlanFailed:
 		lines := []string{title, ""}
-		lines = append(lines, v.wrap(s.Error, "cannot plan: "+oneLine(v.planErr.Error()), "", "")...)
+		lines = append(lines, v.wrap(s.Error, "cannot plan: "+text.OneLine(v.planErr.Error()), "", "")...)
 		return v.frame(append(lines, "", s.Dim.Render(hint(v.keyset.close))))
 	}
 	if v.plan.Destructive() {

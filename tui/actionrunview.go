@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/pgtend/pgtend/tui/text"
 	"strings"
 	"time"
 
@@ -46,12 +47,12 @@ func (v *actionView) runView() string {
 	var logs []string
 	if n := min(len(r.logs), logMessages); n > 0 {
 		for _, l := range r.logs[len(r.logs)-n:] {
-			logs = append(logs, v.wrap(s.Dim, oneLine(l), "  ", "    ")...)
+			logs = append(logs, v.wrap(s.Dim, text.OneLine(l), "  ", "    ")...)
 		}
 		logs = append([]string{"", s.PaneTitle.Render("Log")}, logs[max(len(logs)-logLines, 0):]...)
 	}
 	ok, failed, stopped := r.counts()
-	head := fmt.Sprintf("Finished: %d of %s", len(r.finished), plural(len(r.plan.Steps), "step"))
+	head := fmt.Sprintf("Finished: %d of %s", len(r.finished), text.Plural(len(r.plan.Steps), "step"))
 	if failed+stopped > 0 {
 		head += fmt.Sprintf(" (%d ok, %d failed)", ok, failed+stopped)
 	}
@@ -70,30 +71,30 @@ func (v *actionView) currentLines(now time.Time) []string {
 	if r.current < 0 {
 		return []string{s.Dim.Render("between steps" + s.Glyphs.Wait), "", ""}
 	}
-	step := fmt.Sprintf("step %d of %d: %s", r.current+1, len(r.plan.Steps), v.clean(oneLine(r.title)))
+	step := fmt.Sprintf("step %d of %d: %s", r.current+1, len(r.plan.Steps), v.clean(text.OneLine(r.title)))
 	unit := v.clean(r.unit)
 	var progress string
 	switch {
 	case r.total > 0:
 		frac := float64(r.done) / float64(r.total)
-		count := fmt.Sprintf("%3.0f%%  %s of %s %s", 100*min(frac, 1), Count(r.done), Count(r.total), unit)
+		count := fmt.Sprintf("%3.0f%%  %s of %s %s", 100*min(frac, 1), text.Count(r.done), text.Count(r.total), unit)
 		barW := min(max(v.width-ansi.StringWidth(count)-3, 0), 40)
 		filled, rest := bar(frac, barW, s.Glyphs.BarFull, s.Glyphs.BarHalf, s.Glyphs.BarEmpty)
 		progress = "[" + s.Bar.Render(filled) + s.BarEmpty.Render(rest) + "] " + count
 	case r.done > 0:
-		progress = Count(r.done) + " " + unit + " so far"
+		progress = text.Count(r.done) + " " + unit + " so far"
 	default:
 		progress = s.Dim.Render("waiting for progress" + s.Glyphs.Wait)
 	}
 	var pace []string
 	if rate := r.rate(now); rate > 0 {
-		pace = append(pace, Count(int64(rate+0.5))+" "+unit+"/s")
+		pace = append(pace, text.Count(int64(rate+0.5))+" "+unit+"/s")
 	}
 	if eta, ok := r.eta(now); ok {
 		pace = append(pace, "ETA "+fmtDur(eta))
 	}
 	if r.phase != "" {
-		pace = append(pace, v.clean(oneLine(r.phase)))
+		pace = append(pace, v.clean(text.OneLine(r.phase)))
 	}
 	return []string{s.PaneTitle.Render(step), progress, s.Dim.Render(strings.Join(pace, s.Glyphs.Sep))}
 }
@@ -111,12 +112,12 @@ func (v *actionView) finishedLines(room int) []string {
 		}
 		right := fmtDur(f.duration)
 		if f.rows > 0 || f.unit == "rows" { // rows mean nothing to a VACUUM
-			right = Count(f.rows) + " rows  " + right
+			right = text.Count(f.rows) + " rows  " + right
 		}
 		titleW := max(v.width-2-2-ansi.StringWidth(right), 1)
-		line := []string{mark + " " + cell(v.clean(oneLine(f.title)), titleW, false, g.Ellipsis) + "  " + s.Dim.Render(right)}
+		line := []string{mark + " " + cell(v.clean(text.OneLine(f.title)), titleW, false, g.Ellipsis) + "  " + s.Dim.Render(right)}
 		if f.failed {
-			line = append(line, "    "+s.Error.Render(v.clean(oneLine(f.reason))))
+			line = append(line, "    "+s.Error.Render(v.clean(text.OneLine(f.reason))))
 		}
 		if len(out)+len(line) > room {
 			line = line[:1]
@@ -143,12 +144,12 @@ func (v *actionView) summaryView() string {
 	}
 	db := g.Unknown
 	if res.BytesBefore > 0 && res.BytesAfter > 0 {
-		db = BytesOf(res.BytesBefore) + " " + g.Arrow + " " + BytesOf(res.BytesAfter)
+		db = text.BytesOf(res.BytesBefore) + " " + g.Arrow + " " + text.BytesOf(res.BytesAfter)
 		switch d := res.BytesBefore - res.BytesAfter; {
 		case d > 0:
-			db += " (" + BytesOf(d) + " freed)"
+			db += " (" + text.BytesOf(d) + " freed)"
 		case d < 0:
-			db += " (grew " + BytesOf(-d) + ")"
+			db += " (grew " + text.BytesOf(-d) + ")"
 		}
 	}
 	ok, failed, stopped := r.counts()
@@ -160,7 +161,7 @@ func (v *actionView) summaryView() string {
 	field := func(name, value string) string { return s.Dim.Render(fmt.Sprintf("%-9s ", name)) + value }
 	lines := []string{
 		s.PaneTitle.Render(v.heading()+": ") + outcome.Render(v.clean(res.Outcome)), "",
-		field("rows", Count(res.Rows)),
+		field("rows", text.Count(res.Rows)),
 		field("database", db),
 		field("duration", fmtDur(took)),
 		field("steps", steps),
@@ -169,12 +170,12 @@ func (v *actionView) summaryView() string {
 	if len(res.Failed) > 0 {
 		more = append(more, "", s.PaneTitle.Render("Failed"))
 		for _, f := range res.Failed {
-			more = append(more, v.wrap(s.Error, g.Cross+" "+oneLine(f), "", "  ")...)
+			more = append(more, v.wrap(s.Error, g.Cross+" "+text.OneLine(f), "", "  ")...)
 		}
 	}
 	if r.err != nil {
 		more = append(more, "")
-		more = append(more, v.wrap(s.Error, "error: "+oneLine(r.err.Error()), "", "  ")...)
+		more = append(more, v.wrap(s.Error, "error: "+text.OneLine(r.err.Error()), "", "  ")...)
 	}
 	room := max(v.height-len(lines)-2, 0)
 	if len(more) > room && room > 0 {

@@ -5,6 +5,7 @@ package tui
 
 import (
 	"context"
+	"github.com/pgtend/pgtend/tui/text"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -167,7 +168,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.gotReport(msg)
 	case tickedMsg:
 		if msg.err != nil {
-			m.calendar.status = "could not record " + msg.task + ": " + oneLine(msg.err.Error())
+			m.calendar.status = "could not record " + msg.task + ": " + text.OneLine(msg.err.Error())
 			return m, nil
 		}
 		m.calendar.status = "recorded: " + msg.task + " done"

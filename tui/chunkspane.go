@@ -3,6 +3,7 @@ package tui
 import (
 	"cmp"
 	"fmt"
+	"github.com/pgtend/pgtend/tui/text"
 	"slices"
 	"strconv"
 	"time"
@@ -35,29 +36,7 @@ type chunksPane struct {
 	// Worked out when the rows change, not on every frame: with thousands
 	// of chunks they cost more than drawing the visible ones.
 	rangeW [2]int // widest FROM and TO texts
-	sum    chunkTotals
-}
-
-// chunkTotals sums chunks, for the Chunks pane's foot and the text
-// report's compression table alike: count and size, compression (before
-// and after as far as known), what is past retention.
-type chunkTotals struct {
-	n, compressed, expired            int
-	bytes, before, after, expiredSize int64
-}
-
-func (t *chunkTotals) add(c report.Chunk) {
-	t.n++
-	t.bytes += val0(c.TotalBytes)
-	if c.Compressed {
-		t.compressed++
-		t.before += val0(c.BeforeBytes)
-		t.after += val0(c.AfterBytes)
-	}
-	if c.Expired {
-		t.expired++
-		t.expiredSize += val0(c.TotalBytes)
-	}
+	sum    report.ChunkTotals
 }
 
 func newChunksPane() *chunksPane { return &chunksPane{} }
@@ -119,11 +98,11 @@ func (p *chunksPane) pick() {
 		slices.SortStableFunc(p.rows, p.compare)
 	}
 	p.cursor.find(len(p.rows), func(i int) bool { return chunkKey(p.rows[i]) == on })
-	p.rangeW, p.sum = [2]int{}, chunkTotals{}
+	p.rangeW, p.sum = [2]int{}, report.ChunkTotals{}
 	for _, c := range p.rows {
 		p.rangeW[0] = max(p.rangeW[0], rangeWidth(c.RangeStart, c.RangeStartInteger))
 		p.rangeW[1] = max(p.rangeW[1], rangeWidth(c.RangeEnd, c.RangeEndInteger))
-		p.sum.add(c)
+		p.sum.Add(c)
 	}
 }
 
@@ -194,29 +173,10 @@ var chunkColumns = []column{
 	{title: "PAST", width: 4, priority: 1},
 }
 
-// rangeText shows a bound as a date when it is a midnight (daily chunks
-// and partitions), with the time otherwise.
-func rangeText(t *time.Time, i *int64, unknown string) string {
-	switch {
-	case t != nil && midnight(*t):
-		return t.UTC().Format("2006-01-02")
-	case t != nil:
-		return t.UTC().Format("2006-01-02 15:04")
-	case i != nil:
-		return fmt.Sprint(*i)
-	}
-	return unknown
-}
-
-func midnight(t time.Time) bool {
-	h, m, s := t.UTC().Clock()
-	return h == 0 && m == 0 && s == 0
-}
-
-// rangeWidth is len(rangeText(…)) without formatting it.
+// rangeWidth is len(text.RangeText(…)) without formatting it.
 func rangeWidth(t *time.Time, i *int64) int {
 	switch {
-	case t != nil && midnight(*t):
+	case t != nil && text.Midnight(*t):
 		return len("2006-01-02")
 	case t != nil:
 		return len("2006-01-02 15:04")
@@ -257,8 +217,8 @@ func (p *chunksPane) View() string {
 		if c.Expired {
 			past = "past"
 		}
-		cells := []string{p.clean(c.Chunk), rangeText(c.RangeStart, c.RangeStartInteger, unknown), rangeText(c.RangeEnd, c.RangeEndInteger, unknown),
-			p.bytes(c.TotalBytes), comp, p.bytes(c.BeforeBytes), p.bytes(c.AfterBytes), ratioOr(c.BeforeBytes, c.AfterBytes, unknown), past}
+		cells := []string{p.clean(c.Chunk), text.RangeText(c.RangeStart, c.RangeStartInteger, unknown), text.RangeText(c.RangeEnd, c.RangeEndInteger, unknown),
+			p.bytes(c.TotalBytes), comp, p.bytes(c.BeforeBytes), p.bytes(c.AfterBytes), text.RatioOr(c.BeforeBytes, c.AfterBytes, unknown), past}
 		marker, pt := p.rowLook(i == p.cursor.index, c.Expired, s.Due)
 		lines = append(lines, marker+gridRow(cols, keep, widths, cells, s.Glyphs.Ellipsis, pt))
 	}
@@ -275,18 +235,11 @@ func (p *chunksPane) View() string {
 // retention. Two short lines rather than one that 80 columns would cut.
 func (p *chunksPane) totals() []string {
 	t, g, st := p.sum, p.styles.Glyphs, p.style(p.styles.PaneTitle)
-	size := fmt.Sprintf("%d chunks: %s, none compressed", t.n, BytesOf(t.bytes))
-	if t.compressed > 0 {
-		size = fmt.Sprintf("%d chunks: %s, %d compressed (%s %s %s, %s)", t.n, BytesOf(t.bytes), t.compressed,
-			BytesOf(t.before), g.Arrow, BytesOf(t.after), ratioOr(&t.before, &t.after, g.Unknown))
+	size := fmt.Sprintf("%d chunks: %s, none compressed", t.Chunks, text.BytesOf(t.Bytes))
+	if t.Compressed > 0 {
+		size = fmt.Sprintf("%d chunks: %s, %d compressed (%s %s %s, %s)", t.Chunks, text.BytesOf(t.Bytes), t.Compressed,
+			text.BytesOf(t.Before), g.Arrow, text.BytesOf(t.After), text.RatioOr(&t.Before, &t.After, g.Unknown))
 	}
-	past := fmt.Sprintf("past retention: %d chunks, %s", t.expired, BytesOf(t.expiredSize))
+	past := fmt.Sprintf("past retention: %d chunks, %s", t.Expired, text.BytesOf(t.ExpiredBytes))
 	return []string{st.Render(size), st.Render(past)}
-}
-
-func val0(n *int64) int64 {
-	if n == nil {
-		return 0
-	}
-	return *n
 }

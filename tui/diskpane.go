@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/pgtend/pgtend/tui/text"
 	"math"
 	"strings"
 
@@ -62,7 +63,7 @@ func (p *diskPane) View() string {
 			barStyle = s.Due
 		}
 		lines = append(lines, p.style(barStyle).Render(filled)+p.style(s.BarEmpty).Render(rest)+fmt.Sprintf(" %3.0f%% used", 100*frac))
-		lines = append(lines, fmt.Sprintf("%s used of %s, %s free", BytesOf(used), BytesOf(total), BytesOf(free)))
+		lines = append(lines, fmt.Sprintf("%s used of %s, %s free", text.BytesOf(used), text.BytesOf(total), text.BytesOf(free)))
 	} else {
 		reason := p.clean(d.Reason)
 		if reason == "" {
@@ -73,7 +74,7 @@ func (p *diskPane) View() string {
 		lines = append(lines, s.Due.Render(wrapped), s.Dim.Render("Showing only what the database can tell."))
 	}
 	lines = append(lines, "",
-		labelled("Database size", BytesOf(d.DatabaseBytes)),
+		labelled("Database size", text.BytesOf(d.DatabaseBytes)),
 		labelled("WAL size", p.bytes(d.WALBytes)))
 	if d.BackupDir != "" {
 		lines = append(lines, labelled("Backups", p.bytes(d.BackupBytes)+"  "+s.Dim.Render(p.clean(d.BackupDir))))
@@ -87,10 +88,10 @@ func (p *diskPane) View() string {
 	perDay, measured := p.growth.totalPerDay(expected)
 	switch {
 	case measured:
-		lines = append(lines, labelled("Growth", BytesOf(int64(perDay))+"/day (measured while pgtend ran)"),
+		lines = append(lines, labelled("Growth", text.BytesOf(int64(perDay))+"/day (measured while pgtend ran)"),
 			labelled("Full in", p.fullIn(visible, free, perDay)))
 	case known:
-		lines = append(lines, labelled("Growth", BytesOf(int64(perDay))+"/day (expected by the policy)"),
+		lines = append(lines, labelled("Growth", text.BytesOf(int64(perDay))+"/day (expected by the policy)"),
 			labelled("Full in", p.fullIn(visible, free, perDay)))
 	default:
 		lines = append(lines, labelled("Growth", "unknown (the policy expects none; measured once pgtend has run a while)"),

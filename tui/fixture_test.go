@@ -118,7 +118,7 @@ func sizedReport(version int, chunksOf func(hyperSpec) int) *report.Report {
 		},
 	)
 	for _, t := range r.Tables {
-		r.Server.DatabaseBytes += val0(t.TotalBytes)
+		r.Server.DatabaseBytes += val(t.TotalBytes)
 	}
 	r.Disk = report.Disk{
 		Path: ptr("/var/lib/postgresql/16/main"), Visible: true,

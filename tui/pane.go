@@ -5,6 +5,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/pgtend/pgtend/theme"
+	"github.com/pgtend/pgtend/tui/text"
 )
 
 // pane is what the root needs of each pane.
@@ -42,12 +43,12 @@ func (p *paneBase) clean(s string) string { return cleanFor(s, p.styles.ASCII) }
 
 func cleanFor(s string, ascii bool) string {
 	if ascii {
-		return cleanASCII(s)
+		return text.CleanASCII(s)
 	}
-	return Clean(s)
+	return text.Clean(s)
 }
 
-func (p *paneBase) bytes(n *int64) string { return bytesOr(n, p.styles.Glyphs.Unknown) }
+func (p *paneBase) bytes(n *int64) string { return text.BytesOr(n, p.styles.Glyphs.Unknown) }
 
 // frame pads or cuts content to exactly the pane's size, so the border
 // around it never wraps or stretches.

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/pgtend/pgtend/tui/text"
 	"time"
 
 	"charm.land/lipgloss/v2"
@@ -114,19 +115,16 @@ func (p *tablesPane) cells(t report.Table, largest int64, barW int, rowStyled bo
 	}
 	expired := unknown
 	if t.RetentionDays != nil && t.ExpiredBytes != nil {
-		expired = BytesOf(*t.ExpiredBytes)
+		expired = text.BytesOf(*t.ExpiredBytes)
 	}
-	vac := t.LastVacuum
-	if t.LastAutovacuum != nil && (vac == nil || t.LastAutovacuum.After(*vac)) {
-		vac = t.LastAutovacuum
-	}
+	vac := t.LastVacuumed()
 	growth := unknown
 	if g, measured := p.growth.perDay(t.Key(), t.ExpectedGrowthPerDay); measured {
-		growth = BytesOf(int64(g))
+		growth = text.BytesOf(int64(g))
 	} else if t.ExpectedGrowthPerDay != nil {
-		growth = "~" + BytesOf(*t.ExpectedGrowthPerDay)
+		growth = "~" + text.BytesOf(*t.ExpectedGrowthPerDay)
 	}
-	rows, dead := Count(t.RowEstimate), Count(t.DeadTuples)
+	rows, dead := text.Count(t.RowEstimate), text.Count(t.DeadTuples)
 	if t.Missing {
 		rows, dead = unknown, unknown
 	}
@@ -134,7 +132,7 @@ func (p *tablesPane) cells(t report.Table, largest int64, barW int, rowStyled bo
 		p.displayName(t), kindShort(t), total, barCell,
 		p.bytes(t.TableBytes), p.bytes(t.IndexBytes), p.bytes(t.ToastBytes),
 		rows, dead, shortAgo(vac, p.now), shortAgo(t.LastAnalyze, p.now),
-		Retention(t.RetentionDays, t.Permanent), expired, growth,
+		text.Retention(t.RetentionDays, t.Permanent), expired, growth,
 	}
 }
 

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/pgtend/pgtend/tui/text"
 	"slices"
 	"strings"
 	"time"
@@ -210,7 +211,7 @@ func (m *Model) tabLine() string {
 	}
 	errText := ""
 	if m.lastErr != nil {
-		errText = " " + m.styles.Error.Render(m.clean(oneLine(m.lastErr.Error())))
+		errText = " " + m.styles.Error.Render(m.clean(text.OneLine(m.lastErr.Error())))
 	}
 	line := tabs(true) + errText
 	if lipgloss.Width(line) > m.width { // the error matters more than the tab names
@@ -218,8 +219,6 @@ func (m *Model) tabLine() string {
 	}
 	return line
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // footerLine lists the keys of the moment. Help and quit always stay: when
 // the line is too long, the other keys go from the end.

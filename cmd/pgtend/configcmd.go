@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/pgtend/pgtend/tui/text"
 	"io"
 
 	"github.com/pgtend/pgtend/ops/config"
@@ -30,17 +31,9 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: ok (%s, %s)\n", args[1], plural(len(cfg.Policy.Tables), "table"), plural(len(cfg.Targets), "target"))
+		fmt.Fprintf(stdout, "%s: ok (%s, %s)\n", args[1], text.Plural(len(cfg.Policy.Tables), "table"), text.Plural(len(cfg.Targets), "target"))
 		return nil
 	default:
 		return usageError("unknown config subcommand %q: use show or check FILE", args[0])
 	}
-}
-
-// plural is "1 table", "2 tables".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/pgtend/pgtend/tui/text"
 	"os/exec"
 	"strings"
 	"testing"
@@ -11,7 +12,6 @@ import (
 	"github.com/pgtend/pgtend/ops/demo"
 	"github.com/pgtend/pgtend/ops/pgtest"
 	"github.com/pgtend/pgtend/ops/report"
-	"github.com/pgtend/pgtend/tui"
 )
 
 // screen drives the real binary in tmux, as a user in an SSH session would.
@@ -89,7 +89,7 @@ func TestConsoleShowsTheReportFigures(t *testing.T) {
 				line = l
 			}
 		}
-		want := tui.Bytes(tb.TotalBytes)
+		want := text.Bytes(tb.TotalBytes)
 		if line == "" || !strings.Contains(line, " "+want+" ") {
 			t.Errorf("%s: want total %s on its line, got %q", tb.Name, want, line)
 		}

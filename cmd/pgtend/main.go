@@ -8,13 +8,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/pgtend/pgtend/tui/text"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-
-	"github.com/pgtend/pgtend/tui"
 )
 
 // version is stamped at build time by goreleaser (-X main.version=...).
@@ -90,7 +89,7 @@ func exitCode(err error, stderr io.Writer) int {
 func cleanError(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = tui.Clean(l)
+		lines[i] = text.Clean(l)
 	}
 	return strings.Join(lines, "\n")
 }

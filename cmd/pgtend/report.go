@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"github.com/pgtend/pgtend/tui/text"
 	"io"
 
 	"github.com/pgtend/pgtend/ops/report"
-	"github.com/pgtend/pgtend/tui"
 )
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,5 +42,5 @@ func printReport(ctx context.Context, t target, asJSON bool, stdout io.Writer) e
 		_, err = stdout.Write(append(b, '\n'))
 		return err
 	}
-	return tui.WriteReport(stdout, r)
+	return text.WriteReport(stdout, r)
 }

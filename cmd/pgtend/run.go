@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pgtend/pgtend/tui/text"
 	"io"
 	"slices"
 	"strings"
@@ -12,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/state"
-	"github.com/pgtend/pgtend/tui"
 )
 
 // The actions `plan` and `run` know; weekly and monthly are the guide's
@@ -37,7 +37,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if i > 0 {
 			fmt.Fprintln(stdout, "(planned again after the step before has run)")
 		}
-		tui.WritePlan(stdout, p)
+		text.WritePlan(stdout, p)
 	}
 	return nil
 }
@@ -74,18 +74,18 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		tui.WritePlan(stdout, p)
+		text.WritePlan(stdout, p)
 		if p.Destructive() && !yes {
 			return &exitError{code: 2, err: fmt.Errorf("the %s plan deletes data: nothing was changed; run again with --yes to confirm", p.Action)}
 		}
 		opts := t.maintOptions(c.readOnly)
 		opts.BatchSize, opts.BatchPause = batchSize, batchPause
-		res, runErr := maint.Run(ctx, t.dsn, t.settings(), p, opts, tui.EventWriter(stdout))
+		res, runErr := maint.Run(ctx, t.dsn, t.settings(), p, opts, text.EventWriter(stdout))
 		if errors.Is(runErr, maint.ErrReadOnly) {
 			return runErr // refused before anything ran: nothing to record
 		}
 		where, recErr := recordRun(ctx, t, p, res, runErr, mem)
-		tui.WriteRunSummary(stdout, p.Action, res, where, recErr)
+		text.WriteRunSummary(stdout, p.Action, res, where, recErr)
 		if runErr != nil {
 			return runErr
 		}
@@ -203,6 +203,6 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// Newest first across both, then the limit.
 	slices.SortStableFunc(entries, func(a, b state.Entry) int { return b.End.Compare(a.End) })
 	entries = entries[:min(len(entries), *limit)]
-	tui.WriteHistory(stdout, entries)
+	text.WriteHistory(stdout, entries)
 	return nil
 }

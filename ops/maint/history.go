@@ -10,9 +10,6 @@ import (
 	"github.com/pgtend/pgtend/ops/state"
 )
 
-// Calendar tasks the actions count for.
-var actionTask = map[string]string{"vacuum": "vacuum_analyze", "retention": "retention_cleanup"}
-
 const historyDDL = `
 CREATE SCHEMA IF NOT EXISTS pgtend;
 CREATE TABLE IF NOT EXISTS pgtend.history (
@@ -37,7 +34,7 @@ CREATE TABLE IF NOT EXISTS pgtend.history (
 func Entry(plan *Plan, res Result, runErr error, database, role string) state.Entry {
 	e := state.Entry{
 		Start: res.Started, End: res.Finished, Database: database, Role: role,
-		Task: actionTask[plan.Action], Action: plan.Action, Target: plan.Target,
+		Task: plan.Task, Action: plan.Action, Target: plan.Target,
 		Rows: res.Rows, BytesBefore: res.BytesBefore, BytesAfter: res.BytesAfter, Outcome: res.Outcome,
 	}
 	if e.Task == "" {

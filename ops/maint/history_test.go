@@ -19,7 +19,7 @@ func TestHistoryFallsBackToTheFile(t *testing.T) {
 	conn := pgtest.ConnectAs(t, dsn, "table_owner")
 	hist := state.OpenHistory(t.TempDir(), "db")
 	now := time.Now()
-	e := Entry(&Plan{Action: "vacuum", Target: "x", Steps: []Step{{Statements: []string{"VACUUM (ANALYZE) x"}}}},
+	e := Entry(&Plan{Action: "vacuum", Task: "vacuum_analyze", Target: "x", Steps: []Step{{Statements: []string{"VACUUM (ANALYZE) x"}}}},
 		Result{Outcome: OutcomeOK, Started: now, Finished: now, Rows: 3}, nil, "db", "table_owner")
 	where, err := Record(context.Background(), conn, e, hist)
 	if err != nil || where != hist.Path() {

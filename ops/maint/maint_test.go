@@ -284,7 +284,7 @@ func eventsRetention(t *testing.T) (string, *pgx.Conn, *Plan) {
 	dsn := pgtest.NewDatabase(t)
 	conn := connect(t, dsn)
 	plainEvents(t, conn, 30)
-	plan, err := PlanRetention(context.Background(), conn, retentionPolicy, "events", RetentionOptions{})
+	plan, err := registryAction(t, "retention").Plan(context.Background(), conn, retentionPolicy, "events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,4 +404,15 @@ func TestVacuumChunkByChunk(t *testing.T) {
 	if vacuumed != len(plan.Steps) {
 		t.Errorf("%d partitions vacuumed, plan had %d steps", vacuumed, len(plan.Steps))
 	}
+}
+
+// registryAction is the default registry's action: plans made through it
+// carry their action and task, as the commands' do.
+func registryAction(t *testing.T, name string) Action {
+	t.Helper()
+	a, ok := Default().Action(name)
+	if !ok {
+		t.Fatalf("no action %q in the registry", name)
+	}
+	return a
 }

@@ -47,7 +47,8 @@ type Affected struct {
 
 // Plan is what an action will do.
 type Plan struct {
-	Action  string // "vacuum", "retention"
+	Action  string // the registry action it belongs to (set by Action.Plan)
+	Task    string // the calendar task it counts for (set by Action.Plan)
 	Target  string // the table asked for, or "all tables in the policy"
 	Cutoff  *time.Time
 	Steps   []Step
@@ -76,6 +77,9 @@ const (
 	Log
 	StepFinished
 	StepFailed
+	// StepCancelled: the run was cancelled while the step ran; what it
+	// did before the cancel (Rows) stands.
+	StepCancelled
 )
 
 // Event is one thing a run reports, in order, on one channel the console

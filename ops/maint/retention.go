@@ -33,7 +33,7 @@ func PlanRetention(ctx context.Context, conn *pgx.Conn, policy config.Policy, ta
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Action: "retention", Target: targetName(table), Created: r.GeneratedAt}
+	p := &Plan{Target: targetName(table), Created: r.GeneratedAt}
 	if o.Cutoff != nil && o.Cutoff.After(r.GeneratedAt) {
 		return nil, fmt.Errorf("cutoff %s is in the future (the server's time is %s): refusing", o.Cutoff.Format(time.RFC3339), r.GeneratedAt.Format(time.RFC3339))
 	}

@@ -171,7 +171,7 @@ func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts
 		res.Rows += rows
 		switch {
 		case err != nil && ctx.Err() != nil:
-			r.emit(Event{Kind: StepFailed, Step: i, Title: s.Title, Rows: rows, Duration: time.Since(start), Err: context.Canceled})
+			r.emit(Event{Kind: StepCancelled, Step: i, Title: s.Title, Rows: rows, Bytes: r.freed, Duration: time.Since(start)})
 		case err != nil:
 			res.Outcome = OutcomeFailed
 			res.Failed = append(res.Failed, s.Title+": "+err.Error())

@@ -22,7 +22,7 @@ func PlanVacuum(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Action: "vacuum", Target: targetName(table), Created: r.GeneratedAt}
+	p := &Plan{Target: targetName(table), Created: r.GeneratedAt}
 	for _, t := range tables {
 		name := t.Schema + "." + t.Name
 		if t.Missing {

@@ -30,6 +30,9 @@ const (
 // size history tell tables apart from one report to the next.
 func (t Table) Key() string { return t.Schema + "." + t.Name }
 
+// TableKey is the Key of the table the chunk belongs to.
+func (c Chunk) TableKey() string { return c.TableSchema + "." + c.Table }
+
 // Report is one snapshot of a database.
 type Report struct {
 	GeneratedAt time.Time `json:"generated_at"`

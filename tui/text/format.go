@@ -1,8 +1,9 @@
-package tui
+package text
 
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -10,10 +11,10 @@ import (
 
 // Bytes formats a byte count the way operators read sizes: IEC units
 // ("1.2 GiB") like pg_size_pretty, "—" when unknown.
-func Bytes(n *int64) string { return bytesOr(n, "—") }
+func Bytes(n *int64) string { return BytesOr(n, "—") }
 
 // bytesOr is Bytes with the console's glyph for an unknown figure.
-func bytesOr(n *int64, unknown string) string {
+func BytesOr(n *int64, unknown string) string {
 	if n == nil {
 		return unknown
 	}
@@ -60,9 +61,9 @@ func Retention(days *int, permanent bool) string {
 }
 
 // Ratio formats a compression ratio before/after ("7.5x").
-func Ratio(before, after *int64) string { return ratioOr(before, after, "—") }
+func Ratio(before, after *int64) string { return RatioOr(before, after, "—") }
 
-func ratioOr(before, after *int64, unknown string) string {
+func RatioOr(before, after *int64, unknown string) string {
 	if before == nil || after == nil || *after == 0 {
 		return unknown
 	}
@@ -70,9 +71,41 @@ func ratioOr(before, after *int64, unknown string) string {
 }
 
 // stringOr is *s, or unknown when there is none.
-func stringOr(s *string, unknown string) string {
+func StringOr(s *string, unknown string) string {
 	if s == nil {
 		return unknown
 	}
 	return *s
+}
+
+// RangeText shows a chunk's or partition's bound: a date when it is a
+// midnight (daily chunks and partitions), with the time otherwise, or the
+// integer of an integer-partitioned table.
+func RangeText(t *time.Time, i *int64, unknown string) string {
+	switch {
+	case t != nil && Midnight(*t):
+		return t.UTC().Format("2006-01-02")
+	case t != nil:
+		return t.UTC().Format("2006-01-02 15:04")
+	case i != nil:
+		return fmt.Sprint(*i)
+	}
+	return unknown
+}
+
+// Midnight says whether t is a midnight in UTC: RangeText shows it as a date.
+func Midnight(t time.Time) bool {
+	h, m, s := t.UTC().Clock()
+	return h == 0 && m == 0 && s == 0
+}
+
+// OneLine folds white space, line breaks included, to single spaces.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Plural is "1 table", "2 tables".
+func Plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return Count(int64(n)) + " " + noun + "s"
 }

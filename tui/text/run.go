@@ -1,4 +1,4 @@
-package tui
+package text
 
 import (
 	"fmt"
@@ -41,7 +41,7 @@ func WritePlan(w io.Writer, p *maint.Plan) {
 			fmt.Fprintf(w, "       %s;\n", Clean(st))
 		}
 		for _, a := range s.Affected {
-			fmt.Fprintf(w, "       - %s  %s → %s  %s\n", Clean(a.Name), rangeText(a.From, nil, "?"), rangeText(a.To, nil, "?"), Bytes(a.Bytes))
+			fmt.Fprintf(w, "       - %s  %s → %s  %s\n", Clean(a.Name), RangeText(a.From, nil, "?"), RangeText(a.To, nil, "?"), Bytes(a.Bytes))
 		}
 	}
 	for _, n := range p.Notes {
@@ -69,7 +69,7 @@ func EventWriter(w io.Writer) func(maint.Event) {
 			}
 			fmt.Fprintf(w, "%s progress %s/%s %s %s\n", prefix, Count(e.Done), total, e.Unit, Clean(e.Message))
 		case maint.Log:
-			fmt.Fprintf(w, "%s %s\n", prefix, Clean(oneLine(e.Message)))
+			fmt.Fprintf(w, "%s %s\n", prefix, Clean(OneLine(e.Message)))
 		case maint.StepFinished:
 			removed := ""
 			if e.Bytes > 0 {
@@ -77,7 +77,7 @@ func EventWriter(w io.Writer) func(maint.Event) {
 			}
 			fmt.Fprintf(w, "%s done in %s, %s rows%s\n", prefix, e.Duration.Round(time.Millisecond), Count(e.Rows), removed)
 		case maint.StepFailed:
-			fmt.Fprintf(w, "%s FAILED after %s: %s\n", prefix, e.Duration.Round(time.Millisecond), Clean(oneLine(e.Err.Error())))
+			fmt.Fprintf(w, "%s FAILED after %s: %s\n", prefix, e.Duration.Round(time.Millisecond), Clean(OneLine(e.Err.Error())))
 		}
 	}
 }
@@ -88,7 +88,7 @@ func WriteRunSummary(w io.Writer, action string, res maint.Result, recordedIn st
 	fmt.Fprintf(w, "%s %s: %s, %s rows, database %s -> %s, in %s", Stamp(time.Now()), action, res.Outcome, Count(res.Rows),
 		BytesOf(res.BytesBefore), BytesOf(res.BytesAfter), res.Finished.Sub(res.Started).Round(time.Millisecond))
 	if recordErr != nil {
-		fmt.Fprintf(w, "; NOT RECORDED: %s\n", Clean(oneLine(recordErr.Error())))
+		fmt.Fprintf(w, "; NOT RECORDED: %s\n", Clean(OneLine(recordErr.Error())))
 		return
 	}
 	fmt.Fprintf(w, "; recorded in %s\n", Clean(recordedIn))
@@ -106,10 +106,10 @@ func WriteHistory(w io.Writer, entries []state.Entry) {
 			line += fmt.Sprintf(" db %s -> %s", BytesOf(e.BytesBefore), BytesOf(e.BytesAfter))
 		}
 		if e.Note != "" {
-			line += "  note: " + Clean(oneLine(e.Note))
+			line += "  note: " + Clean(OneLine(e.Note))
 		}
 		if e.Error != "" {
-			line += "  error: " + Clean(oneLine(e.Error))
+			line += "  error: " + Clean(OneLine(e.Error))
 		}
 		fmt.Fprintln(w, line)
 	}

@@ -1,4 +1,4 @@
-package tui
+package text
 
 import (
 	"strings"
@@ -22,7 +22,7 @@ func Clean(s string) string {
 
 // cleanASCII is Clean for terminals that are not UTF-8: every non-ASCII
 // rune becomes "?" too, as the locale could not show it.
-func cleanASCII(s string) string {
+func CleanASCII(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r >= 0x80 || isControl(r) {
 			return '?'

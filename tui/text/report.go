@@ -1,4 +1,4 @@
-package tui
+package text
 
 import (
 	"fmt"
@@ -33,24 +33,20 @@ func WriteReport(w io.Writer, r *report.Report) error {
 		if t.ExpiredBytes != nil && t.RetentionDays != nil {
 			expired = BytesOf(*t.ExpiredBytes)
 		}
-		vac := t.LastVacuum
-		if t.LastAutovacuum != nil && (vac == nil || t.LastAutovacuum.After(*vac)) {
-			vac = t.LastAutovacuum
-		}
 		tables = append(tables, []string{
 			Clean(t.Schema + "." + t.Name), kind, Bytes(t.TotalBytes), Bytes(t.TableBytes), Bytes(t.IndexBytes), Bytes(t.ToastBytes),
-			Count(t.RowEstimate), Count(t.DeadTuples), chunkCount(t), Retention(t.RetentionDays, t.Permanent), Day(t.Oldest), expired, Ago(vac, r.GeneratedAt),
+			Count(t.RowEstimate), Count(t.DeadTuples), chunkCount(t), Retention(t.RetentionDays, t.Permanent), Day(t.Oldest), expired, Ago(t.LastVacuumed(), r.GeneratedAt),
 		})
 	}
 	writeTable(&b, tables, map[int]bool{2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 11: true})
 
 	b.WriteString("\nCompression\n")
 	comp := [][]string{{"TABLE", "CHUNKS", "COMPRESSED", "BEFORE", "AFTER", "RATIO"}}
-	for _, s := range summarizeChunks(r.Chunks) {
-		if s.compressed == 0 {
+	for _, s := range report.TotalsByTable(r.Chunks) {
+		if s.Compressed == 0 {
 			continue
 		}
-		comp = append(comp, []string{Clean(s.table), Count(int64(s.n)), Count(int64(s.compressed)), BytesOf(s.before), BytesOf(s.after), Ratio(&s.before, &s.after)})
+		comp = append(comp, []string{Clean(s.Table), Count(int64(s.Chunks)), Count(int64(s.Compressed)), BytesOf(s.Before), BytesOf(s.After), Ratio(&s.Before, &s.After)})
 	}
 	if len(comp) == 1 {
 		b.WriteString("  no compressed chunks\n")
@@ -62,7 +58,7 @@ func WriteReport(w io.Writer, r *report.Report) error {
 	d := r.Disk
 	if total, free, ok := d.Space(); ok {
 		used := total - free
-		fmt.Fprintf(&b, "  %s: %s used of %s, %s free (%.0f%% used)\n", Clean(stringOr(d.Path, "?")), BytesOf(used), BytesOf(total), BytesOf(free), 100*float64(used)/float64(max(total, 1)))
+		fmt.Fprintf(&b, "  %s: %s used of %s, %s free (%.0f%% used)\n", Clean(StringOr(d.Path, "?")), BytesOf(used), BytesOf(total), BytesOf(free), 100*float64(used)/float64(max(total, 1)))
 	} else {
 		fmt.Fprintf(&b, "  filesystem not visible: %s\n", Clean(d.Reason))
 	}
@@ -92,28 +88,6 @@ func chunkCount(t report.Table) string {
 		return "—"
 	}
 	return Count(int64(t.Chunks))
-}
-
-type chunkSummary struct {
-	table string
-	chunkTotals
-}
-
-// summarizeChunks totals chunks per table, in the report's order.
-func summarizeChunks(chunks []report.Chunk) []chunkSummary {
-	var out []chunkSummary
-	index := map[string]int{}
-	for _, c := range chunks {
-		key := c.TableSchema + "." + c.Table
-		i, ok := index[key]
-		if !ok {
-			i = len(out)
-			index[key] = i
-			out = append(out, chunkSummary{table: key})
-		}
-		out[i].add(c)
-	}
-	return out
 }
 
 // writeTable aligns rows by display width; columns in right are
