@@ -18,14 +18,14 @@ type planMsg struct {
 }
 
 // startPlan asks ops for the plan off the Update loop, bounded by
-// planTimeout; Esc while planning cancels it.
+// maint.PlanTimeout, as headless plans are; Esc while planning cancels it.
 func (v *actionView) startPlan() tea.Cmd {
-	ctx, cancel := context.WithTimeout(context.Background(), planTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), maint.PlanTimeout)
 	v.phase, v.cancelPlan = phasePlanning, cancel
 	id, action, table, actions := v.id, v.action, v.table, v.actions
 	return func() tea.Msg {
 		defer cancel()
-		p, err := actions.Plan(ctx, action, table)
+		p, err := actions.Plan(ctx, action.Name, table)
 		if err == nil && p == nil {
 			err = errors.New("no plan came back")
 		}

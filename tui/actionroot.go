@@ -1,6 +1,9 @@
 package tui
 
-import tea "charm.land/bubbletea/v2"
+import (
+	tea "charm.land/bubbletea/v2"
+	"github.com/pgtend/pgtend/ops/maint"
+)
 
 // actionsEnabled says whether the console may offer maintenance: there is
 // something to run it, and pgtend may write.
@@ -25,7 +28,7 @@ func (m *Model) actionTarget() (table, shown string, ok bool) {
 
 // openAction opens the action view on the table under the cursor and starts
 // planning.
-func (m *Model) openAction(action string) tea.Cmd {
+func (m *Model) openAction(action maint.Action) tea.Cmd {
 	table, shown, ok := m.actionTarget()
 	if !ok || !m.opts.actionsEnabled() {
 		return nil

@@ -33,7 +33,7 @@ func (v *actionView) View() string {
 // finished steps, the last log lines.
 func (v *actionView) runView() string {
 	s, r, now := v.styles, v.run, v.now()
-	status := s.Dim.Render("  running " + fmtDur(now.Sub(r.started)))
+	status := s.Dim.Render("  running " + fmtDur(now.Sub(r.Started)))
 	prompt := ""
 	switch {
 	case v.asking:
@@ -45,16 +45,19 @@ func (v *actionView) runView() string {
 	lines := []string{s.PaneTitle.Render(v.heading()) + status, prompt}
 	lines = append(lines, v.currentLines(now)...)
 	var logs []string
-	if n := min(len(r.logs), logMessages); n > 0 {
-		for _, l := range r.logs[len(r.logs)-n:] {
+	if n := min(len(r.Logs), logMessages); n > 0 {
+		for _, l := range r.Logs[len(r.Logs)-n:] {
 			logs = append(logs, v.wrap(s.Dim, text.OneLine(l), "  ", "    ")...)
 		}
 		logs = append([]string{"", s.PaneTitle.Render("Log")}, logs[max(len(logs)-logLines, 0):]...)
 	}
-	ok, failed, stopped := r.counts()
-	head := fmt.Sprintf("Finished: %d of %s", len(r.finished), text.Plural(len(r.plan.Steps), "step"))
-	if failed+stopped > 0 {
-		head += fmt.Sprintf(" (%d ok, %d failed)", ok, failed+stopped)
+	ok, failed, cancelled := r.Counts()
+	head := fmt.Sprintf("Finished: %d of %s", len(r.Finished), text.Plural(len(r.Plan.Steps), "step"))
+	switch {
+	case cancelled > 0:
+		head += fmt.Sprintf(" (%d ok, %d failed, %d %s)", ok, failed, cancelled, maint.OutcomeCancelled)
+	case failed > 0:
+		head += fmt.Sprintf(" (%d ok, %d failed)", ok, failed)
 	}
 	lines = append(lines, "", s.PaneTitle.Render(head))
 	room := v.height - len(lines) - len(logs)
@@ -68,33 +71,33 @@ func (v *actionView) runView() string {
 // currentLines are the step in flight, its progress bar and its pace.
 func (v *actionView) currentLines(now time.Time) []string {
 	s, r := v.styles, v.run
-	if r.current < 0 {
+	if r.Current < 0 {
 		return []string{s.Dim.Render("between steps" + s.Glyphs.Wait), "", ""}
 	}
-	step := fmt.Sprintf("step %d of %d: %s", r.current+1, len(r.plan.Steps), v.clean(text.OneLine(r.title)))
-	unit := v.clean(r.unit)
+	step := fmt.Sprintf("step %d of %d: %s", r.Current+1, len(r.Plan.Steps), v.clean(text.OneLine(r.Title)))
+	unit := v.clean(r.Unit)
 	var progress string
 	switch {
-	case r.total > 0:
-		frac := float64(r.done) / float64(r.total)
-		count := fmt.Sprintf("%3.0f%%  %s of %s %s", 100*min(frac, 1), text.Count(r.done), text.Count(r.total), unit)
+	case r.Total > 0:
+		frac := float64(r.Done) / float64(r.Total)
+		count := fmt.Sprintf("%3.0f%%  %s of %s %s", 100*min(frac, 1), text.Count(r.Done), text.Count(r.Total), unit)
 		barW := min(max(v.width-ansi.StringWidth(count)-3, 0), 40)
 		filled, rest := bar(frac, barW, s.Glyphs.BarFull, s.Glyphs.BarHalf, s.Glyphs.BarEmpty)
 		progress = "[" + s.Bar.Render(filled) + s.BarEmpty.Render(rest) + "] " + count
-	case r.done > 0:
-		progress = text.Count(r.done) + " " + unit + " so far"
+	case r.Done > 0:
+		progress = text.Count(r.Done) + " " + unit + " so far"
 	default:
 		progress = s.Dim.Render("waiting for progress" + s.Glyphs.Wait)
 	}
 	var pace []string
-	if rate := r.rate(now); rate > 0 {
+	if rate := r.Rate(now); rate > 0 {
 		pace = append(pace, text.Count(int64(rate+0.5))+" "+unit+"/s")
 	}
-	if eta, ok := r.eta(now); ok {
+	if eta, ok := r.ETA(now); ok {
 		pace = append(pace, "ETA "+fmtDur(eta))
 	}
-	if r.phase != "" {
-		pace = append(pace, v.clean(text.OneLine(r.phase)))
+	if r.Phase != "" {
+		pace = append(pace, v.clean(text.OneLine(r.Phase)))
 	}
 	return []string{s.PaneTitle.Render(step), progress, s.Dim.Render(strings.Join(pace, s.Glyphs.Sep))}
 }
@@ -104,20 +107,20 @@ func (v *actionView) currentLines(now time.Time) []string {
 func (v *actionView) finishedLines(room int) []string {
 	s, g := v.styles, v.styles.Glyphs
 	var out []string
-	for i := len(v.run.finished) - 1; i >= 0 && len(out) < room; i-- {
-		f := v.run.finished[i]
+	for i := len(v.run.Finished) - 1; i >= 0 && len(out) < room; i-- {
+		f := v.run.Finished[i]
 		mark := s.OK.Render(g.Check)
-		if f.failed {
+		if f.Outcome != maint.OutcomeOK {
 			mark = s.Error.Render(g.Cross)
 		}
-		right := fmtDur(f.duration)
-		if f.rows > 0 || f.unit == "rows" { // rows mean nothing to a VACUUM
-			right = text.Count(f.rows) + " rows  " + right
+		right := fmtDur(f.Duration)
+		if f.Rows > 0 || f.Unit == "rows" { // rows mean nothing to a VACUUM
+			right = text.Count(f.Rows) + " rows  " + right
 		}
 		titleW := max(v.width-2-2-ansi.StringWidth(right), 1)
-		line := []string{mark + " " + cell(v.clean(text.OneLine(f.title)), titleW, false, g.Ellipsis) + "  " + s.Dim.Render(right)}
-		if f.failed {
-			line = append(line, "    "+s.Error.Render(v.clean(text.OneLine(f.reason))))
+		line := []string{mark + " " + cell(v.clean(text.OneLine(f.Title)), titleW, false, g.Ellipsis) + "  " + s.Dim.Render(right)}
+		if f.Outcome != maint.OutcomeOK {
+			line = append(line, "    "+s.Error.Render(v.clean(text.OneLine(f.Reason))))
 		}
 		if len(out)+len(line) > room {
 			line = line[:1]
@@ -138,7 +141,7 @@ func (v *actionView) summaryView() string {
 	case maint.OutcomeCancelled:
 		outcome = s.Due
 	}
-	took := r.ended.Sub(r.started)
+	took := r.ended.Sub(r.Started)
 	if !res.Started.IsZero() && !res.Finished.IsZero() {
 		took = res.Finished.Sub(res.Started)
 	}
@@ -152,12 +155,12 @@ func (v *actionView) summaryView() string {
 			db += " (grew " + text.BytesOf(-d) + ")"
 		}
 	}
-	ok, failed, stopped := r.counts()
+	ok, failed, cancelled := r.Counts()
 	steps := fmt.Sprintf("%d ok, %d failed", ok, failed)
-	if stopped > 0 {
-		steps += fmt.Sprintf(", %d cancelled", stopped)
+	if cancelled > 0 {
+		steps += fmt.Sprintf(", %d %s", cancelled, maint.OutcomeCancelled)
 	}
-	steps += fmt.Sprintf(", of %d", len(r.plan.Steps))
+	steps += fmt.Sprintf(", of %d", len(r.Plan.Steps))
 	field := func(name, value string) string { return s.Dim.Render(fmt.Sprintf("%-9s ", name)) + value }
 	lines := []string{
 		s.PaneTitle.Render(v.heading()+": ") + outcome.Render(v.clean(res.Outcome)), "",

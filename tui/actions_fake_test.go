@@ -124,7 +124,7 @@ func (f *fakeActions) Run(ctx context.Context, plan *maint.Plan, emit func(maint
 		case res := <-f.finish:
 			return res, f.runErr
 		case <-ctx.Done():
-			emit(maint.Event{Kind: maint.StepFailed, Step: step, Of: len(plan.Steps), Title: plan.Steps[step].Title, Duration: 2 * time.Second, Err: ctx.Err()})
+			emit(maint.Event{Kind: maint.StepCancelled, Step: step, Of: len(plan.Steps), Title: plan.Steps[step].Title, Duration: 2 * time.Second}) // as maint.Run reports a cancelled step
 			return maint.Result{Outcome: maint.OutcomeCancelled, BytesBefore: 100 * gib, BytesAfter: 100 * gib,
 				Started: fixtureNow, Finished: fixtureNow.Add(75 * time.Second)}, nil
 		}

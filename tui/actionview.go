@@ -24,16 +24,12 @@ const (
 	phaseFinished
 )
 
-// planTimeout bounds Actions.Plan: it reads the catalogue and counts rows,
-// which should never take long, and the view must not say "planning" forever.
-const planTimeout = 2 * time.Minute
-
 // actionView is one maintenance action, from plan to summary. It replaces
 // the pane body while open; the root routes every key and message to it.
 type actionView struct {
 	paneBase
-	id      int    // tells its messages from those of an earlier view
-	action  string // "vacuum", "retention", as ops names them
+	id      int // tells its messages from those of an earlier view
+	action  maint.Action
 	table   string // schema.name, as ops wants it
 	shown   string // the name as the Tables pane shows it: what confirms
 	actions Actions
@@ -55,7 +51,7 @@ type actionView struct {
 	keyset    actionKeys
 }
 
-func newActionView(id int, action, table, shown string, actions Actions, now func() time.Time, s theme.Styles, k KeyMap) *actionView {
+func newActionView(id int, action maint.Action, table, shown string, actions Actions, now func() time.Time, s theme.Styles, k KeyMap) *actionView {
 	in := textinput.New()
 	in.Prompt = "type " + shown + " to run: "
 	in.CharLimit = 200
@@ -78,13 +74,7 @@ func (v *actionView) SetSize(w, h int) {
 
 // heading names the action and its table, as the view's first line does.
 func (v *actionView) heading() string {
-	switch v.action {
-	case "vacuum":
-		return "VACUUM ANALYZE " + v.shown
-	case "retention":
-		return "retention cleanup of " + v.shown
-	}
-	return v.clean(v.action) + " of " + v.shown
+	return v.action.Heading + " " + v.shown
 }
 
 // running says whether a run is under way: then nothing may quit or close.

@@ -41,12 +41,15 @@ type Options struct {
 	// Actions plans and runs maintenance; nil (or ReadOnly) hides the
 	// action keys.
 	Actions Actions
+	// Registry is what maintenance there is: each action with a console
+	// key gets it. Default: maint.Default().
+	Registry *maint.Registry
 }
 
 // Actions is what the console's maintenance needs from ops.
 type Actions interface {
-	// Plan makes the plan of an action ("vacuum", "retention") for one
-	// table (schema.name); it changes nothing.
+	// Plan makes the plan of a registry action (by name) for one table
+	// (schema.name); it changes nothing.
 	Plan(ctx context.Context, action, table string) (*maint.Plan, error)
 	// Run runs a plan, calling emit for every event (from other
 	// goroutines), records it in the history, and returns when it is done
@@ -109,9 +112,11 @@ func New(opts Options) *Model {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Registry == nil {
+		opts.Registry = maint.Default()
+	}
 	m := &Model{opts: opts, keys: DefaultKeyMap(), help: help.New()}
-	m.keys.Vacuum.SetEnabled(opts.actionsEnabled())
-	m.keys.Retention.SetEnabled(opts.actionsEnabled())
+	m.keys.Actions = registryKeys(opts.Registry, opts.actionsEnabled())
 	m.tables = newTablesPane()
 	m.chunks = newChunksPane()
 	m.disk = newDiskPane()
@@ -191,23 +196,22 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	f := m.focus()
 	if msg.String() == "ctrl+c" { // quits from anywhere, the filter included…
-		if m.action != nil && m.action.running() { // …but a run is cancelled first, or left alone
+		if f == focusAction && m.action.running() { // …but a run is cancelled first, or left alone
 			m.action.askCancel()
 			return nil
 		}
 		return tea.Quit
 	}
-	if m.action != nil {
+	switch f {
+	case focusAction:
 		return m.actionKey(msg)
-	}
-	if m.tables.filtering {
+	case focusFilter:
 		return m.tables.update(msg, m.keys)
-	}
-	if m.calendar.noting {
+	case focusNote:
 		return m.calendar.update(msg, m.keys)
-	}
-	if m.showHelp { // the help covers the panes: only closing it makes sense
+	case focusHelp: // the help covers the panes: only closing it makes sense
 		switch {
 		case key.Matches(msg, m.keys.Quit):
 			return tea.Quit
@@ -215,6 +219,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.showHelp = false
 		}
 		return nil
+	}
+	if a, ok := m.keys.matchAction(msg); ok {
+		return m.openAction(a)
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
@@ -242,10 +249,6 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case m.active == paneChunks && key.Matches(msg, m.keys.Back):
 		m.active = paneTables
-	case key.Matches(msg, m.keys.Vacuum):
-		return m.openAction("vacuum")
-	case key.Matches(msg, m.keys.Retention):
-		return m.openAction("retention")
 	default:
 		cmd := m.panes()[m.active].update(msg, m.keys)
 		if m.active == paneTables {

@@ -59,14 +59,24 @@ func (p *calendarPane) setReport(r *report.Report) {
 	p.cursor.setLen(len(p.items))
 }
 
-func (p *calendarPane) keys(k KeyMap) []key.Binding {
-	if p.noting {
-		return []key.Binding{as(k.Submit, "record"), as(k.Back, "cancel")}
+func (p *calendarPane) bindings(k KeyMap) []key.Binding {
+	if p.tick == nil { // nowhere to record a tick-off
+		return nil
 	}
-	if c := p.selected(); c != nil && c.Manual && p.tick != nil {
-		return []key.Binding{k.Up, k.Down, k.Tick}
+	return []key.Binding{k.Tick}
+}
+
+// keys offer the tick-off on manual tasks only, where it does something.
+func (p *calendarPane) keys(k KeyMap) []key.Binding {
+	if c := p.selected(); c != nil && c.Manual {
+		return append([]key.Binding{k.Up, k.Down}, p.bindings(k)...)
 	}
 	return []key.Binding{k.Up, k.Down}
+}
+
+// noteKeys are the keys while the tick-off's note is typed.
+func (p *calendarPane) noteKeys(k KeyMap) []key.Binding {
+	return []key.Binding{as(k.Submit, "record"), as(k.Back, "cancel")}
 }
 
 func (p *calendarPane) selected() *report.CalendarItem {

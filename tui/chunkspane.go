@@ -134,8 +134,12 @@ func ratio(c report.Chunk) (float64, bool) {
 	return float64(*c.BeforeBytes) / float64(*c.AfterBytes), true
 }
 
+func (p *chunksPane) bindings(k KeyMap) []key.Binding {
+	return append(append([]key.Binding{k.Sort}, k.actionBindings()...), k.Back)
+}
+
 func (p *chunksPane) keys(k KeyMap) []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.Sort, k.Vacuum, k.Retention, k.Back}
+	return append([]key.Binding{k.Up, k.Down}, p.bindings(k)...)
 }
 
 func (p *chunksPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {

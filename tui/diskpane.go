@@ -25,6 +25,8 @@ func (p *diskPane) Title() string { return "Disk" }
 
 func (p *diskPane) setReport(r *report.Report, g *growthTracker) { p.report, p.growth = r, g }
 
+func (p *diskPane) bindings(KeyMap) []key.Binding { return nil }
+
 func (p *diskPane) keys(KeyMap) []key.Binding { return nil }
 
 func (p *diskPane) update(tea.KeyPressMsg, KeyMap) tea.Cmd { return nil }

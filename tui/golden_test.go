@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -56,7 +57,8 @@ func TestGoldenStates(t *testing.T) {
 		opts  func(*Options)
 		setup func(t *testing.T, m *Model, db *fakeDB)
 	}{
-		{name: "help", setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "?") }},
+		{name: "help", opts: everyKeyBound, setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "?") }},
+		{name: "help-read-only", opts: func(o *Options) { everyKeyBound(o); o.ReadOnly = true }, setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "?") }},
 		{name: "filtering", setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "/"); typeText(m, "m") }},
 		{name: "filtered", setup: func(t *testing.T, m *Model, _ *fakeDB) {
 			press(m, "/")
@@ -80,7 +82,7 @@ func TestGoldenStates(t *testing.T) {
 		{name: "read-only", opts: func(o *Options) { o.ReadOnly = true }},
 		{name: "ascii", opts: func(o *Options) { o.ASCII = true }, setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "j") }},
 		{name: "ascii-chunks", opts: func(o *Options) { o.ASCII = true }, setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "2") }},
-		{name: "ascii-help", opts: func(o *Options) { o.ASCII = true }, setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "?") }},
+		{name: "ascii-help", opts: func(o *Options) { everyKeyBound(o); o.ASCII = true }, setup: func(t *testing.T, m *Model, _ *fakeDB) { press(m, "?") }},
 	}
 	for _, st := range states {
 		t.Run(st.name, func(t *testing.T) {
@@ -99,6 +101,13 @@ func TestGoldenStates(t *testing.T) {
 			golden.RequireEqual(t, out)
 		})
 	}
+}
+
+// everyKeyBound gives the console everything a key can need: actions to
+// run and somewhere to record tick-offs.
+func everyKeyBound(o *Options) {
+	withActions(newFakeActions())(o)
+	o.Tick = func(context.Context, string, string) error { return nil }
 }
 
 // TestGoldenConnecting is the first frame, before any report arrived.

@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/pgtend/pgtend/ops/maint"
 )
 
 // KeyMap is every key the console answers to; it feeds bubbles/help.
@@ -14,9 +16,51 @@ type KeyMap struct {
 	Pane1, Pane2, Pane3, Pane4              key.Binding
 	Sort, Filter, Refresh                   key.Binding
 	Tick                                    key.Binding
-	Vacuum, Retention                       key.Binding // maintenance of the table under the cursor
 	Yes, No, Submit                         key.Binding // answers to a question, and to an input
 	Help, Quit                              key.Binding
+	// Actions are the registry's actions with a console key: each plans
+	// its action for the table under the cursor. New makes them from the
+	// registry, disabled where nothing may run them.
+	Actions []ActionKey
+}
+
+// ActionKey is the key of one registry action.
+type ActionKey struct {
+	Action  maint.Action
+	Binding key.Binding
+}
+
+// registryKeys binds every registry action that has a console key.
+func registryKeys(reg *maint.Registry, enabled bool) []ActionKey {
+	var out []ActionKey
+	for _, a := range reg.Actions {
+		if a.Key == "" {
+			continue
+		}
+		b := key.NewBinding(key.WithKeys(a.Key), key.WithHelp(a.Key, a.Name))
+		b.SetEnabled(enabled)
+		out = append(out, ActionKey{Action: a, Binding: b})
+	}
+	return out
+}
+
+// actionBindings are the action keys, as the panes that offer them list them.
+func (k KeyMap) actionBindings() []key.Binding {
+	out := make([]key.Binding, len(k.Actions))
+	for i, a := range k.Actions {
+		out[i] = a.Binding
+	}
+	return out
+}
+
+// matchAction finds the action whose key was pressed.
+func (k KeyMap) matchAction(msg tea.KeyPressMsg) (maint.Action, bool) {
+	for _, a := range k.Actions {
+		if key.Matches(msg, a.Binding) {
+			return a.Action, true
+		}
+	}
+	return maint.Action{}, false
 }
 
 // DefaultKeyMap returns the console's keys.
@@ -40,15 +84,11 @@ func DefaultKeyMap() KeyMap {
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Refresh:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		Tick:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "tick off")),
-		// Disabled (hidden, and matching nothing) until New knows that
-		// actions exist and may write.
-		Vacuum:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "vacuum"), key.WithDisabled()),
-		Retention: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "retention"), key.WithDisabled()),
-		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
-		No:        key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
-		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
-		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+		No:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
+		Submit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
+		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
 

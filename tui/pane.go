@@ -15,6 +15,11 @@ type pane interface {
 	SetSize(w, h int)
 	View() string
 	update(msg tea.KeyPressMsg, keys KeyMap) tea.Cmd
+	// bindings are every key the pane answers to besides moving in a list
+	// (KeyMap.listKeys): the full help lists them, so a key shows there by
+	// being bound here.
+	bindings(keys KeyMap) []key.Binding
+	// keys are the footer's keys of the moment.
 	keys(keys KeyMap) []key.Binding
 	setContext(s theme.Styles, stale bool)
 }

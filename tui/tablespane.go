@@ -171,11 +171,17 @@ func (p *tablesPane) selected() *report.Table {
 	return &p.rows[p.cursor.index]
 }
 
+func (p *tablesPane) bindings(k KeyMap) []key.Binding {
+	return append(append([]key.Binding{k.Enter}, k.actionBindings()...), k.Sort, k.Filter)
+}
+
 func (p *tablesPane) keys(k KeyMap) []key.Binding {
-	if p.filtering {
-		return []key.Binding{as(k.Submit, "apply"), as(k.Back, "clear")}
-	}
-	return []key.Binding{k.Up, k.Down, k.Enter, k.Vacuum, k.Retention, k.Sort, k.Filter}
+	return append([]key.Binding{k.Up, k.Down}, p.bindings(k)...)
+}
+
+// filterKeys are the keys while the filter is typed.
+func (p *tablesPane) filterKeys(k KeyMap) []key.Binding {
+	return []key.Binding{as(k.Submit, "apply"), as(k.Back, "clear")}
 }
 
 func (p *tablesPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {

@@ -103,13 +103,6 @@ func (m *Model) body() string {
 	return strings.Join(draw(m.active, m.width, m.panes()[m.active].View()), "\n")
 }
 
-// helpView is the full key list, drawn in the pane's place.
-func (m *Model) helpView(w, h int) string {
-	m.help.SetWidth(w)
-	lines := append([]string{m.styles.PaneTitle.Render("Keys"), ""}, strings.Split(m.help.FullHelpView(m.fullHelp()), "\n")...)
-	return fitBlock(lines, w, h, m.styles.Glyphs.Ellipsis)
-}
-
 // headerLine says where pgtend is connected and how fresh the figures are.
 // When it does not fit, the versions go first, then the refresh time, then
 // the database name is shortened: the connection state always stays.
@@ -224,14 +217,14 @@ func (m *Model) tabLine() string {
 // the line is too long, the other keys go from the end.
 func (m *Model) footerLine() string {
 	var optional, always []key.Binding
-	switch {
-	case m.action != nil:
+	switch m.focus() {
+	case focusAction:
 		optional = m.action.keys(m.keys)
-	case m.tables.filtering:
-		optional = m.tables.keys(m.keys)
-	case m.calendar.noting:
-		optional = m.calendar.keys(m.keys)
-	case m.showHelp:
+	case focusFilter:
+		optional = m.tables.filterKeys(m.keys)
+	case focusNote:
+		optional = m.calendar.noteKeys(m.keys)
+	case focusHelp:
 		always = []key.Binding{as(m.keys.Back, "close help"), m.keys.Quit}
 	default:
 		optional = append(m.panes()[m.active].keys(m.keys), m.keys.NextPane, m.keys.Refresh)
@@ -253,14 +246,4 @@ func (m *Model) footerLine() string {
 	}
 	m.help.SetWidth(0) // cut here, not by the help model, which would cut help and quit
 	return m.help.ShortHelpView(append(optional[:n:n], always...))
-}
-
-func (m *Model) fullHelp() [][]key.Binding {
-	k := m.keys
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Enter, k.Back, k.Sort, k.Filter, k.Vacuum, k.Retention}, // disabled keys are left out
-		{k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.NextPane, k.PrevPane},
-		{k.Refresh, k.Help, k.Quit},
-	}
 }

@@ -3,143 +3,156 @@ package config
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+)
+
+// The shapes below mirror the file format Parse reads (see default.toml).
+// Every value is already in the spelling Parse accepts, so the TOML library
+// only has to lay out tables and quote keys and strings; omitempty leaves
+// out what the policy does not set, which Parse reads back as unset.
+type (
+	encodedPolicy struct {
+		// Not omitempty: [connection] is always written so the effective
+		// timeouts are visible.
+		Connection encodedConnection       `toml:"connection"`
+		Tables     map[string]encodedTable `toml:"tables,omitempty"`
+		Backup     *encodedBackup          `toml:"backup,omitempty"`
+		Archive    *encodedArchive         `toml:"archive,omitempty"`
+	}
+	encodedConnection struct {
+		StatementTimeout       string `toml:"statement_timeout,omitempty"`
+		LockTimeout            string `toml:"lock_timeout,omitempty"`
+		MaintenanceLockTimeout string `toml:"maintenance_lock_timeout,omitempty"`
+	}
+	encodedTable struct {
+		TimeColumn     string   `toml:"time_column,omitempty"`
+		Permanent      bool     `toml:"permanent,omitempty"`
+		Retention      string   `toml:"retention,omitempty"`
+		ExpectedGrowth string   `toml:"expected_growth,omitempty"`
+		CompressAfter  string   `toml:"compress_after,omitempty"`
+		SegmentBy      []string `toml:"segment_by,omitempty"`
+	}
+	// Backup and archive keys are not omitempty: once the section exists
+	// Parse requires them, and writing an empty one shows what is missing.
+	encodedBackup struct {
+		Dir       string `toml:"dir"`
+		KeepDaily int    `toml:"keep_daily"`
+	}
+	encodedArchive struct {
+		Dirs []string `toml:"dirs,omitempty"`
+		Dest string   `toml:"dest"`
+	}
 )
 
 // Encode writes p as TOML that Parse reads back to an equal Policy (except
 // Source, which Parse takes from its argument). Values use the canonical
 // spellings: days as "90d", growth as "50 MB/day" when that is exact,
-// timeouts as Go durations (Duration.String, which
-// time.ParseDuration reads back exactly). Sections that are unset (zero Backup/Archive, no
-// tables) are left out; [connection] is always written so the effective
-// timeouts are visible.
+// timeouts as Go durations (Duration.String, which time.ParseDuration reads
+// back exactly). Sections that are unset (zero Backup/Archive, no tables) are
+// left out; [connection] is always written so the effective timeouts are
+// visible. The TOML itself is written by github.com/BurntSushi/toml; only
+// the leading "# source:" comment, which the library cannot write, is ours.
 func (p Policy) Encode(w io.Writer) error {
-	var b strings.Builder
 	src := p.Source
 	if src == "" {
 		src = "(unknown)"
 	}
-	fmt.Fprintf(&b, "# source: %s\n", oneLine(src))
-
-	b.WriteString("\n[connection]\n")
-	for _, f := range []struct {
-		key string
-		d   time.Duration
-	}{
-		{"statement_timeout", p.Connection.StatementTimeout},
-		{"lock_timeout", p.Connection.LockTimeout},
-		{"maintenance_lock_timeout", p.Connection.MaintenanceLockTimeout},
-	} {
-		// Parse refuses timeouts <= 0; leaving an unset one out makes the
-		// output parseable (it reads back as the default).
-		if f.d > 0 {
-			writeKV(&b, f.key, tomlString(f.d.String()))
-		}
+	if _, err := fmt.Fprintf(w, "# source: %s\n\n", commentText(src)); err != nil {
+		return err
 	}
+	enc := toml.NewEncoder(w)
+	enc.Indent = "" // [tables.x] and its keys start at column 0, like default.toml
+	return enc.Encode(p.encoded())
+}
 
+func (p Policy) encoded() encodedPolicy {
+	out := encodedPolicy{Connection: encodedConnection{
+		StatementTimeout:       timeoutString(p.Connection.StatementTimeout),
+		LockTimeout:            timeoutString(p.Connection.LockTimeout),
+		MaintenanceLockTimeout: timeoutString(p.Connection.MaintenanceLockTimeout),
+	}}
+	if len(p.Tables) > 0 {
+		out.Tables = make(map[string]encodedTable, len(p.Tables))
+	}
 	for _, t := range p.Tables {
-		fmt.Fprintf(&b, "\n[tables.%s]\n", tomlKey(t.Name))
-		if t.TimeColumn != "" {
-			writeKV(&b, "time_column", tomlString(t.TimeColumn))
-		}
-		if t.Permanent {
-			writeKV(&b, "permanent", "true")
+		et := encodedTable{
+			TimeColumn: validText(t.TimeColumn),
+			Permanent:  t.Permanent,
+			SegmentBy:  validTexts(t.SegmentBy),
 		}
 		if t.RetentionDays != 0 {
-			writeKV(&b, "retention", tomlString(formatDays(t.RetentionDays)))
+			et.Retention = formatDays(t.RetentionDays)
 		}
 		if t.ExpectedGrowthPerDay != 0 {
-			writeKV(&b, "expected_growth", tomlString(formatGrowth(t.ExpectedGrowthPerDay)))
+			et.ExpectedGrowth = formatGrowth(t.ExpectedGrowthPerDay)
 		}
 		if t.CompressAfterDays != 0 {
-			writeKV(&b, "compress_after", tomlString(formatDays(t.CompressAfterDays)))
+			et.CompressAfter = formatDays(t.CompressAfterDays)
 		}
-		if len(t.SegmentBy) > 0 {
-			writeKV(&b, "segment_by", tomlArray(t.SegmentBy))
-		}
+		// The map key is one TOML key: the library quotes it when it is not
+		// bare, so "analytics.bars" stays one table instead of nesting.
+		out.Tables[validText(t.Name)] = et
 	}
-
 	if p.Backup != (Backup{}) {
-		b.WriteString("\n[backup]\n")
-		writeKV(&b, "dir", tomlString(p.Backup.Dir))
-		writeKV(&b, "keep_daily", strconv.Itoa(p.Backup.KeepDaily))
+		out.Backup = &encodedBackup{Dir: validText(p.Backup.Dir), KeepDaily: p.Backup.KeepDaily}
 	}
 	if len(p.Archive.Dirs) > 0 || p.Archive.Dest != "" {
-		b.WriteString("\n[archive]\n")
-		if len(p.Archive.Dirs) > 0 {
-			writeKV(&b, "dirs", tomlArray(p.Archive.Dirs))
-		}
-		writeKV(&b, "dest", tomlString(p.Archive.Dest))
+		out.Archive = &encodedArchive{Dirs: validTexts(p.Archive.Dirs), Dest: validText(p.Archive.Dest)}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return out
 }
 
-func writeKV(b *strings.Builder, key, value string) {
-	b.WriteString(key)
-	b.WriteString(" = ")
-	b.WriteString(value)
-	b.WriteByte('\n')
-}
-
-// oneLine keeps a source name from breaking out of its comment line.
-func oneLine(s string) string {
-	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
-}
-
-// tomlKey writes a table name bare when TOML allows it, else quoted, so
-// "analytics.bars" stays one key instead of becoming a nested table.
-func tomlKey(k string) string {
-	if k == "" {
-		return `""`
+// timeoutString is d as Parse reads it, or "" (left out) for d <= 0: Parse
+// refuses those, and an omitted timeout reads back as the default.
+func timeoutString(d time.Duration) string {
+	if d <= 0 {
+		return ""
 	}
-	for i := 0; i < len(k); i++ {
-		if !isBareKeyChar(k[i]) {
-			return tomlString(k)
-		}
-	}
-	return k
+	return d.String()
 }
 
-// tomlString quotes s as a TOML basic string. strconv.Quote is not usable:
-// Go's \a, \v and \x escapes are not TOML 1.0.
-func tomlString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '\r':
-			b.WriteString(`\r`)
-		default:
-			if r < 0x20 || r == 0x7f {
-				fmt.Fprintf(&b, `\u%04X`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+// validText makes s valid UTF-8. TOML documents must be, and the library
+// copies invalid bytes through unchanged, which would make `config show`
+// print something `config check` rejects. Policies from Parse are always
+// valid already; only a hand-built Policy can get here with bad bytes.
+func validText(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
-func tomlArray(items []string) string {
-	quoted := make([]string, len(items))
+func validTexts(items []string) []string {
+	if items == nil {
+		return nil
+	}
+	out := make([]string, len(items))
 	for i, s := range items {
-		quoted[i] = tomlString(s)
+		out[i] = validText(s)
 	}
-	return "[" + strings.Join(quoted, ", ") + "]"
+	return out
+}
+
+// commentText keeps a source name from breaking its comment line or the
+// document: TOML comments end at a newline and may not contain control
+// characters (other than tab) or invalid UTF-8, and a source can carry any of
+// those, e.g. from a quoted target name in "<file> (target <name>)".
+func commentText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r != '\t' && (r < 0x20 || r == 0x7f):
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }

@@ -6,11 +6,15 @@ import (
 )
 
 // lineIndex maps every key path of a TOML document to the line (1-based)
-// where it first appears. BurntSushi/toml knows key positions but does not
-// export them, and users need line numbers to fix their files, so we re-scan
-// the source ourselves. The scanner only runs on text that toml has already
-// accepted, so it can be lenient; it must merely never loop or panic on
-// anything.
+// where it first appears. It exists because every pgtend config error cites
+// file:line:key (see Error), and BurntSushi/toml, which does the actual
+// parsing (and, in Encode, the writing), knows key positions internally but
+// does not expose them: MetaData gives keys and types only, and exporting
+// its per-key info with the Position is an open request upstream
+// (https://github.com/BurntSushi/toml/issues/462). Users need line numbers
+// to fix their files, so we re-scan the source ourselves. The scanner only
+// runs on text that toml has already accepted, so it can be lenient; it must
+// merely never loop or panic on anything.
 //
 // A key path is the list of key segments from the document root, e.g.
 // targets / prod / tables / analytics.bars / retention. Paths are stored

@@ -37,7 +37,8 @@ type RunState struct {
 	Rows, Bytes int64 // over the finished steps
 }
 
-// NewRunState starts the state of a run of plan at now.
+// NewRunState starts the state of a run of plan at now (plan may be nil
+// where only the events are known).
 func NewRunState(plan *Plan, now time.Time) *RunState {
 	return &RunState{Plan: plan, Started: now, Current: -1}
 }
@@ -49,7 +50,7 @@ func (s *RunState) Apply(ev Event, now time.Time) {
 		s.Current, s.Title, s.StepStart = ev.Step, ev.Title, now
 		s.Done, s.Total, s.Phase = 0, 0, ""
 		s.Unit = ev.Unit
-		if s.Unit == "" && ev.Step >= 0 && ev.Step < len(s.Plan.Steps) {
+		if s.Unit == "" && s.Plan != nil && ev.Step >= 0 && ev.Step < len(s.Plan.Steps) {
 			s.Unit = s.Plan.Steps[ev.Step].Unit
 		}
 	case Progress:

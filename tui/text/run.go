@@ -50,10 +50,17 @@ func WritePlan(w io.Writer, p *maint.Plan) {
 }
 
 // EventWriter returns an emit function writing one line per event,
-// progress at most once a second per step (and always its last).
+// progress at most once a second per step (and always its last). What a
+// line says comes from maint.RunState, as in the console: a cancelled step
+// reads "cancelled" in both.
 func EventWriter(w io.Writer) func(maint.Event) {
 	lastProgress := map[int]time.Time{}
+	var st *maint.RunState
 	return func(e maint.Event) {
+		if st == nil {
+			st = maint.NewRunState(nil, e.At)
+		}
+		st.Apply(e, e.At)
 		prefix := fmt.Sprintf("%s [%d/%d]", Stamp(e.At), e.Step+1, e.Of)
 		switch e.Kind {
 		case maint.StepStarted:
@@ -67,17 +74,34 @@ func EventWriter(w io.Writer) func(maint.Event) {
 			if e.Total > 0 {
 				total = Count(e.Total)
 			}
-			fmt.Fprintf(w, "%s progress %s/%s %s %s\n", prefix, Count(e.Done), total, e.Unit, Clean(e.Message))
+			pace := ""
+			if e.Message != "" {
+				pace = " " + Clean(e.Message)
+			}
+			if rate := st.Rate(e.At); rate > 0 {
+				pace += ", " + Count(int64(rate+0.5)) + " " + Clean(st.Unit) + "/s"
+			}
+			if eta, ok := st.ETA(e.At); ok {
+				pace += ", ETA " + eta.Round(time.Second).String()
+			}
+			fmt.Fprintf(w, "%s progress %s/%s %s%s\n", prefix, Count(e.Done), total, Clean(e.Unit), pace)
 		case maint.Log:
 			fmt.Fprintf(w, "%s %s\n", prefix, Clean(OneLine(e.Message)))
-		case maint.StepFinished:
-			removed := ""
-			if e.Bytes > 0 {
-				removed = ", " + BytesOf(e.Bytes) + " removed"
+		case maint.StepFinished, maint.StepFailed, maint.StepCancelled:
+			f, _ := st.Last()
+			took := f.Duration.Round(time.Millisecond)
+			switch f.Outcome {
+			case maint.OutcomeFailed:
+				fmt.Fprintf(w, "%s FAILED after %s: %s\n", prefix, took, Clean(OneLine(f.Reason)))
+			case maint.OutcomeCancelled:
+				fmt.Fprintf(w, "%s %s after %s, %s rows\n", prefix, f.Outcome, took, Count(f.Rows))
+			default:
+				removed := ""
+				if f.Bytes > 0 {
+					removed = ", " + BytesOf(f.Bytes) + " removed"
+				}
+				fmt.Fprintf(w, "%s done in %s, %s rows%s\n", prefix, took, Count(f.Rows), removed)
 			}
-			fmt.Fprintf(w, "%s done in %s, %s rows%s\n", prefix, e.Duration.Round(time.Millisecond), Count(e.Rows), removed)
-		case maint.StepFailed:
-			fmt.Fprintf(w, "%s FAILED after %s: %s\n", prefix, e.Duration.Round(time.Millisecond), Clean(OneLine(e.Err.Error())))
 		}
 	}
 }

@@ -1,0 +1,117 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// helpGroup is one titled list of the full help.
+type helpGroup struct {
+	title string
+	keys  []key.Binding
+}
+
+// listKeys move the cursor in every list pane.
+func (k KeyMap) listKeys() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+}
+
+// helpGroups is the full help: the keys that work everywhere, moving in a
+// list, then each pane's own bindings. Disabled keys (read-only, nothing to
+// record a tick-off in) are left out, and so is a pane with none.
+func (m *Model) helpGroups() []helpGroup {
+	k := m.keys
+	groups := []helpGroup{
+		{"Everywhere", []key.Binding{k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.NextPane, k.PrevPane, k.Refresh, k.Help, k.Quit}},
+		{"Lists", k.listKeys()},
+	}
+	for _, p := range m.panes() {
+		groups = append(groups, helpGroup{p.Title(), p.bindings(k)})
+	}
+	out := groups[:0]
+	for _, g := range groups {
+		var enabled []key.Binding
+		for _, b := range g.keys {
+			if b.Enabled() {
+				enabled = append(enabled, b)
+			}
+		}
+		if len(enabled) > 0 {
+			out = append(out, helpGroup{g.title, enabled})
+		}
+	}
+	return out
+}
+
+// helpView draws the groups as columns, as many side by side as the width
+// holds, in the pane's place.
+func (m *Model) helpView(w, h int) string {
+	const gap = 3
+	s := m.styles
+	var lines []string
+	var band [][]string // the columns of the current row of groups
+	bandW := 0
+	flush := func() {
+		if len(band) == 0 {
+			return
+		}
+		rows := 0
+		for _, col := range band {
+			rows = max(rows, len(col))
+		}
+		for r := range rows {
+			var b strings.Builder
+			for i, col := range band {
+				cell := ""
+				if r < len(col) {
+					cell = col[r]
+				}
+				if i < len(band)-1 {
+					cell += strings.Repeat(" ", max(colWidth(col)-ansi.StringWidth(cell), 0)+gap)
+				}
+				b.WriteString(cell)
+			}
+			lines = append(lines, b.String())
+		}
+		lines = append(lines, "")
+		band, bandW = nil, 0
+	}
+	for _, g := range m.helpGroups() {
+		col := m.helpColumn(g)
+		cw := colWidth(col)
+		if len(band) > 0 && bandW+gap+cw > w {
+			flush()
+		}
+		if len(band) > 0 {
+			bandW += gap
+		}
+		band, bandW = append(band, col), bandW+cw
+	}
+	flush()
+	return fitBlock(append([]string{s.PaneTitle.Render("Keys"), ""}, lines...), w, h, s.Glyphs.Ellipsis)
+}
+
+// helpColumn is a group's title over its keys and what they do, aligned.
+func (m *Model) helpColumn(g helpGroup) []string {
+	s := m.styles
+	keyW := 0
+	for _, b := range g.keys {
+		keyW = max(keyW, ansi.StringWidth(b.Help().Key))
+	}
+	col := []string{s.Dim.Render(g.title)}
+	for _, b := range g.keys {
+		k := b.Help().Key
+		col = append(col, s.Help.FullKey.Render(k)+strings.Repeat(" ", keyW-ansi.StringWidth(k)+1)+s.Help.FullDesc.Render(b.Help().Desc))
+	}
+	return col
+}
+
+func colWidth(col []string) int {
+	w := 0
+	for _, c := range col {
+		w = max(w, ansi.StringWidth(c))
+	}
+	return w
+}
