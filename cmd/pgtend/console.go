@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,24 +13,99 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/config"
+	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/pg"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/tui"
+	"github.com/spf13/cobra"
 )
 
-func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newFlags("pgtend", stderr)
-	if err := c.parse(args); err != nil {
-		return err
+// newRootCmd is the whole command tree, built from the registry: the root
+// command is the console (`pgtend [flags]`), the others its subcommands.
+// Output goes to stdout and stderr (the console itself draws on the
+// terminal).
+func newRootCmd(reg *maint.Registry, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "pgtend",
+		Short: "keep a PostgreSQL + TimescaleDB database healthy",
+		Long: "pgtend keeps a PostgreSQL + TimescaleDB database healthy. With no command it opens the " +
+			"console on the configured database: live table sizes, chunks with before/after compression, " +
+			"disk usage with a forecast, and the maintenance calendar, with every action planned before it runs.\n\n" +
+			actionsHelp(reg) + "\n\n" +
+			"Connection (like psql): --dsn URL-or-key=value, else the target's dsn, else DATABASE_URL, " +
+			"else the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSERVICE, " +
+			"PGSSLMODE...), ~/.pgpass and pg_service.conf.\n\n" +
+			"Exit status: 0 ok, 1 failed, 2 usage errors and destructive plans without --yes.",
+		Example: rootExamples(reg),
+		// No positional arguments: a word that is no command is refused.
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError("unknown command %q (try `pgtend help`)", args[0])
+			}
+			return nil
+		},
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	t, err := c.resolve()
-	if err != nil {
-		return err
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(flagError) // inherited by every subcommand
+	c := addCommon(root)
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		t, err := c.resolve()
+		if err != nil {
+			return err
+		}
+		if !isTerminal(cmd.OutOrStdout()) {
+			return usageError("the console needs a terminal; use `pgtend report` in scripts")
+		}
+		return console(cmd.Context(), reg, c, t)
 	}
-	if !isTerminal(stdout) {
-		return usageError("the console needs a terminal; use `pgtend report` in scripts")
+	root.SetVersionTemplate("pgtend {{.Version}}\n") // --version says what `pgtend version` says
+	root.AddCommand(newDemoCmd(reg), newReportCmd(), newPlanCmd(reg), newRunCmd(reg), newHistoryCmd(), newConfigCmd(), newVersionCmd())
+	// cobra's help and completion commands, made now (not when it
+	// executes) so that their argument errors are usage errors too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	argErrorsAreUsageErrors(root)
+	return root
+}
+
+// argErrorsAreUsageErrors makes every argument error of the tree (cobra's
+// own, e.g. `completion bash stray`) a usage error: exit 2.
+func argErrorsAreUsageErrors(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(cmd *cobra.Command, args []string) error {
+			err := check(cmd, args)
+			var ee *exitError
+			if err != nil && !errors.As(err, &ee) {
+				return &exitError{code: 2, err: err}
+			}
+			return err
+		}
 	}
-	return console(ctx, c, t)
+	for _, sub := range cmd.Commands() {
+		argErrorsAreUsageErrors(sub)
+	}
+}
+
+// rootExamples are the root's examples: the demo, the report, and a plan
+// of every action and a run of every script of the registry.
+func rootExamples(reg *maint.Registry) string {
+	lines := []string{
+		"# the console on a throwaway demo database", "pgtend demo",
+		"# what the console shows, for scripts", "pgtend report --json",
+	}
+	for _, a := range reg.Actions {
+		lines = append(lines, "# what "+a.Name+" would do to one table, changing nothing", "pgtend plan "+a.Name+" --table TABLE")
+	}
+	for _, s := range reg.Scripts {
+		yes := ""
+		if actions, err := reg.Resolve(s.Name, true); err == nil && slices.ContainsFunc(actions, func(a maint.Action) bool { return a.Destructive }) {
+			yes = " --yes"
+		}
+		lines = append(lines, "# "+s.Help, "pgtend run "+s.Name+yes)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func isTerminal(w io.Writer) bool {
@@ -51,7 +127,7 @@ func utf8Locale() bool {
 
 // console checks the connection once (a bad DSN or password should be one
 // clear line, not a screen), then runs the interactive console.
-func console(ctx context.Context, c *common, t target) error {
+func console(ctx context.Context, reg *maint.Registry, c *common, t target) error {
 	conn, err := t.connect(ctx)
 	if err != nil {
 		return err
@@ -83,7 +159,8 @@ func console(ctx context.Context, c *common, t target) error {
 		Estimate:    read(report.Estimate, false),
 		SizeHistory: mem.loadSizes(time.Now()),
 		Tick:        mem.tickFunc(),
-		Actions:     consoleActions{t: t, readOnly: c.readOnly, mem: mem},
+		Actions:     consoleActions{reg: reg, t: t, readOnly: c.readOnly, mem: mem},
+		Registry:    reg,
 		Refresh:     c.refresh,
 		Timeout:     t.reportTimeout(),
 		ReadOnly:    c.readOnly,

@@ -2,20 +2,19 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/pg"
+	"github.com/spf13/cobra"
 )
 
 // common are the flags every command that reaches a database shares.
 type common struct {
-	fs         *flag.FlagSet
 	dsn        string
 	configPath string
 	target     string
@@ -24,22 +23,30 @@ type common struct {
 	refresh    time.Duration
 }
 
-func newFlags(name string, out io.Writer) *common {
-	c := &common{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
-	c.fs.SetOutput(out)
-	c.fs.StringVar(&c.dsn, "dsn", "", "connection string: postgres://... URL or key=value pairs (default: target's dsn, DATABASE_URL, libpq environment)")
-	c.fs.StringVar(&c.configPath, "config", "", "policy file (default: "+orNone(config.DefaultPath())+" if it exists, else the built-in policy)")
-	c.fs.StringVar(&c.target, "target", "", "database target named in the config ([targets.NAME])")
-	c.fs.BoolVar(&c.readOnly, "read-only", false, "never run anything that writes")
-	c.fs.BoolVar(&c.ascii, "ascii", false, "draw borders and bars with ASCII only")
-	c.fs.DurationVar(&c.refresh, "refresh", 5*time.Second, "console refresh interval")
-	if name == "pgtend" { // the console's flags: --help shows the commands too
-		c.fs.Usage = func() {
-			fmt.Fprint(out, usage)
-			c.fs.PrintDefaults()
-		}
-	}
+// addCommon gives cmd the shared flags, with their completions, and checks
+// them before cmd runs (its PreRunE).
+func addCommon(cmd *cobra.Command) *common {
+	c := &common{}
+	f := cmd.Flags()
+	f.StringVar(&c.dsn, "dsn", "", "connection string: postgres://... URL or key=value pairs (default: target's dsn, DATABASE_URL, libpq environment)")
+	f.StringVar(&c.configPath, "config", "", "policy file (default: "+orNone(config.DefaultPath())+" if it exists, else the built-in policy)")
+	f.StringVar(&c.target, "target", "", "database target named in the config ([targets.NAME])")
+	f.BoolVar(&c.readOnly, "read-only", false, "never run anything that writes")
+	f.BoolVar(&c.ascii, "ascii", false, "draw borders and bars with ASCII only")
+	f.DurationVar(&c.refresh, "refresh", 5*time.Second, "console refresh interval")
+	_ = cmd.RegisterFlagCompletionFunc("dsn", cobra.NoFileCompletions)
+	_ = cmd.RegisterFlagCompletionFunc("config", tomlFiles)
+	_ = cmd.RegisterFlagCompletionFunc("target", c.completeTargets)
+	_ = cmd.RegisterFlagCompletionFunc("refresh", cobra.NoFileCompletions)
+	cmd.PreRunE = func(*cobra.Command, []string) error { return c.check() }
 	return c
+}
+
+// addTable gives cmd --table, completed with the policy's tables.
+func addTable(cmd *cobra.Command, c *common) *string {
+	table := cmd.Flags().String("table", "", "one table (name or schema.name); default: every table of the policy")
+	_ = cmd.RegisterFlagCompletionFunc("table", c.completeTables)
+	return table
 }
 
 func orNone(s string) string {
@@ -49,21 +56,74 @@ func orNone(s string) string {
 	return s
 }
 
-// parse parses args and refuses stray positional arguments.
-func (c *common) parse(args []string) error {
-	if err := c.fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return &exitError{code: 2, err: err}
-	}
-	if c.fs.NArg() > 0 {
-		return usageError("unexpected argument %q", c.fs.Arg(0))
-	}
+// check refuses flag values that parse but make no sense.
+func (c *common) check() error {
 	if c.refresh < 500*time.Millisecond {
 		return usageError("--refresh %v is too short: use 500ms or more", c.refresh)
 	}
 	return nil
+}
+
+// noArgs refuses stray positional arguments (exit 2).
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError("unexpected argument %q", args[0])
+	}
+	return nil
+}
+
+// flagError makes cobra's flag errors (unknown flag, bad value, missing
+// value) usage errors: exit 2.
+func flagError(_ *cobra.Command, err error) error {
+	return &exitError{code: 2, err: err}
+}
+
+// Completions read the config file only (the --config given earlier on the
+// command line, else the default one): they never connect to a database.
+
+func tomlFiles(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return []cobra.Completion{"toml"}, cobra.ShellCompDirectiveFilterFileExt
+}
+
+// completeTargets offers the config's targets.
+func (c *common) completeTargets(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []cobra.Completion
+	for _, n := range cfg.TargetNames() {
+		if strings.HasPrefix(n, toComplete) {
+			out = append(out, n)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeTables offers the tables of the policy --target (or the
+// top-level policy) names, with how long each keeps its rows.
+func (c *common) completeTables(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	_, policy, err := cfg.Resolve(c.target)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []cobra.Completion
+	for _, t := range policy.Tables {
+		if strings.HasPrefix(t.Name, toComplete) {
+			desc := "permanent"
+			if !t.Permanent && t.RetentionDays > 0 {
+				desc = fmt.Sprintf("kept %dd", t.RetentionDays)
+			} else if !t.Permanent {
+				desc = "no limit"
+			}
+			out = append(out, cobra.CompletionWithDesc(t.Name, desc))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // target is the resolved database and policy a command works on.
@@ -91,6 +151,16 @@ func (c *common) resolve() (target, error) {
 		dsn = pg.ChooseDSN(c.dsn)
 	}
 	return target{dsn: dsn, policy: policy, source: cfg.Source}, nil
+}
+
+// open resolves the target and connects.
+func (c *common) open(ctx context.Context) (target, *pgx.Conn, error) {
+	t, err := c.resolve()
+	if err != nil {
+		return t, nil, err
+	}
+	conn, err := t.connect(ctx)
+	return t, conn, err
 }
 
 func (t target) settings() pg.Settings {

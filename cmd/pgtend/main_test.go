@@ -84,9 +84,21 @@ func (r result) oneClearLine(t *testing.T, code int, want ...string) {
 }
 
 func TestVersion(t *testing.T) {
-	r := pgtend(t, nil, "version")
-	if r.code != 0 || r.stdout != "pgtend dev\n" {
-		t.Errorf("version: %+v", r)
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		r := pgtend(t, nil, args...)
+		if r.code != 0 || r.stdout != "pgtend dev\n" {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+	// What goreleaser stamps.
+	bin := filepath.Join(t.TempDir(), "pgtend")
+	ldflags := "-X main.version=1.2.3 -X main.commit=0123456789abcdef -X main.date=2026-01-02T03:04:05Z"
+	if out, err := exec.Command("go", "build", "-ldflags", ldflags, "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if want := "pgtend 1.2.3 (commit 0123456, built 2026-01-02T03:04:05Z)\n"; err != nil || string(out) != want {
+		t.Errorf("stamped version: %q, %v; want %q", out, err, want)
 	}
 }
 
@@ -94,11 +106,32 @@ func TestUsageErrors(t *testing.T) {
 	pgtend(t, nil, "frobnicate").oneClearLine(t, 2, `unknown command "frobnicate"`)
 	pgtend(t, nil, "report", "--refresh", "1ms").oneClearLine(t, 2, "--refresh 1ms is too short")
 	pgtend(t, nil, "report", "stray").oneClearLine(t, 2, `unexpected argument "stray"`)
-	// --help shows the commands as well as the flags.
-	for _, args := range [][]string{{"--help"}, {"help"}} {
+	pgtend(t, nil, "report", "--bogus").oneClearLine(t, 2, "unknown flag: --bogus")
+	pgtend(t, nil, "report", "--refresh", "soon").oneClearLine(t, 2, `invalid argument "soon" for "--refresh"`)
+	pgtend(t, nil, "report", "--dsn").oneClearLine(t, 2, "flag needs an argument: --dsn")
+	pgtend(t, nil, "plan").oneClearLine(t, 2, "pgtend plan needs an action")
+	pgtend(t, nil, "run", "vacuum", "stray").oneClearLine(t, 2, `unexpected argument "stray"`)
+	pgtend(t, nil, "config").oneClearLine(t, 2, "config needs a subcommand")
+	pgtend(t, nil, "config", "frobnicate").oneClearLine(t, 2, `unknown config subcommand "frobnicate"`)
+	pgtend(t, nil, "config", "check").oneClearLine(t, 2, "usage: pgtend config check FILE")
+	pgtend(t, nil, "completion", "bash", "stray").oneClearLine(t, 2, `unknown command "stray"`)
+	// --help and help show the commands as well as the flags, on stdout.
+	for _, args := range [][]string{{"--help"}, {"help"}, {"-h"}} {
 		res := pgtend(t, nil, args...)
-		if out := res.stdout + res.stderr; !strings.Contains(out, "pgtend demo") || !strings.Contains(out, "-dsn") {
-			t.Errorf("pgtend %v lacks the commands or the flags:\n%s", args, out)
+		if res.code != 0 || res.stderr != "" {
+			t.Errorf("pgtend %v: exit %d, stderr %q", args, res.code, res.stderr)
+		}
+		for _, want := range []string{"pgtend demo", "demo", "report", "plan ACTION", "run ACTION", "history", "config", "version", "completion", "--dsn", "--refresh"} {
+			if !strings.Contains(res.stdout, want) {
+				t.Errorf("pgtend %v does not show %q:\n%s", args, want, res.stdout)
+			}
+		}
+	}
+	// Every command has its own --help, with its own flags.
+	for cmd, flag := range map[string]string{"demo": "--keep", "report": "--json", "plan": "--table", "run": "--batch-size", "history": "--limit", "config show": "--target", "version": "--help"} {
+		res := pgtend(t, nil, append(strings.Fields(cmd), "--help")...)
+		if res.code != 0 || !strings.Contains(res.stdout, "pgtend "+cmd) || !strings.Contains(res.stdout, flag) {
+			t.Errorf("pgtend %s --help: exit %d, want its usage and %s:\n%s%s", cmd, res.code, flag, res.stdout, res.stderr)
 		}
 	}
 }

@@ -2,23 +2,30 @@ package main
 
 import (
 	"context"
-	"github.com/pgtend/pgtend/tui/text"
 	"io"
 
 	"github.com/pgtend/pgtend/ops/report"
+	"github.com/pgtend/pgtend/tui/text"
+	"github.com/spf13/cobra"
 )
 
-func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newFlags("pgtend report", stderr)
-	asJSON := c.fs.Bool("json", false, "print JSON (stable contract: fields are added, never renamed)")
-	if err := c.parse(args); err != nil {
-		return err
+// newReportCmd is `pgtend report`: what the console shows, for scripts.
+func newReportCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "what the console shows, for scripts: aligned text, or JSON",
+		Args:  noArgs,
 	}
-	t, err := c.resolve()
-	if err != nil {
-		return err
+	c := addCommon(cmd)
+	asJSON := cmd.Flags().Bool("json", false, "print JSON (stable contract: fields are added, never renamed)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		t, err := c.resolve()
+		if err != nil {
+			return err
+		}
+		return printReport(cmd.Context(), t, *asJSON, cmd.OutOrStdout())
 	}
-	return printReport(ctx, t, *asJSON, stdout)
+	return cmd
 }
 
 func printReport(ctx context.Context, t target, asJSON bool, stdout io.Writer) error {

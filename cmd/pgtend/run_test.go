@@ -126,3 +126,22 @@ func TestRunCancelledBySignal(t *testing.T) {
 		t.Errorf("%d of %d rows left, history says %d deleted: not a partial run", left, total, rows)
 	}
 }
+
+// TestFlagsBeforeTheAction: flags may come before or after the action;
+// both orders plan the same.
+func TestFlagsBeforeTheAction(t *testing.T) {
+	dsn, _ := seededDemo(t, demo.Native)
+	after := pgtend(t, nil, "plan", "vacuum", "--table", "ml_features", "--dsn", dsn)
+	before := pgtend(t, nil, "plan", "--table", "ml_features", "--dsn", dsn, "vacuum")
+	if before.code != 0 || !strings.Contains(before.stdout, "Plan: vacuum of ml_features") || !strings.Contains(before.stdout, "VACUUM") {
+		t.Fatalf("plan with the flags first: exit %d\n%s%s", before.code, before.stdout, before.stderr)
+	}
+	if before.stdout != after.stdout {
+		t.Errorf("the order of flags changed the plan:\n%s\nversus\n%s", before.stdout, after.stdout)
+	}
+	// --key=value and flags on both sides, for run too.
+	r := pgtend(t, nil, "run", "--table=ml_features", "vacuum", "--dsn="+dsn)
+	if r.code != 0 || !strings.Contains(r.stdout, "vacuum: ok") {
+		t.Errorf("run with the flags around the action: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

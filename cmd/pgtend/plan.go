@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/pgtend/pgtend/ops/maint"
+	"github.com/pgtend/pgtend/tui/text"
+	"github.com/spf13/cobra"
+)
+
+// newPlanCmd is `pgtend plan ACTION`: what an action or script would do,
+// changing nothing.
+func newPlanCmd(reg *maint.Registry) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "plan ACTION",
+		Short: "what an action would do — statements, locks, rows and bytes — changing nothing",
+		Long: "Shows what an action would do — the exact statements, the tables, chunks, rows and bytes " +
+			"affected, the locks taken, whether it destroys data — and changes nothing. A script shows " +
+			"the plan of each of its actions.\n\n" + actionsHelp(reg),
+		Args:              actionArg(reg),
+		ValidArgsFunction: completeActions(reg),
+	}
+	c := addCommon(cmd)
+	table := addTable(cmd, c)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, stdout := cmd.Context(), cmd.OutOrStdout()
+		actions, t, conn, err := c.openFor(ctx, reg, args[0])
+		if err != nil {
+			return err
+		}
+		defer closeConn(conn)
+		for i, a := range actions {
+			p, err := a.Plan(ctx, conn, t.policy, *table)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				fmt.Fprintln(stdout, "(planned again after the step before has run)")
+			}
+			text.WritePlan(stdout, p)
+		}
+		return nil
+	}
+	return cmd
+}
