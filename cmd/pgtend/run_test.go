@@ -114,7 +114,8 @@ func TestRunCancelledBySignal(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Errorf("exit: %v", err)
 	}
-	if all := strings.Join(lines, "\n"); !strings.Contains(all, "retention: cancelled") {
+	// The step in flight and the run both say "cancelled", as the console does.
+	if all := strings.Join(lines, "\n"); !strings.Contains(all, "retention: cancelled") || !strings.Contains(all, "] cancelled after") || strings.Contains(all, "FAILED") {
 		t.Errorf("output does not say cancelled:\n%s", all)
 	}
 	var outcome string
