@@ -21,6 +21,9 @@ type TablePolicy struct {
 	ExpectedGrowthPerDay int64  // bytes, 0 = unknown
 	CompressAfterDays    int    // 0 = no compression policy
 	SegmentBy            []string
+	// TimeZone is the zone this table's timestamp (without time zone) and
+	// date values mean, when it differs from the policy's; "" = the policy's.
+	TimeZone string
 }
 
 // Connection holds the timeouts pgtend sets on its sessions, so a console
@@ -62,6 +65,21 @@ type Policy struct {
 	Connection Connection
 	Backup     Backup
 	Archive    Archive
+	// TimeZone is the operator's zone (an IANA name): the one timestamp
+	// (without time zone) and date values mean, instead of the database's
+	// own TimeZone setting, and the one the calendar's days follow, instead
+	// of this machine's. "" = the database's for values, the machine's for
+	// the calendar.
+	TimeZone string
+}
+
+// ZoneOf is the zone the table's timestamp and date values mean by the
+// policy: its own, else the policy's; "" leaves it to the database.
+func (p Policy) ZoneOf(t TablePolicy) string {
+	if t.TimeZone != "" {
+		return t.TimeZone
+	}
+	return p.TimeZone
 }
 
 // NameParts splits Name into its schema and table ("x" gives ["x"],

@@ -16,6 +16,7 @@ import (
 // out what the policy does not set, which Parse reads back as unset.
 type (
 	encodedPolicy struct {
+		TimeZone string `toml:"time_zone,omitempty"`
 		// Not omitempty: [connection] is always written so the effective
 		// timeouts are visible.
 		Connection encodedConnection       `toml:"connection"`
@@ -35,6 +36,7 @@ type (
 		ExpectedGrowth string   `toml:"expected_growth,omitempty"`
 		CompressAfter  string   `toml:"compress_after,omitempty"`
 		SegmentBy      []string `toml:"segment_by,omitempty"`
+		TimeZone       string   `toml:"time_zone,omitempty"`
 	}
 	// Backup and archive keys are not omitempty: once the section exists
 	// Parse requires them, and writing an empty one shows what is missing.
@@ -70,7 +72,7 @@ func (p Policy) Encode(w io.Writer) error {
 }
 
 func (p Policy) encoded() encodedPolicy {
-	out := encodedPolicy{Connection: encodedConnection{
+	out := encodedPolicy{TimeZone: p.TimeZone, Connection: encodedConnection{
 		StatementTimeout:       timeoutString(p.Connection.StatementTimeout),
 		LockTimeout:            timeoutString(p.Connection.LockTimeout),
 		MaintenanceLockTimeout: timeoutString(p.Connection.MaintenanceLockTimeout),
@@ -83,6 +85,7 @@ func (p Policy) encoded() encodedPolicy {
 			TimeColumn: validText(t.TimeColumn),
 			Permanent:  t.Permanent,
 			SegmentBy:  validTexts(t.SegmentBy),
+			TimeZone:   t.TimeZone,
 		}
 		if t.RetentionDays != 0 {
 			et.Retention = formatDays(t.RetentionDays)

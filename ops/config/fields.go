@@ -114,6 +114,21 @@ func (s section) str(key, example string) (string, bool) {
 	return str, true
 }
 
+// zone reads a time zone: an IANA name Go and PostgreSQL both know
+// ("America/New_York", "Asia/Kolkata", "UTC"); the calendar needs Go to
+// know it, the comparisons the server.
+func (s section) zone(key string) (string, bool) {
+	v, ok := s.str(key, "Asia/Kolkata")
+	if !ok {
+		return "", false
+	}
+	if _, err := LoadZone(v); err != nil {
+		s.errorf(key, "%v", err)
+		return "", false
+	}
+	return v, true
+}
+
 func (s section) boolean(key string) (bool, bool) {
 	v, present := s.m[key]
 	if !present {

@@ -36,7 +36,7 @@ func Parse(source string, data []byte) (*Config, error) {
 	}
 	p := &parser{file: source, lines: indexLines(string(data))}
 	root := section{p: p, m: raw}
-	root.unknown("connection", "tables", "backup", "archive", "targets")
+	root.unknown("time_zone", "connection", "tables", "backup", "archive", "targets")
 
 	top := p.policy(root, Policy{Source: source, Connection: DefaultConnection})
 	cfg := &Config{Source: source, Policy: top, Targets: map[string]Target{}}
@@ -57,7 +57,7 @@ func Parse(source string, data []byte) (*Config, error) {
 // replaces the top-level one wholesale rather than merging key by key: a
 // target listing its own tables means "these tables", not "these as well".
 func (p *parser) target(t section, name string, top Policy) Target {
-	t.unknown("dsn", "connection", "tables", "backup", "archive")
+	t.unknown("dsn", "time_zone", "connection", "tables", "backup", "archive")
 	if strings.TrimSpace(name) == "" {
 		t.errorf("", "target name must not be empty")
 	}
@@ -76,6 +76,9 @@ func (p *parser) target(t section, name string, top Policy) Target {
 // policy reads the policy sections of s; sections s lacks keep base's value.
 func (p *parser) policy(s section, base Policy) Policy {
 	pol := base
+	if z, ok := s.zone("time_zone"); ok {
+		pol.TimeZone = z
+	}
 	if c, ok := s.sub("connection"); ok {
 		pol.Connection = p.connection(c)
 	}
@@ -160,7 +163,7 @@ func canonicalName(name string) string {
 }
 
 func (p *parser) table(s section, name string) TablePolicy {
-	s.unknown("time_column", "retention", "permanent", "expected_growth", "compress_after", "segment_by")
+	s.unknown("time_column", "retention", "permanent", "expected_growth", "compress_after", "segment_by", "time_zone")
 	tp := TablePolicy{Name: name}
 	if parts := strings.Split(name, "."); len(parts) > 2 || hasBlank(parts) {
 		s.errorf("", "bad table name %q: write table or \"schema.table\"", name)
@@ -205,6 +208,7 @@ func (p *parser) table(s section, name string) TablePolicy {
 		}
 	}
 	tp.SegmentBy, _ = s.strings("segment_by")
+	tp.TimeZone, _ = s.zone("time_zone")
 	return tp
 }
 

@@ -44,7 +44,7 @@ func TestParseErrors(t *testing.T) {
 			`[bakup]`,
 			`dir = "/x"`,
 			`keep_daily = 1`,
-		), []want{{3, "bakup", "unknown key (expected one of: connection, tables, backup, archive, targets)"}}},
+		), []want{{3, "bakup", "unknown key (expected one of: time_zone, connection, tables, backup, archive, targets)"}}},
 		{"unknown table key", doc(
 			`[tables.x]`,
 			`time_column = "t"`,
@@ -70,7 +70,7 @@ func TestParseErrors(t *testing.T) {
 			`[targets.prod]`,
 			`dsn = "service=p"`,
 			`host = "db1"`,
-		), []want{{3, "targets.prod.host", "unknown key (expected one of: dsn, connection, tables, backup, archive)"}}},
+		), []want{{3, "targets.prod.host", "unknown key (expected one of: dsn, time_zone, connection, tables, backup, archive)"}}},
 		{"unknown connection key", doc(
 			`[connection]`,
 			`statment_timeout = "1s"`,

@@ -46,11 +46,13 @@ func ParseConfig(dsn string, s Settings) (*pgx.ConnConfig, error) {
 	if rp["application_name"] == "" {
 		rp["application_name"] = "pgtend"
 	}
-	// UTC, like every time pgtend prints: chunk and partition ranges of
-	// timestamp (without time zone) columns are read as UTC, so the
-	// session's conversions must be too.
-	if rp["timezone"] == "" && rp["TimeZone"] == "" {
-		rp["timezone"] = "UTC"
+	// The session runs in UTC, like every time pgtend prints; but first it
+	// notes the zone a session of this role in this database starts in
+	// (ALTER DATABASE/ROLE ... SET timezone, else the server's TimeZone, or
+	// the DSN's own options): that is what the application's timestamp
+	// (without time zone) and date values mean. See DatabaseTimeZone.
+	cfg.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
+		return pc.Exec(ctx, noteZoneThenUTC).Close()
 	}
 	if s.StatementTimeout > 0 {
 		rp["statement_timeout"] = strconv.FormatInt(s.StatementTimeout.Milliseconds(), 10)
@@ -63,6 +65,13 @@ func ParseConfig(dsn string, s Settings) (*pgx.ConnConfig, error) {
 	}
 	return cfg, nil
 }
+
+// DatabaseTimeZone is the custom setting in which every pgtend session
+// keeps the time zone it started in, before it switched to UTC:
+// current_setting('pgtend.database_time_zone').
+const DatabaseTimeZone = "pgtend.database_time_zone"
+
+const noteZoneThenUTC = "SELECT set_config('" + DatabaseTimeZone + "', current_setting('TimeZone'), false), set_config('TimeZone', 'UTC', false)"
 
 // Connect opens one connection.
 func Connect(ctx context.Context, dsn string, s Settings) (*pgx.Conn, error) {

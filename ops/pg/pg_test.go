@@ -85,3 +85,33 @@ func TestSessionReconnects(t *testing.T) {
 		t.Fatalf("no reconnect: %v (pid %d, was %d)", err, pid, first)
 	}
 }
+
+// A session runs in UTC but remembers the zone it would have started in:
+// the database's, a role's in that database, or the DSN's own.
+func TestSessionNotesTheDatabaseTimeZone(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	admin := pgtest.Connect(t, dsn)
+	var db string
+	pgtest.QueryRow(t, admin, "SELECT current_database()").Scan(&db)
+	zones := func(dsn string) (session, noted string) {
+		t.Helper()
+		conn, err := Connect(context.Background(), dsn, Settings{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		pgtest.QueryRow(t, conn, "SELECT current_setting('TimeZone'), current_setting('"+DatabaseTimeZone+"')").Scan(&session, &noted)
+		return session, noted
+	}
+	pgtest.Exec(t, admin, `ALTER DATABASE "`+db+`" SET timezone = 'America/New_York'`)
+	if s, n := zones(dsn); s != "UTC" || n != "America/New_York" {
+		t.Errorf("database zone: session %q, noted %q", s, n)
+	}
+	pgtest.Exec(t, admin, `CREATE ROLE tz_role LOGIN; ALTER ROLE tz_role IN DATABASE "`+db+`" SET timezone = 'Asia/Kolkata'`)
+	if s, n := zones(strings.Replace(dsn, "pgtend@", "tz_role@", 1)); s != "UTC" || n != "Asia/Kolkata" {
+		t.Errorf("role zone: session %q, noted %q", s, n)
+	}
+	if s, n := zones(dsn + "&timezone=Europe/Berlin"); s != "UTC" || n != "Europe/Berlin" {
+		t.Errorf("DSN zone: session %q, noted %q", s, n)
+	}
+}
