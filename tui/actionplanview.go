@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/pgtend/pgtend/tui/text"
 	"strings"
+	"time"
 
 	"charm.land/lipgloss/v2"
 	"github.com/pgtend/pgtend/ops/maint"
@@ -54,7 +55,7 @@ func (v *actionView) layoutPlan() {
 			}
 			// Size first and quotes off, so an 80-column line keeps what matters.
 			lines = append(lines, indent+"  "+fmt.Sprintf("%s %9s  %s  %s", s.Glyphs.Cursor, size,
-				affectedRange(a, s.Glyphs.Arrow, s.Glyphs.Unknown), v.clean(strings.ReplaceAll(a.Name, `"`, ""))))
+				affectedRange(a, st.Zone, s.Glyphs.Arrow, s.Glyphs.Unknown), v.clean(strings.ReplaceAll(a.Name, `"`, ""))))
 		}
 	}
 	if len(p.Notes) > 0 {
@@ -68,8 +69,8 @@ func (v *actionView) layoutPlan() {
 }
 
 // affectedRange is a removed chunk's range, "from → to".
-func affectedRange(a maint.Affected, arrow, unknown string) string {
-	return text.RangeText(a.From, nil, unknown) + " " + arrow + " " + text.RangeText(a.To, nil, unknown)
+func affectedRange(a maint.Affected, loc *time.Location, arrow, unknown string) string {
+	return text.RangeText(a.From, nil, loc, unknown) + " " + arrow + " " + text.RangeText(a.To, nil, loc, unknown)
 }
 
 // stepDetail is a step's lock and estimates.

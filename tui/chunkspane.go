@@ -31,6 +31,8 @@ type chunksPane struct {
 	loaded        bool
 	all           []report.Chunk
 	rows          []report.Chunk // the table's, in sort order
+	tables        []report.Table // for the shown table's time zone
+	loc           *time.Location // the shown table's: its ranges are drawn in it
 	sortBy        int
 	cursor        listCursor
 	// Worked out when the rows change, not on every frame: with thousands
@@ -61,7 +63,7 @@ func (p *chunksPane) totalLines() int {
 func (p *chunksPane) listHeight() int { return max(p.height-2-p.totalLines(), 1) }
 
 func (p *chunksPane) setReport(r *report.Report) {
-	p.all, p.loaded = r.Chunks, true
+	p.all, p.tables, p.loaded = r.Chunks, r.Tables, true
 	if p.table == "" { // nothing chosen yet: the table with the most chunks
 		counts := map[[2]string]int{}
 		best := 0
@@ -88,6 +90,12 @@ func (p *chunksPane) show(schema, table string) {
 // cursor on the chunk it was on (a refresh may move rows).
 func (p *chunksPane) pick() {
 	on := p.selectedKey()
+	p.loc = time.UTC
+	for _, t := range p.tables {
+		if t.Schema == p.schema && t.Name == p.table {
+			p.loc = t.Location()
+		}
+	}
 	p.rows = p.rows[:0]
 	for _, c := range p.all {
 		if c.TableSchema == p.schema && c.Table == p.table {
@@ -100,8 +108,8 @@ func (p *chunksPane) pick() {
 	p.cursor.find(len(p.rows), func(i int) bool { return chunkKey(p.rows[i]) == on })
 	p.rangeW, p.sum = [2]int{}, report.ChunkTotals{}
 	for _, c := range p.rows {
-		p.rangeW[0] = max(p.rangeW[0], rangeWidth(c.RangeStart, c.RangeStartInteger))
-		p.rangeW[1] = max(p.rangeW[1], rangeWidth(c.RangeEnd, c.RangeEndInteger))
+		p.rangeW[0] = max(p.rangeW[0], rangeWidth(c.RangeStart, c.RangeStartInteger, p.loc))
+		p.rangeW[1] = max(p.rangeW[1], rangeWidth(c.RangeEnd, c.RangeEndInteger, p.loc))
 		p.sum.Add(c)
 	}
 }
@@ -178,9 +186,9 @@ var chunkColumns = []column{
 }
 
 // rangeWidth is len(text.RangeText(…)) without formatting it.
-func rangeWidth(t *time.Time, i *int64) int {
+func rangeWidth(t *time.Time, i *int64, loc *time.Location) int {
 	switch {
-	case t != nil && text.Midnight(*t):
+	case t != nil && text.Midnight(*t, loc):
 		return len("2006-01-02")
 	case t != nil:
 		return len("2006-01-02 15:04")
@@ -202,6 +210,9 @@ func (p *chunksPane) View() string {
 		return p.frame([]string{s.PaneTitle.Render(p.qualified(p.schema, p.table)), s.Dim.Render("No chunks or partitions: a plain table, or one missing.")})
 	}
 	count := fmt.Sprintf("  %d chunks", len(p.rows))
+	if p.loc != time.UTC { // a timestamp or date column: its ranges are local times
+		count += ", times in " + p.clean(p.loc.String())
+	}
 	if p.sortBy != chunkSortRange {
 		count += ", " + chunkSortNames[p.sortBy]
 	}
@@ -221,7 +232,7 @@ func (p *chunksPane) View() string {
 		if c.Expired {
 			past = "past"
 		}
-		cells := []string{p.clean(c.Chunk), text.RangeText(c.RangeStart, c.RangeStartInteger, unknown), text.RangeText(c.RangeEnd, c.RangeEndInteger, unknown),
+		cells := []string{p.clean(c.Chunk), text.RangeText(c.RangeStart, c.RangeStartInteger, p.loc, unknown), text.RangeText(c.RangeEnd, c.RangeEndInteger, p.loc, unknown),
 			p.bytes(c.TotalBytes), comp, p.bytes(c.BeforeBytes), p.bytes(c.AfterBytes), text.RatioOr(c.BeforeBytes, c.AfterBytes, unknown), past}
 		marker, pt := p.rowLook(i == p.cursor.index, c.Expired, s.Due)
 		lines = append(lines, marker+gridRow(cols, keep, widths, cells, s.Glyphs.Ellipsis, pt))

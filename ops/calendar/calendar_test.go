@@ -65,3 +65,44 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 }
+
+// The calendar's days are the operator's: 02:00 on Sunday 6 December in
+// Tokyo is still Saturday in UTC. In Tokyo this week's VACUUM is due now
+// and a run late on Saturday (Tokyo) counts for it; in UTC the same
+// instant is a day before the Sunday.
+func TestDaysFollowTheOperatorsZone(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 6, 2, 0, 0, 0, tokyo) // Sat 17:00 UTC
+	weekly := Task{ID: "vacuum_analyze", Cadence: Weekly}
+	next, status := Evaluate(weekly, nil, now)
+	if !next.Equal(time.Date(2026, 12, 6, 0, 0, 0, 0, tokyo)) || status != Due {
+		t.Errorf("Tokyo: due %v (%s), want Sunday 6 December 00:00 in Tokyo, due", next, status)
+	}
+	next, _ = Evaluate(weekly, nil, now.UTC())
+	if !next.Equal(time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("UTC: the same instant falls in the week of Sunday 29 November, got %v", next)
+	}
+	ran := time.Date(2026, 12, 5, 23, 0, 0, 0, tokyo)
+	if _, status := Evaluate(weekly, &ran, now); status != OK {
+		t.Errorf("a run late on Saturday in Tokyo does not count for Sunday's VACUUM: %s", status)
+	}
+	// Monthly: the first Saturday of December 2026 is the 5th wherever you
+	// are, but its midnight is Tokyo's.
+	monthly := Task{ID: "retention_cleanup", Cadence: Monthly}
+	next, _ = Evaluate(monthly, nil, now)
+	if !next.Equal(time.Date(2026, 12, 5, 0, 0, 0, 0, tokyo)) {
+		t.Errorf("monthly in Tokyo: %v", next)
+	}
+	// 23:30 UTC on Friday 4 December is Saturday morning in Tokyo: the
+	// first weekend has begun there, not in UTC.
+	fri := time.Date(2026, 12, 4, 23, 30, 0, 0, time.UTC)
+	if next, _ := Evaluate(monthly, nil, fri.In(tokyo)); !next.Equal(time.Date(2026, 12, 5, 0, 0, 0, 0, tokyo)) {
+		t.Errorf("Saturday in Tokyo: monthly due %v", next)
+	}
+	if next, _ := Evaluate(monthly, nil, fri); !next.Equal(time.Date(2026, 11, 7, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("still Friday in UTC: monthly due %v, want November's", next)
+	}
+}

@@ -35,7 +35,10 @@ type Step struct {
 	// Affected lists what the step removes (chunks, partitions), each with
 	// its range and size, so the plan shows exactly what goes.
 	Affected []Affected
-	run      func(ctx context.Context, r *runner, step int) (rows int64, err error)
+	// Zone is where the step's times (Affected ranges) are shown: its
+	// table's zone; nil for UTC.
+	Zone *time.Location
+	run  func(ctx context.Context, r *runner, step int) (rows int64, err error)
 }
 
 // Affected is one chunk or partition a step removes.

@@ -74,13 +74,13 @@ func planTable(ctx context.Context, conn *pgx.Conn, r *report.Report, t report.T
 	case t.Locked:
 		return nil, "", fmt.Errorf("%s is locked by another session right now", name)
 	}
+	// The cutoff is an instant. A timestamp or date column is compared with
+	// it in the table's zone (report.Table.Bound), and the report reads its
+	// chunk and partition ranges as instants of that zone too.
 	cutoff := r.GeneratedAt.Add(-time.Duration(derefInt(t.RetentionDays)) * 24 * time.Hour)
 	if o.Cutoff != nil {
 		cutoff = *o.Cutoff
 	}
-	// UTC: a timestamp (without time zone) column compares to the wall
-	// clock of the value pgx binds, which must be the UTC one the chunk and
-	// partition ranges are read in.
 	cutoff = cutoff.UTC()
 	rel := pgx.Identifier{t.Schema, t.Name}.Sanitize()
 	if *t.Kind != report.KindTable && (t.PartitionColumn == nil || *t.PartitionColumn != *t.TimeColumn) {
@@ -91,11 +91,14 @@ func planTable(ctx context.Context, conn *pgx.Conn, r *report.Report, t report.T
 	// cutoff stays.
 	var survivor bool
 	col := pgx.Identifier{*t.TimeColumn}.Sanitize()
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+rel+" WHERE "+col+" >= $1)", cutoff).Scan(&survivor); err != nil {
+	if t.TimeType() == "" {
+		return nil, "", fmt.Errorf("%s: time column %s is not a timestamptz, timestamp or date column", name, *t.TimeColumn)
+	}
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+rel+" WHERE "+col+" >= "+t.Bound(cutoff)+")").Scan(&survivor); err != nil {
 		return nil, "", fmt.Errorf("%s: %w", name, err)
 	}
 	if !survivor {
-		return nil, "", fmt.Errorf("%s: no row is newer than %s: refusing to delete everything", name, cutoff.Format(time.RFC3339))
+		return nil, "", fmt.Errorf("%s: no row is newer than %s: refusing to delete everything", name, when(t, cutoff))
 	}
 	switch *t.Kind {
 	case report.KindHypertable:
@@ -105,6 +108,12 @@ func planTable(ctx context.Context, conn *pgx.Conn, r *report.Report, t report.T
 	default:
 		return plainSteps(ctx, conn, t, rel, name, cutoff)
 	}
+}
+
+// when shows an instant as the table's times are shown: in its zone, which
+// it names.
+func when(t report.Table, instant time.Time) string {
+	return instant.In(t.Location()).Format("2006-01-02 15:04 MST")
 }
 
 func derefInt(p *int) int {
@@ -146,26 +155,16 @@ func sumBytes(cs []report.Chunk) int64 {
 func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t report.Table, rel, name string, cutoff time.Time) ([]Step, string, error) {
 	_, old := chunksOf(r, t, cutoff)
 	if len(old) == 0 {
-		return nil, name + ": no chunk is wholly older than " + cutoff.Format(time.RFC3339), nil
+		return nil, name + ": no chunk is wholly older than " + when(t, cutoff), nil
 	}
-	var coltype string
-	if err := conn.QueryRow(ctx, `SELECT a.atttypid::regtype::text FROM pg_attribute a
-		WHERE a.attrelid = $1::regclass AND a.attname = $2`, rel, *t.TimeColumn).Scan(&coltype); err != nil {
-		return nil, "", fmt.Errorf("%s: reading the type of %s: %w", name, *t.TimeColumn, err)
-	}
-	if coltype != "timestamp with time zone" && coltype != "timestamp without time zone" && coltype != "date" {
-		return nil, "", fmt.Errorf("%s: time column %s is of type %s; retention handles timestamptz, timestamp and date", name, *t.TimeColumn, coltype)
-	}
-	// The cutoff is fixed now, as a value of the column's type, so the run
-	// drops exactly the chunks this plan lists even if it starts later; the
-	// run checks that list again before dropping anything.
-	lit := cutoff.Format("2006-01-02 15:04:05.999999")
-	if coltype == "timestamp with time zone" {
-		lit += "+00"
-	}
-	shown := fmt.Sprintf("SELECT drop_chunks('%s', older_than => '%s'::%s)", strings.ReplaceAll(rel, "'", "''"), lit, coltype)
-	check := "SELECT show_chunks($1::regclass, older_than => $2::text::" + coltype + ")::text"
-	drop := "SELECT drop_chunks($1::regclass, older_than => $2::text::" + coltype + ")::text"
+	// The cutoff is fixed now, as a value of the column's type (in the
+	// table's zone for timestamp and date), so the run drops exactly the
+	// chunks this plan lists even if it starts later; the run checks that
+	// list again before dropping anything.
+	bound := t.Bound(cutoff)
+	shown := fmt.Sprintf("SELECT drop_chunks(%s, older_than => %s)", report.Literal(rel), bound)
+	check := "SELECT show_chunks($1::regclass, older_than => " + bound + ")::text"
+	drop := "SELECT drop_chunks($1::regclass, older_than => " + bound + ")::text"
 	bytes := sumBytes(old)
 	// show_chunks and drop_chunks return regclass text: schema-qualified,
 	// quoted only where needed; compare by the relations they name.
@@ -180,7 +179,7 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 	}
 	step := Step{
 		Affected: affected,
-		Title:    fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, cutoff.Format("2006-01-02 15:04")), Target: rel,
+		Title:    fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, when(t, cutoff)), Target: rel, Zone: t.Location(),
 		Statements: []string{shown}, Lock: LockAccessExclusive + " on each dropped chunk", Destructive: true,
 		EstBytes: &bytes, Unit: "chunks", Table: rel,
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
@@ -189,7 +188,7 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 				return 0, err
 			}
 			defer tx.Rollback(context.Background())
-			rows, err := tx.Query(ctx, check, rel, lit)
+			rows, err := tx.Query(ctx, check, rel)
 			if err != nil {
 				return 0, err
 			}
@@ -206,7 +205,7 @@ func hypertableSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t re
 			if len(unplanned) > 0 {
 				return 0, fmt.Errorf("%d chunks older than the cutoff appeared since the plan was made (%s): nothing dropped; plan again", len(unplanned), strings.Join(unplanned, ", "))
 			}
-			rows, err = tx.Query(ctx, drop, rel, lit)
+			rows, err = tx.Query(ctx, drop, rel)
 			if err != nil {
 				return 0, err
 			}
@@ -262,7 +261,7 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 		}
 	}
 	if len(gone) == 0 {
-		return nil, name + ": no partition is wholly older than " + cutoff.Format(time.RFC3339), nil
+		return nil, name + ": no partition is wholly older than " + when(t, cutoff), nil
 	}
 	// DETACH CONCURRENTLY (PostgreSQL 14+) takes only SHARE UPDATE
 	// EXCLUSIVE on the parent, so writers go on; it is refused when the
@@ -287,7 +286,7 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 		id := p.id
 		steps = append(steps, Step{
 			Affected: []Affected{{Name: id, From: p.from, To: p.to, Bytes: &bytes}},
-			Title:    fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(gone)), Target: id,
+			Title:    fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(gone)), Target: id, Zone: t.Location(),
 			Statements: []string{detach, dropStmt}, Lock: lock, Destructive: true, EstBytes: &bytes, Unit: "partitions", Table: rel,
 			run: func(ctx context.Context, r *runner, i int) (int64, error) {
 				// A DETACH CONCURRENTLY that was cancelled leaves the
@@ -328,26 +327,26 @@ func partitionSteps(ctx context.Context, conn *pgx.Conn, r *report.Report, t rep
 
 func plainSteps(ctx context.Context, conn *pgx.Conn, t report.Table, rel, name string, cutoff time.Time) ([]Step, string, error) {
 	col := pgx.Identifier{*t.TimeColumn}.Sanitize()
+	bound := t.Bound(cutoff)
 	var old int64
-	if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s < $1", rel, col), cutoff).Scan(&old); err != nil {
+	if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s < %s", rel, col, bound)).Scan(&old); err != nil {
 		return nil, "", fmt.Errorf("%s: counting rows older than the cutoff: %w", name, err)
 	}
 	if old == 0 {
-		return nil, name + ": no row is older than " + cutoff.Format(time.RFC3339), nil
+		return nil, name + ": no row is older than " + when(t, cutoff), nil
 	}
 	// Batches by ctid: each DELETE is its own transaction, short locks,
 	// and the predicate is repeated so a row updated to a newer time is
 	// never deleted.
-	batch := fmt.Sprintf("DELETE FROM %s WHERE %s < $1 AND ctid = ANY (ARRAY(SELECT ctid FROM %s WHERE %s < $1 LIMIT $2))", rel, col, rel, col)
-	shown := fmt.Sprintf("DELETE FROM %s WHERE %s < '%s' AND ctid = ANY (ARRAY(SELECT ctid FROM %s WHERE %s < '%s' LIMIT <batch>))  -- repeated until no row is left",
-		rel, col, cutoff.UTC().Format(time.RFC3339), rel, col, cutoff.UTC().Format(time.RFC3339))
+	batch := fmt.Sprintf("DELETE FROM %s WHERE %s < %s AND ctid = ANY (ARRAY(SELECT ctid FROM %s WHERE %s < %s LIMIT $1))", rel, col, bound, rel, col, bound)
+	shown := strings.Replace(batch, "$1", "<batch>", 1) + "  -- repeated until no row is left"
 	var bytes *int64
 	if t.ExpiredBytes != nil {
 		b := *t.ExpiredBytes
 		bytes = &b
 	}
 	del := Step{
-		Title: fmt.Sprintf("delete %d rows of %s older than %s, in batches", old, name, cutoff.Format("2006-01-02 15:04")), Target: rel,
+		Title: fmt.Sprintf("delete %d rows of %s older than %s, in batches", old, name, when(t, cutoff)), Target: rel, Zone: t.Location(),
 		Statements: []string{shown}, Lock: LockRowExclusive + " (row locks on the deleted rows only)", Destructive: true,
 		EstRows: &old, EstBytes: bytes, Unit: "rows", Table: rel,
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
@@ -356,7 +355,7 @@ func plainSteps(ctx context.Context, conn *pgx.Conn, t report.Table, rel, name s
 				if err := ctx.Err(); err != nil {
 					return done, err
 				}
-				tag, err := r.conn.Exec(ctx, batch, cutoff, r.opts.BatchSize)
+				tag, err := r.conn.Exec(ctx, batch, r.opts.BatchSize)
 				if err != nil {
 					return done, err
 				}

@@ -114,7 +114,7 @@ func oldestRow(ctx context.Context, conn *pgx.Conn, t *Table, chunks []Chunk, co
 			return errNotReadable
 		}
 		var err error
-		t.Oldest, err = minOf(ctx, conn, qualified(t.Schema, t.Name), col)
+		t.Oldest, err = minOf(ctx, conn, t, qualified(t.Schema, t.Name), col)
 		return err
 	}
 	var mine []Chunk
@@ -131,7 +131,7 @@ func oldestRow(ctx context.Context, conn *pgx.Conn, t *Table, chunks []Chunk, co
 	for i, asked := 0, 0; i < len(mine) && asked < 16; {
 		j := i
 		for j < len(mine) && mine[j].RangeStart.Equal(*mine[i].RangeStart) {
-			v, err := minOf(ctx, conn, qualified(mine[j].ChunkSchema, mine[j].Chunk), col)
+			v, err := minOf(ctx, conn, t, qualified(mine[j].ChunkSchema, mine[j].Chunk), col)
 			if isPermissionDenied(err) {
 				return parent() // SELECT granted on the parent does not reach its partitions
 			}
@@ -155,9 +155,12 @@ func oldestRow(ctx context.Context, conn *pgx.Conn, t *Table, chunks []Chunk, co
 	return nil
 }
 
-func minOf(ctx context.Context, conn *pgx.Conn, rel, col string) (*time.Time, error) {
+// minOf is the oldest value of the table's time column in rel, as an
+// instant (a timestamp or date read in the table's zone). min() of the
+// column itself, so its index answers.
+func minOf(ctx context.Context, conn *pgx.Conn, t *Table, rel, col string) (*time.Time, error) {
 	var v *time.Time
-	err := conn.QueryRow(ctx, "SELECT min("+col+")::timestamptz FROM "+rel).Scan(&v)
+	err := conn.QueryRow(ctx, "SELECT "+t.instantOf("min("+col+")")+" FROM "+rel).Scan(&v)
 	return v, err
 }
 
@@ -173,7 +176,7 @@ func plainExpiredBytes(ctx context.Context, conn *pgx.Conn, t *Table, rel, col s
 		return 0, nil
 	}
 	var plan []byte
-	q := fmt.Sprintf("EXPLAIN (FORMAT JSON) SELECT 1 FROM %s WHERE %s < '%s'::timestamptz", rel, col, cutoff.UTC().Format(time.RFC3339Nano))
+	q := fmt.Sprintf("EXPLAIN (FORMAT JSON) SELECT 1 FROM %s WHERE %s < %s", rel, col, t.Bound(cutoff))
 	if err := conn.QueryRow(ctx, q).Scan(&plan); err != nil {
 		return 0, fmt.Errorf("estimating expired rows of %s: %w", rel, err)
 	}

@@ -8,7 +8,10 @@ import (
 )
 
 // hypertableChunksQuery lists TimescaleDB's chunks with their ranges; sizes
-// come from the members already measured, matched by the chunk's OID.
+// come from the members already measured, matched by the chunk's OID. The
+// view gives a timestamp or date dimension's bounds as their wall-clock
+// times in UTC, whatever the session's zone, as partition bounds are read
+// below; readLocalTimes reads them in the table's zone.
 const hypertableChunksQuery = `
 SELECT ch.hypertable_schema::text, ch.hypertable_name::text, ch.chunk_schema::text, ch.chunk_name::text,
        rc.oid,
@@ -23,7 +26,8 @@ ORDER BY 1, 2, ch.range_start NULLS FIRST, ch.range_start_integer NULLS FIRST, 4
 // their range bounds. pg_get_expr renders bounds as literals of the key's
 // type (bigint ones quoted, integer ones bare); those of a single
 // time-typed column are cast back to timestamptz (timestamp and date read as
-// UTC), integer keys to bigint; anything else (lists, hashes, multi-column
+// wall-clock times in UTC, which readLocalTimes then reads in the table's
+// zone), integer keys to bigint; anything else (lists, hashes, multi-column
 // keys, MINVALUE/MAXVALUE) stays null. A leaf of a multi-level tree takes
 // the range of its ancestor one level below the root. pg_get_expr gets
 // relid 0: bounds hold no column references, and a relid would lock.

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/calendar"
 	"github.com/pgtend/pgtend/ops/config"
+	"github.com/pgtend/pgtend/ops/pg"
 )
 
 // Collect reads one report: a fixed number of catalog queries (the sizes
@@ -39,7 +40,7 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	case f.StatFile:
 		r.MeasuredBy = MeasuredByFiles
 	}
-	facts, now, err := readServer(ctx, conn, f, &r.Server, estimate)
+	facts, now, dbZone, err := readServer(ctx, conn, f, &r.Server, estimate)
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +62,9 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	if r.Tables, err = applyPolicy(ctx, conn, rows, policy); err != nil {
 		return nil, err
 	}
+	if err := readLocalTimes(ctx, conn, r, dbZone); err != nil {
+		return nil, err
+	}
 	if err := fillAges(ctx, conn, r, now); err != nil {
 		return nil, err
 	}
@@ -77,31 +81,34 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 			return nil, err
 		}
 	}
-	r.Calendar = BuildCalendar(lastRuns, now)
+	r.calendarZone = calendarZone(policy)
+	r.Calendar = BuildCalendar(lastRuns, now.In(r.calendarZone))
 	return r, nil
 }
 
-func readServer(ctx context.Context, conn *pgx.Conn, f Features, s *Server, estimate bool) (diskFacts, time.Time, error) {
-	var facts diskFacts
-	var now time.Time
+// readServer reads the server's facts, its time and the zone its sessions
+// start in (the one pgtend's session noted before switching to UTC; a
+// session opened otherwise is still in it).
+func readServer(ctx context.Context, conn *pgx.Conn, f Features, s *Server, estimate bool) (facts diskFacts, now time.Time, zone string, err error) {
 	// pg_settings hides data_directory from roles without
 	// pg_read_all_settings instead of raising an error.
 	var walAllowed bool
-	err := conn.QueryRow(ctx, `
-		SELECT now(), current_setting('server_version'), current_database(),
+	err = conn.QueryRow(ctx, `
+		SELECT now(), coalesce(nullif(current_setting('`+pg.DatabaseTimeZone+`', true), ''), current_setting('TimeZone')),
+		       current_setting('server_version'), current_database(),
 		       `+databaseSize(f, estimate)+`,
 		       (SELECT setting FROM pg_settings WHERE name = 'data_directory'),
 		       current_setting('port'),
 		       has_function_privilege('pg_catalog.pg_ls_waldir()', 'EXECUTE')`,
-	).Scan(&now, &s.Version, &s.Database, &s.DatabaseBytes, &facts.DataDirectory, &facts.Port, &walAllowed)
+	).Scan(&now, &zone, &s.Version, &s.Database, &s.DatabaseBytes, &facts.DataDirectory, &facts.Port, &walAllowed)
 	if err != nil {
-		return facts, now, fmt.Errorf("reading server facts: %w", err)
+		return facts, now, zone, fmt.Errorf("reading server facts: %w", err)
 	}
 	// A separate statement: the executor checks EXECUTE on every function of
 	// a plan when it starts, so a CASE cannot guard pg_ls_waldir.
 	if walAllowed {
 		if err := conn.QueryRow(ctx, `SELECT coalesce(sum(size), 0)::bigint FROM pg_ls_waldir()`).Scan(&facts.WALBytes); err != nil {
-			return facts, now, fmt.Errorf("reading WAL size: %w", err)
+			return facts, now, zone, fmt.Errorf("reading WAL size: %w", err)
 		}
 	}
 	facts.DatabaseBytes = s.DatabaseBytes
@@ -110,7 +117,7 @@ func readServer(ctx context.Context, conn *pgx.Conn, f Features, s *Server, esti
 		s.Timescale = &v
 		s.Columnstore = f.Columnstore
 	}
-	return facts, now.UTC(), nil
+	return facts, now.UTC(), zone, nil
 }
 
 // applyPolicy joins the tables found with the policy: policy tables are
@@ -172,6 +179,9 @@ func applyPolicy(ctx context.Context, conn *pgx.Conn, rows []tableRow, policy co
 		if p, ok := byOID[row.OID]; ok {
 			t.InPolicy = true
 			applyTablePolicy(&t, p)
+			t.policyZone = policy.ZoneOf(p)
+		} else {
+			t.policyZone = policy.TimeZone
 		}
 		out = append(out, t)
 	}
@@ -195,7 +205,7 @@ func fromRow(r tableRow) Table {
 		RowEstimate: r.Rows, DeadTuples: r.Dead,
 		LastVacuum: r.LastVacuum, LastAutovacuum: r.LastAutovacuum, LastAnalyze: r.LastAnalyze,
 		TimeColumn: r.DetectedTimeColumn, PartitionColumn: r.DetectedTimeColumn, Chunks: r.Parts,
-		timeColumns: r.TimeColumns, readableTimeColumns: r.ReadableTimeColumns,
+		timeColumns: r.TimeColumns, timeColumnTypes: r.TimeColumnTypes, readableTimeColumns: r.ReadableTimeColumns,
 	}
 }
 
@@ -248,7 +258,7 @@ func (r *Report) MergeLastRuns(more map[string]time.Time) {
 			last[task] = at
 		}
 	}
-	r.Calendar = BuildCalendar(last, r.GeneratedAt)
+	r.Calendar = BuildCalendar(last, r.GeneratedAt.In(r.calendar()))
 }
 
 // databaseSize is pg_database_size, which stats every file of the database
@@ -265,7 +275,9 @@ func databaseSize(f Features, estimate bool) string {
 }
 
 // BuildCalendar evaluates the maintenance calendar at now, given when each
-// task was last done (from the history; missing tasks never ran).
+// task was last done (from the history; missing tasks never ran). The
+// calendar's days (Sunday, the first weekend, quarters) are those of now's
+// location: the operator's zone, not UTC.
 func BuildCalendar(lastRuns map[string]time.Time, now time.Time) []CalendarItem {
 	items := make([]CalendarItem, 0, len(calendar.Tasks))
 	for _, t := range calendar.Tasks {

@@ -20,6 +20,7 @@ type tableRow struct {
 	LastVacuum, LastAutovacuum, LastAnalyze *time.Time
 	DetectedTimeColumn                      *string  // hypertable dimension or single-column range partition key
 	TimeColumns                             []string // columns of a time type (timestamptz, timestamp, date)
+	TimeColumnTypes                         []string // their types, as format_type spells them (see TypeTimestamp)
 	ReadableTimeColumns                     []string // those this role may SELECT
 	Compression                             bool     // a hypertable with compression enabled
 	HasLeaves                               bool     // a partitioned table with leaf partitions
@@ -35,6 +36,9 @@ SELECT r.oid, r.schema, r.name, r.kind,
                    JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
                   WHERE pt.partrelid = r.oid AND pt.partstrat = 'r' AND pt.partnatts = 1)),
        coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
+                  WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+                    AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)), '{}'),
+       coalesce((SELECT array_agg(format_type(a.atttypid, NULL) ORDER BY a.attnum) FROM pg_attribute a
                   WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
                     AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)), '{}'),
        coalesce((SELECT array_agg(a.attname::text) FROM pg_attribute a
@@ -65,7 +69,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 	var out []tableRow
 	for rows.Next() {
 		var t tableRow
-		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns, &t.ReadableTimeColumns, &t.HasLeaves); err != nil {
+		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns, &t.TimeColumnTypes, &t.ReadableTimeColumns, &t.HasLeaves); err != nil {
 			return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
 		}
 		if s := sums[t.OID]; s != nil {

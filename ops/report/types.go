@@ -47,6 +47,8 @@ type Report struct {
 	Chunks     []Chunk        `json:"chunks"`
 	Disk       Disk           `json:"disk"`
 	Calendar   []CalendarItem `json:"calendar"`
+
+	calendarZone *time.Location // whose days the calendar follows; nil = this machine's
 }
 
 // Server describes the server and database.
@@ -94,8 +96,17 @@ type Table struct {
 	// ExpectedGrowthPerDay comes from the policy (bytes/day), nil when unknown.
 	ExpectedGrowthPerDay *int64 `json:"expected_growth_per_day"`
 	Chunks               int    `json:"chunks"` // chunks or leaf partitions; 0 for plain tables
+	// TimeZone is the zone the table's timestamp (without time zone) or
+	// date time column is read in — the policy's time_zone, else the
+	// database's own TimeZone — nil when its values are absolute
+	// (timestamptz) or it has no time column. Every cutoff and bound on the
+	// column is made in it, and Oldest and the chunk ranges are instants
+	// read in it.
+	TimeZone *string `json:"time_zone"`
 
-	timeColumns []string // columns of a time type, to validate TimeColumn
+	timeColumns     []string // columns of a time type, to validate TimeColumn
+	timeColumnTypes []string // their types (TypeTimestamptz, TypeTimestamp, TypeDate)
+	policyZone      string   // the policy's zone for the table, "" for the database's
 	// readableTimeColumns are those this role may SELECT (a grant on the
 	// table or on the column).
 	readableTimeColumns []string

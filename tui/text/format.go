@@ -40,12 +40,12 @@ func Ago(t *time.Time, now time.Time) string {
 	return humanize.RelTime(*t, now, "ago", "from now")
 }
 
-// Day formats a time as a date in UTC.
-func Day(t *time.Time) string {
+// Day formats a time as a date in loc (nil for UTC).
+func Day(t *time.Time, loc *time.Location) string {
 	if t == nil {
 		return "—"
 	}
-	return t.UTC().Format("2006-01-02")
+	return t.In(utcOr(loc)).Format("2006-01-02")
 }
 
 // Retention formats a retention policy.
@@ -78,25 +78,33 @@ func StringOr(s *string, unknown string) string {
 	return *s
 }
 
-// RangeText shows a chunk's or partition's bound: a date when it is a
-// midnight (daily chunks and partitions), with the time otherwise, or the
-// integer of an integer-partitioned table.
-func RangeText(t *time.Time, i *int64, unknown string) string {
+// RangeText shows a chunk's or partition's bound in loc (its table's
+// zone; nil for UTC): a date when it is a midnight there (daily chunks and
+// partitions), with the time otherwise, or the integer of an
+// integer-partitioned table.
+func RangeText(t *time.Time, i *int64, loc *time.Location, unknown string) string {
 	switch {
-	case t != nil && Midnight(*t):
-		return t.UTC().Format("2006-01-02")
+	case t != nil && Midnight(*t, loc):
+		return t.In(utcOr(loc)).Format("2006-01-02")
 	case t != nil:
-		return t.UTC().Format("2006-01-02 15:04")
+		return t.In(utcOr(loc)).Format("2006-01-02 15:04")
 	case i != nil:
 		return fmt.Sprint(*i)
 	}
 	return unknown
 }
 
-// Midnight says whether t is a midnight in UTC: RangeText shows it as a date.
-func Midnight(t time.Time) bool {
-	h, m, s := t.UTC().Clock()
+// Midnight says whether t is a midnight in loc: RangeText shows it as a date.
+func Midnight(t time.Time, loc *time.Location) bool {
+	h, m, s := t.In(utcOr(loc)).Clock()
 	return h == 0 && m == 0 && s == 0
+}
+
+func utcOr(loc *time.Location) *time.Location {
+	if loc == nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // OneLine folds white space, line breaks included, to single spaces.

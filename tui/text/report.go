@@ -35,10 +35,16 @@ func WriteReport(w io.Writer, r *report.Report) error {
 		}
 		tables = append(tables, []string{
 			Clean(t.Schema + "." + t.Name), kind, Bytes(t.TotalBytes), Bytes(t.TableBytes), Bytes(t.IndexBytes), Bytes(t.ToastBytes),
-			Count(t.RowEstimate), Count(t.DeadTuples), chunkCount(t), Retention(t.RetentionDays, t.Permanent), Day(t.Oldest), expired, Ago(t.LastVacuumed(), r.GeneratedAt),
+			Count(t.RowEstimate), Count(t.DeadTuples), chunkCount(t), Retention(t.RetentionDays, t.Permanent), Day(t.Oldest, t.Location()), expired, Ago(t.LastVacuumed(), r.GeneratedAt),
 		})
 	}
 	writeTable(&b, tables, map[int]bool{2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 11: true})
+	for _, t := range r.Tables {
+		if t.TimeZone != nil {
+			fmt.Fprintf(&b, "  %s: %s (no time zone of its own) is read in time zone %s, and its dates are shown there\n",
+				Clean(t.Key()), Clean(StringOr(t.TimeColumn, "?")), Clean(*t.TimeZone))
+		}
+	}
 
 	b.WriteString("\nCompression\n")
 	comp := [][]string{{"TABLE", "CHUNKS", "COMPRESSED", "BEFORE", "AFTER", "RATIO"}}

@@ -41,7 +41,7 @@ func WritePlan(w io.Writer, p *maint.Plan) {
 			fmt.Fprintf(w, "       %s;\n", Clean(st))
 		}
 		for _, a := range s.Affected {
-			fmt.Fprintf(w, "       - %s  %s → %s  %s\n", Clean(a.Name), RangeText(a.From, nil, "?"), RangeText(a.To, nil, "?"), Bytes(a.Bytes))
+			fmt.Fprintf(w, "       - %s  %s → %s  %s\n", Clean(a.Name), RangeText(a.From, nil, s.Zone, "?"), RangeText(a.To, nil, s.Zone, "?"), Bytes(a.Bytes))
 		}
 	}
 	for _, n := range p.Notes {
