@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -224,29 +223,5 @@ func isLockTimeout(err error) bool {
 
 // lockHolders names the other sessions holding locks on the relation.
 func (r *runner) lockHolders(target string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	rows, err := r.watch.Query(ctx, `
-		SELECT a.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''), coalesce(a.state, ''), l.mode,
-		       left(regexp_replace(coalesce(a.query, ''), '\s+', ' ', 'g'), 120)
-		FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-		WHERE l.locktype = 'relation' AND l.granted AND l.pid <> $1
-		  AND l.relation = to_regclass($2)
-		ORDER BY a.xact_start NULLS LAST`, r.pid, target)
-	if err != nil {
-		return "holders unknown: " + err.Error()
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var pid int32
-		var user, app, state, mode, query string
-		if rows.Scan(&pid, &user, &app, &state, &mode, &query) == nil {
-			out = append(out, fmt.Sprintf("held by pid %d (user %s, application %q, %s, %s: %s)", pid, user, app, state, mode, query))
-		}
-	}
-	if len(out) == 0 {
-		return "no holder seen (the lock was released)"
-	}
-	return strings.Join(out, "; ")
+	return lockers(r.watch, target, false, r.pid)
 }

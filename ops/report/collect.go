@@ -200,7 +200,7 @@ func hasOID(rows []tableRow, oid uint32) bool {
 func fromRow(r tableRow) Table {
 	kind := r.Kind
 	return Table{
-		Schema: r.Schema, Name: r.Name, Kind: &kind, Locked: r.Locked,
+		oid: r.OID, Schema: r.Schema, Name: r.Name, Kind: &kind, Locked: r.Locked,
 		TotalBytes: r.Total, TableBytes: r.TableB, IndexBytes: r.Index, ToastBytes: r.Toast,
 		RowEstimate: r.Rows, DeadTuples: r.Dead,
 		LastVacuum: r.LastVacuum, LastAutovacuum: r.LastAutovacuum, LastAnalyze: r.LastAnalyze,

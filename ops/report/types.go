@@ -30,6 +30,9 @@ const (
 // size history tell tables apart from one report to the next.
 func (t Table) Key() string { return t.Schema + "." + t.Name }
 
+// OID is the table's pg_class OID, 0 for a policy table the database lacks.
+func (t Table) OID() uint32 { return t.oid }
+
 // TableKey is the Key of the table the chunk belongs to.
 func (c Chunk) TableKey() string { return c.TableSchema + "." + c.Table }
 
@@ -104,6 +107,7 @@ type Table struct {
 	// read in it.
 	TimeZone *string `json:"time_zone"`
 
+	oid             uint32   // 0 when missing
 	timeColumns     []string // columns of a time type, to validate TimeColumn
 	timeColumnTypes []string // their types (TypeTimestamptz, TypeTimestamp, TypeDate)
 	policyZone      string   // the policy's zone for the table, "" for the database's

@@ -1,0 +1,111 @@
+package maint
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/report"
+)
+
+// hypertableSteps drops the chunks wholly older than the cutoff, in one
+// drop_chunks. A hypertable that foreign keys reference cannot lose a
+// chunk: each such constraint depends on every chunk, and PostgreSQL
+// refuses the DROP whatever the rows.
+func (j *tableJob) hypertableSteps() (tableResult, error) {
+	r, t, rel, name, cutoff := j.r, j.t, j.rel, j.name, j.cutoff
+	_, old := chunksOf(r, t, cutoff)
+	if len(old) == 0 {
+		return tableResult{notes: []string{name + ": no chunk is wholly older than " + when(t, cutoff)}}, nil
+	}
+	if len(j.incoming) > 0 {
+		var names []string
+		for _, f := range j.incoming {
+			names = append(names, f.Name+" on "+f.From)
+		}
+		return tableResult{}, fmt.Errorf("%s: foreign keys reference it (%s): drop_chunks would fail, as each such constraint depends on every chunk; "+
+			"nothing planned for it", name, strings.Join(names, ", "))
+	}
+	// The cutoff is fixed now, as a value of the column's type (in the
+	// table's zone for timestamp and date), so the run drops exactly the
+	// chunks this plan lists even if it starts later; the run checks that
+	// list again before dropping anything.
+	bound := t.Bound(cutoff)
+	shown := fmt.Sprintf("SELECT drop_chunks(%s, older_than => %s)", report.Literal(rel), bound)
+	check := "SELECT show_chunks($1::regclass, older_than => " + bound + ")::text"
+	drop := "SELECT drop_chunks($1::regclass, older_than => " + bound + ")::text"
+	bytes := sumBytes(old)
+	// show_chunks and drop_chunks return regclass text: schema-qualified,
+	// quoted only where needed; compare by the relations they name.
+	planned := map[string]int64{} // bytes by chunk
+	for _, c := range old {
+		planned[c.ChunkSchema+"."+c.Chunk] = sumBytes([]report.Chunk{c})
+	}
+	n := int64(len(old))
+	var affected []Affected
+	for _, c := range old {
+		affected = append(affected, Affected{Name: pgx.Identifier{c.ChunkSchema, c.Chunk}.Sanitize(), From: c.RangeStart, To: c.RangeEnd, Bytes: c.TotalBytes})
+	}
+	step := Step{
+		Affected: affected,
+		Title:    fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, when(t, cutoff)), Target: rel, Zone: t.Location(),
+		Statements: []string{shown}, Lock: LockAccessExclusive + " on each dropped chunk", Destructive: true,
+		EstBytes: &bytes, Unit: "chunks", Table: rel,
+		run: func(ctx context.Context, r *runner, i int) (int64, error) {
+			tx, err := r.conn.Begin(ctx)
+			if err != nil {
+				return 0, err
+			}
+			defer tx.Rollback(context.Background())
+			rows, err := tx.Query(ctx, check, rel)
+			if err != nil {
+				return 0, err
+			}
+			now, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return 0, err
+			}
+			var unplanned []string
+			for _, c := range now {
+				if _, ok := planned[unquote(c)]; !ok {
+					unplanned = append(unplanned, c)
+				}
+			}
+			if len(unplanned) > 0 {
+				return 0, fmt.Errorf("%d chunks older than the cutoff appeared since the plan was made (%s): nothing dropped; plan again", len(unplanned), strings.Join(unplanned, ", "))
+			}
+			rows, err = tx.Query(ctx, drop, rel)
+			if err != nil {
+				return 0, err
+			}
+			dropped, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return 0, err
+			}
+			if err := tx.Commit(ctx); err != nil {
+				return 0, err
+			}
+			for _, c := range dropped {
+				r.freed += planned[unquote(c)]
+			}
+			r.emit(Event{Kind: Progress, Step: i, Done: int64(len(dropped)), Total: n, Unit: "chunks"})
+			return 0, nil
+		},
+	}
+	return tableResult{steps: []Step{step}, kept: notIn(old)}, nil
+}
+
+// notIn is the condition (alias r) that a row is in none of the chunks or
+// partitions, which go: what a chunked table keeps.
+func notIn(gone []report.Chunk) string {
+	names := make([]string, len(gone))
+	for i, c := range gone {
+		names[i] = report.Literal(pgx.Identifier{c.ChunkSchema, c.Chunk}.Sanitize())
+	}
+	return "r.tableoid::regclass <> ALL (ARRAY[" + strings.Join(names, ", ") + "]::regclass[])"
+}
+
+// unquote turns regclass text into schema.name (display form).
+func unquote(s string) string { return strings.ReplaceAll(s, `"`, "") }
+

@@ -1,0 +1,164 @@
+package maint
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/report"
+)
+
+// partitionSteps detaches and drops the partitions wholly older than the
+// cutoff, but for those a foreign key holds: PostgreSQL refuses to detach
+// a partition whose rows are referenced (whatever the ON DELETE action:
+// a DETACH never cascades) or to drop one a constraint names; the plan
+// keeps them and says why.
+func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableResult, error) {
+	r, t, rel, name, cutoff := j.r, j.t, j.rel, j.name, j.cutoff
+	all, _ := chunksOf(r, t, cutoff)
+	// The unit is the table's direct partition (for multi-level trees, the
+	// whole sub-tree of one range); it goes only when all its leaves are old.
+	type part struct {
+		id       string
+		bytes    int64
+		old      bool
+		from, to *time.Time
+		leaves   []report.Chunk
+	}
+	var parts []*part
+	byID := map[string]*part{}
+	for _, c := range all {
+		id := pgx.Identifier{c.TopSchema, c.Top}.Sanitize()
+		p := byID[id]
+		if p == nil {
+			p = &part{id: id, old: true, from: c.RangeStart, to: c.RangeEnd}
+			byID[id] = p
+			parts = append(parts, p)
+		}
+		if c.TotalBytes != nil {
+			p.bytes += *c.TotalBytes
+		}
+		p.old = p.old && olderThan(c, cutoff)
+		p.leaves = append(p.leaves, c)
+	}
+	var old []report.Chunk // every leaf that would go
+	for _, p := range parts {
+		if p.old {
+			old = append(old, p.leaves...)
+		}
+	}
+	if len(old) == 0 {
+		return tableResult{notes: []string{name + ": no partition is wholly older than " + when(t, cutoff)}}, nil
+	}
+	var res tableResult
+	var gone []*part // the partitions to detach and drop
+	var leavesGone []report.Chunk
+	for _, p := range parts {
+		if !p.old {
+			continue
+		}
+		held, err := j.heldBy(ctx, conn, p.id, p.leaves, notIn(old))
+		if err != nil {
+			return tableResult{}, err
+		}
+		if held != "" {
+			res.notes = append(res.notes, fmt.Sprintf("%s: partition %s stays: %s", name, p.id, held))
+			continue
+		}
+		gone = append(gone, p)
+		leavesGone = append(leavesGone, p.leaves...)
+	}
+	res.kept = notIn(leavesGone)
+	if len(gone) == 0 {
+		return res, nil
+	}
+	// DETACH CONCURRENTLY (PostgreSQL 14+) takes only SHARE UPDATE
+	// EXCLUSIVE on the parent, so writers go on; it is refused when the
+	// table has a default partition.
+	var version int
+	var hasDefault bool
+	if err := conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int,
+		EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = $1::regclass AND partdefid <> 0)`, rel).Scan(&version, &hasDefault); err != nil {
+		return tableResult{}, err
+	}
+	concurrently := version >= 140000 && !hasDefault
+	var steps []Step
+	for k, p := range gone {
+		detach := fmt.Sprintf("ALTER TABLE %s DETACH PARTITION %s", rel, p.id)
+		lock := LockAccessExclusive + " on " + rel
+		if concurrently {
+			detach += " CONCURRENTLY"
+			lock = LockShareUpdateExclusive + " on " + rel + ", " + LockAccessExclusive + " on the partition"
+		}
+		dropStmt := "DROP TABLE " + p.id
+		bytes := p.bytes
+		id := p.id
+		steps = append(steps, Step{
+			Affected: []Affected{{Name: id, From: p.from, To: p.to, Bytes: &bytes}},
+			Title:    fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(gone)), Target: id, Zone: t.Location(),
+			Statements: []string{detach, dropStmt}, Lock: lock, Destructive: true, EstBytes: &bytes, Unit: "partitions", Table: rel,
+			run: func(ctx context.Context, r *runner, i int) (int64, error) {
+				// A DETACH CONCURRENTLY that was cancelled leaves the
+				// partition "detach pending": finish it instead.
+				var attached, pending bool
+				if err := r.conn.QueryRow(ctx, `SELECT count(*) > 0, coalesce(bool_or(inhdetachpending), false)
+					FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = $2::regclass`, id, rel).Scan(&attached, &pending); err != nil {
+					return 0, err
+				}
+				switch {
+				case pending:
+					if _, err := r.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DETACH PARTITION %s FINALIZE", rel, id)); err != nil {
+						return 0, err
+					}
+				case attached:
+					if _, err := r.conn.Exec(ctx, detach); err != nil {
+						return 0, err
+					}
+				default:
+					// No longer a partition of this table (someone detached it,
+					// to archive it perhaps): not ours to drop.
+					r.emit(Event{Kind: Log, Step: i, Message: id + " is no longer a partition of " + rel + ": left alone"})
+					return 0, nil
+				}
+				// Detached: drop it even if the run is being cancelled, so no
+				// detached table is left behind holding rows the parent lost.
+				if _, err := r.conn.Exec(context.WithoutCancel(ctx), "DROP TABLE "+id); err != nil {
+					return 0, fmt.Errorf("%s is detached but could not be dropped: %w", id, err)
+				}
+				r.freed = bytes
+				r.emit(Event{Kind: Progress, Step: i, Done: 1, Total: 1, Unit: "partitions"})
+				return 0, nil
+			},
+		})
+	}
+	res.steps = steps
+	return res, nil
+}
+
+// heldBy says why a foreign key keeps the partition id (with its leaves)
+// from going, "" when none does: a constraint naming the partition or one
+// of its leaves, or rows that stay referencing its rows. selfKept is what
+// the table's own cleanup keeps, for a foreign key to itself.
+func (j *tableJob) heldBy(ctx context.Context, conn *pgx.Conn, id string, leaves []report.Chunk, selfKept string) (string, error) {
+	for _, f := range j.incoming {
+		if f.ToPart {
+			for _, l := range leaves {
+				if f.toRel == (pgx.Identifier{l.ChunkSchema, l.Chunk}).Sanitize() || f.toRel == id {
+					return fmt.Sprintf("constraint %s on %s references it: PostgreSQL would refuse to drop it", f.Name, f.From), nil
+				}
+			}
+			continue
+		}
+		n, err := blockingRows(ctx, conn, f, id, "true", j.keptBy(f.fromOID, selfKept))
+		if err != nil {
+			return "", err
+		}
+		if n > 0 {
+			return fmt.Sprintf("%d rows of %s that stay (%s) reference its rows (constraint %s, ON DELETE %s): PostgreSQL would refuse to detach it",
+				n, f.From, j.whyKept(f), f.Name, f.OnDelete), nil
+		}
+	}
+	return "", nil
+}
+

@@ -1,0 +1,144 @@
+package maint
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// plainSteps deletes the rows older than the cutoff in batches, then
+// VACUUM ANALYZE. Foreign keys that reference the table are reckoned
+// with: a cascade or SET NULL/DEFAULT that would reach rows that stay is
+// refused; rows past the cutoff that rows that stay reference (RESTRICT,
+// NO ACTION) are left, and said so. Each batch is its own transaction
+// that locks its rows first, so no reference to them can appear before
+// they go, and skips every row a reference holds: no DELETE ever cascades
+// or fails on a foreign key.
+func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult, error) {
+	t, rel, name, col, cutoff := j.t, j.rel, j.name, j.col, j.cutoff
+	bound := t.Bound(cutoff)
+	doomed := "t." + col + " < " + bound // alias t: a row that goes
+	res := tableResult{kept: "NOT (r." + col + " < " + bound + ")"}
+	var old int64
+	if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s t WHERE %s", rel, doomed)).Scan(&old); err != nil {
+		return tableResult{}, fmt.Errorf("%s: counting rows older than the cutoff: %w", name, err)
+	}
+	if old == 0 {
+		return tableResult{notes: []string{name + ": no row is older than " + when(t, cutoff)}}, nil
+	}
+	var guards []string
+	for _, f := range j.incoming {
+		n, err := blockingRows(ctx, conn, f, rel, doomed, j.keptBy(f.fromOID, res.kept))
+		if err != nil {
+			return tableResult{}, err
+		}
+		switch {
+		case n > 0 && f.changesOther():
+			return tableResult{}, fmt.Errorf("%s: constraint %s on %s (ON DELETE %s) would reach %d of its rows that must stay (%s): nothing planned for it",
+				name, f.Name, f.From, f.OnDelete, n, j.whyKept(f))
+		case n > 0:
+			res.notes = append(res.notes, fmt.Sprintf("%s: rows past the cutoff that %d rows of %s reference stay (constraint %s, ON DELETE %s: deleting them would fail; %s)",
+				name, n, f.From, f.Name, f.OnDelete, j.whyKept(f)))
+		}
+		guards = append(guards, fmt.Sprintf("NOT EXISTS (SELECT 1 FROM %s r WHERE %s)", f.fromRel, f.joinOn("r", "t")))
+	}
+	triggers, err := readDeleteTriggers(ctx, conn, rel)
+	if err != nil {
+		return tableResult{}, err
+	}
+	for _, tr := range triggers {
+		res.notes = append(res.notes, fmt.Sprintf("%s: row trigger %s fires for each deleted row: it may write elsewhere", name, tr))
+	}
+	cond := doomed
+	for _, g := range guards {
+		cond += " AND " + g
+	}
+	// One transaction a batch: lock the batch's rows (no reference to them
+	// can be made meanwhile), delete those still unreferenced and older;
+	// the predicate is repeated so a row updated to a newer time stays.
+	pick := fmt.Sprintf("SELECT t.ctid FROM %s t WHERE %s LIMIT $1 FOR UPDATE OF t", rel, cond)
+	del := fmt.Sprintf("DELETE FROM %s t WHERE t.ctid = ANY ($1::tid[]) AND %s", rel, cond)
+	planned := incomingOIDs(j.incoming)
+	var bytes *int64
+	if t.ExpiredBytes != nil {
+		b := *t.ExpiredBytes
+		bytes = &b
+	}
+	step := Step{
+		Title: fmt.Sprintf("delete %d rows of %s older than %s, in batches", old, name, when(t, cutoff)), Target: rel, Zone: t.Location(),
+		Statements: []string{strings.Replace(pick, "$1", "<batch>", 1), strings.Replace(del, "$1::tid[]", "<those rows>", 1) + "  -- one transaction a batch, until no row is left"},
+		Lock:       LockRowExclusive + " (row locks on the deleted rows only)", Destructive: true,
+		EstRows: &old, EstBytes: bytes, Unit: "rows", Table: rel,
+		run: func(ctx context.Context, r *runner, i int) (int64, error) {
+			var done int64
+			for {
+				if err := ctx.Err(); err != nil {
+					return done, err
+				}
+				picked, deleted, err := deleteBatch(ctx, r.conn, rel, planned, pick, del, r.opts.BatchSize)
+				done += deleted
+				if err != nil {
+					return done, err
+				}
+				if bytes != nil && old > 0 { // the rows' share of the estimate: space for the table, not the filesystem
+					r.freed = *bytes * min(done, old) / old
+				}
+				r.emit(Event{Kind: Progress, Step: i, Done: done, Total: old, Unit: "rows"})
+				if picked == 0 {
+					return done, nil
+				}
+				if r.opts.BatchPause > 0 {
+					select {
+					case <-ctx.Done():
+						return done, ctx.Err()
+					case <-time.After(r.opts.BatchPause):
+					}
+				}
+			}
+		},
+	}
+	vac := vacuumStep("VACUUM (ANALYZE) "+name, rel, name)
+	res.notes = append(res.notes, name+": DELETE frees space for the table's new rows but does not return it to the filesystem (only VACUUM FULL, which locks the table, would)")
+	res.steps = []Step{step, vac}
+	return res, nil
+}
+
+// deleteBatch is one batch in one transaction: the foreign keys that
+// reference rel are checked again against the plan's (one added since
+// could cascade), the batch's rows locked, then deleted.
+func deleteBatch(ctx context.Context, conn *pgx.Conn, rel string, planned []uint32, pick, del string, size int) (picked, deleted int64, err error) {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tx.Rollback(context.Background())
+	var now []uint32
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(c.oid ORDER BY c.oid), '{}') FROM pg_constraint c
+		WHERE `+declaredForeignKey+` AND c.confrelid = $1::regclass`, rel).Scan(&now); err != nil {
+		return 0, 0, err
+	}
+	if !slices.Equal(now, planned) {
+		return 0, 0, fmt.Errorf("the foreign keys that reference %s changed since the plan was made: nothing deleted in this batch; plan again", rel)
+	}
+	rows, err := tx.Query(ctx, pick, size)
+	if err != nil {
+		return 0, 0, err
+	}
+	tids, err := pgx.CollectRows(rows, pgx.RowTo[pgtype.TID])
+	if err != nil || len(tids) == 0 {
+		return 0, 0, err
+	}
+	tag, err := tx.Exec(ctx, del, tids)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, 0, err
+	}
+	return int64(len(tids)), tag.RowsAffected(), nil
+}
