@@ -192,13 +192,9 @@ func (c *Cluster) start(ctx context.Context) error {
 	cmd := exec.Command(filepath.Join(c.BinDir, "postgres"), "-D", c.dataDir())
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	// Own process group, so a Ctrl+C in the terminal reaches pgtend (which
-	// then stops the server cleanly) rather than killing the server under it;
-	// Pdeathsig makes the server quit if pgtend itself is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGQUIT}
-	if c.detach {
-		cmd.SysProcAttr.Pdeathsig = 0
-	}
+	// Own process group; on Linux the server quits if pgtend is killed
+	// (procattr_linux.go).
+	cmd.SysProcAttr = serverProcAttr(cred, c.detach)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("starting postgres: %w", err)
