@@ -24,6 +24,7 @@ type Glyphs struct {
 	Up, Down                   string // sort direction
 	UpKey, DownKey             string // help labels of the cursor keys
 	Check, Cross               string // a maintenance step that succeeded, failed
+	Fold, Unfold               string // before a group of lines folded away (a table's steps), and shown
 	Border                     lipgloss.Border
 	// FocusBorder marks the focused pane where colour cannot (NO_COLOR):
 	// beside another pane, a border is all that tells them apart.
@@ -35,13 +36,13 @@ var (
 	UnicodeGlyphs = Glyphs{
 		BarFull: "█", BarHalf: "▌", BarEmpty: "░", Cursor: "›", Sep: " · ", KeySep: " • ",
 		Arrow: "→", Ellipsis: "…", Wait: "…", Unknown: "—", Up: "▲", Down: "▼",
-		UpKey: "↑/k", DownKey: "↓/j", Check: "✓", Cross: "✗", Border: lipgloss.RoundedBorder(),
+		UpKey: "↑/k", DownKey: "↓/j", Check: "✓", Cross: "✗", Fold: "▸", Unfold: "▾", Border: lipgloss.RoundedBorder(),
 		FocusBorder: lipgloss.ThickBorder(),
 	}
 	ASCIIGlyphs = Glyphs{
 		BarFull: "#", BarHalf: "#", BarEmpty: ".", Cursor: ">", Sep: " | ", KeySep: " | ",
 		Arrow: "->", Ellipsis: "~", Wait: "...", Unknown: "-", Up: "^", Down: "v",
-		UpKey: "k/up", DownKey: "j/down", Check: "+", Cross: "x", Border: lipgloss.ASCIIBorder(),
+		UpKey: "k/up", DownKey: "j/down", Check: "+", Cross: "x", Fold: "+", Unfold: "-", Border: lipgloss.ASCIIBorder(),
 		FocusBorder: lipgloss.Border{Top: "=", Bottom: "=", Left: "|", Right: "|",
 			TopLeft: "+", TopRight: "+", BottomLeft: "+", BottomRight: "+"},
 	}

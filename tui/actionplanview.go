@@ -1,18 +1,21 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
-	"github.com/pgtend/pgtend/tui/text"
+	"slices"
 	"strings"
 	"time"
 
 	"charm.land/lipgloss/v2"
 	"github.com/pgtend/pgtend/ops/maint"
+	"github.com/pgtend/pgtend/tui/text"
 )
 
-// planText is the plan laid out for the current width and theme; SetSize
-// and setStyles drop it, and it is laid out again when next drawn, so
-// resizing during a run does not lay out a plan nobody sees.
+// planText is the plan laid out for the current width, theme and folds;
+// SetSize and setStyles drop it, and it is laid out again when next drawn,
+// so resizing during a run does not lay out a plan nobody sees (a fold or
+// unfold lays it out at once: see relayout).
 func (v *actionView) planText() []string {
 	if v.planLines == nil && v.plan != nil {
 		v.layoutPlan()
@@ -20,42 +23,70 @@ func (v *actionView) planText() []string {
 	return v.planLines
 }
 
-// layoutPlan renders the plan's lines once per plan, width and theme, not
-// on every frame: a vacuum of a hypertable has a step per chunk.
+// foldable says the plan sums itself up per table: then each table's
+// steps start folded into one line under its summary, and the statements
+// hidden, each one key away. A plan without summaries (one made by hand)
+// lists every step with its statements, and has nothing to fold.
+func (v *actionView) foldable() bool {
+	return v.plan != nil && len(v.plan.Tables) > 0 && len(v.plan.Steps) > 0
+}
+
+// relayout lays the plan out again at once (a fold or unfold), the scroll
+// kept where it still can be.
+func (v *actionView) relayout() {
+	v.planLines = nil
+	v.layoutPlan()
+}
+
+// layoutPlan renders the plan's lines once per plan, width, theme and
+// fold, not on every frame: a vacuum of a hypertable has a step per chunk.
+// The plan opens with each table's summary (what goes, what stays, the
+// locks, the foreign keys, the findings) and its steps, folded or listed;
+// the steps of no summary follow, then the tables left alone and the notes.
 func (v *actionView) layoutPlan() {
 	s, p := v.styles, v.plan
-	var lines []string
 	head := "target " + v.clean(p.Target) + s.Glyphs.Sep + text.Plural(len(p.Steps), "step")
+	if len(p.Tables) > 1 {
+		head += " on " + text.Plural(len(p.Tables), "table")
+	}
 	if p.Cutoff != nil {
 		head += s.Glyphs.Sep + "cutoff " + p.Cutoff.UTC().Format("2006-01-02 15:04")
 	}
-	lines = append(lines, s.Dim.Render(head), "")
+	lines := []string{s.Dim.Render(head)}
+	v.stepsAt, v.statementAt = 0, 0
 	numW := len(fmt.Sprint(len(p.Steps)))
-	for i, st := range p.Steps {
-		lead := s.PaneTitle.Render(fmt.Sprintf("%*d. ", numW, i+1))
-		if st.Destructive {
-			lead += s.Error.Render("[destructive]") + " "
-		}
-		indent := strings.Repeat(" ", numW+2)
-		// A title says what goes (and the cutoff at its end): wrapped, not cut.
-		lines = append(lines, v.wrap(s.PaneTitle, text.OneLine(st.Title), lead, indent)...)
-		if detail := v.stepDetail(st); detail != "" {
-			lines = append(lines, indent+detail)
-		}
-		for _, stmt := range st.Statements {
-			// One line each, cut by the frame: a statement never wraps
-			// into something that reads like another one.
-			lines = append(lines, indent+"  "+s.Dim.Render(v.clean(text.OneLine(stmt))))
-		}
-		// What the step removes, one chunk or partition a line.
-		for _, a := range st.Affected {
-			size := s.Glyphs.Unknown
-			if a.Bytes != nil {
-				size = text.BytesOf(*a.Bytes)
+	listed := make([]bool, len(p.Steps))
+	for _, t := range p.Tables {
+		var steps []int
+		for _, i := range t.Steps {
+			if i >= 0 && i < len(p.Steps) && !listed[i] {
+				steps, listed[i] = append(steps, i), true
 			}
-			// Size first and quotes off, so an 80-column line keeps what matters.
-			lines = append(lines, indent+"  "+fmt.Sprintf("%s %9s  %s  %s", s.Glyphs.Cursor, size,
-				affectedRange(a, st.Zone, s.Glyphs.Arrow, s.Glyphs.Unknown), v.clean(strings.ReplaceAll(a.Name, `"`, ""))))
+		}
+		lines = append(lines, "")
+		lines = append(lines, v.tableSummary(t, steps)...)
+		lines = v.appendGroup(lines, steps, numW)
+	}
+	var rest []int // steps of no summary
+	for i := range p.Steps {
+		if !listed[i] {
+			rest = append(rest, i)
+		}
+	}
+	if len(rest) > 0 {
+		lines = append(lines, "")
+		if len(p.Tables) > 0 {
+			lines = append(lines, s.PaneTitle.Render("Other steps"))
+		}
+		v.stepsAt = cmp.Or(v.stepsAt, len(lines))
+		for _, i := range rest {
+			lines = v.appendStep(lines, i, numW, "")
+		}
+	}
+	if len(p.Refused) > 0 {
+		lines = append(lines, "", s.PaneTitle.Render("Left alone"))
+		for _, r := range p.Refused {
+			lines = append(lines, v.wrap(lipgloss.NewStyle(), text.OneLine(r.Reason), "  - ", "    ")...)
 		}
 	}
 	if len(p.Notes) > 0 {
@@ -66,6 +97,138 @@ func (v *actionView) layoutPlan() {
 	}
 	v.planLines = lines
 	v.clampScroll()
+}
+
+// tableSummary is a table's title and its summary as the headless plan
+// writes it (text.SummaryLines), one fact a line, wrapped under its value.
+func (v *actionView) tableSummary(t maint.TableSummary, steps []int) []string {
+	s := v.styles
+	loc := time.UTC
+	if l, err := time.LoadLocation(t.TimeZone); err == nil && t.TimeZone != "" {
+		loc = l
+	}
+	title := s.PaneTitle.Render(v.clean(t.Table))
+	var about []string
+	if t.Kind != "" {
+		about = append(about, v.clean(t.Kind))
+	}
+	if loc != time.UTC {
+		about = append(about, "times in "+v.clean(loc.String()))
+	}
+	if len(about) > 0 {
+		title += " " + s.Dim.Render("("+strings.Join(about, ", ")+")")
+	}
+	lines := []string{title}
+	goes := s.Dim
+	if slices.ContainsFunc(steps, func(i int) bool { return v.plan.Steps[i].Destructive }) {
+		goes = s.Error
+	}
+	// The writers' own arrows and ellipses, as this terminal draws them.
+	glyphs := strings.NewReplacer("→", s.Glyphs.Arrow, "…", s.Glyphs.Ellipsis)
+	for _, l := range text.SummaryLines(t, loc, s.Glyphs.Arrow) {
+		l = glyphs.Replace(l)
+		if finding, ok := strings.CutPrefix(l, "- "); ok {
+			lines = append(lines, v.wrap(lipgloss.NewStyle(), finding, "  - ", "    ")...)
+			continue
+		}
+		label, value, _ := strings.Cut(l, " ")
+		st := s.Dim
+		if label == "goes" {
+			st = goes
+		}
+		lead := "  " + st.Render(fmt.Sprintf("%-7s", label)) + " "
+		lines = append(lines, v.wrap(lipgloss.NewStyle(), strings.TrimLeft(value, " "), lead, strings.Repeat(" ", 10))...)
+	}
+	return lines
+}
+
+// appendGroup adds a table's steps: folded, one line saying how many and
+// what they do; unfolded, that count and every step.
+func (v *actionView) appendGroup(lines []string, steps []int, numW int) []string {
+	if len(steps) == 0 {
+		return lines
+	}
+	v.stepsAt = cmp.Or(v.stepsAt, len(lines))
+	s := v.styles
+	mark := ""
+	if slices.ContainsFunc(steps, func(i int) bool { return v.plan.Steps[i].Destructive }) {
+		mark = " " + s.Error.Render("[destructive]")
+	}
+	if v.expanded {
+		lines = append(lines, "  "+s.Glyphs.Unfold+" "+s.PaneTitle.Render(text.Plural(len(steps), "step"))+mark)
+		for _, i := range steps {
+			lines = v.appendStep(lines, i, numW, "  ")
+		}
+		return lines
+	}
+	lead := "  " + s.Glyphs.Fold + " " + s.PaneTitle.Render(text.Plural(len(steps), "step")+":") + mark + " "
+	return append(lines, v.wrap(lipgloss.NewStyle(), v.foldedTitle(steps), lead, "    ")...)
+}
+
+// foldedTitle says what a table's steps do in one line: the one title,
+// the words their titles share ("detach and drop partition …"), else the
+// titles of a few steps.
+func (v *actionView) foldedTitle(steps []int) string {
+	titles := make([]string, len(steps))
+	for k, i := range steps {
+		titles[k] = text.OneLine(v.plan.Steps[i].Title)
+	}
+	words := strings.Fields(titles[0])
+	shared := len(words)
+	for _, t := range titles[1:] {
+		w := strings.Fields(t)
+		n := 0
+		for n < shared && n < len(w) && w[n] == words[n] {
+			n++
+		}
+		shared = n
+	}
+	switch {
+	case shared == len(words): // one step, or steps alike
+		return titles[0]
+	case shared > 0:
+		return strings.Join(words[:shared], " ") + " " + v.styles.Glyphs.Ellipsis
+	case len(titles) <= 3:
+		return strings.Join(titles, "; ")
+	}
+	return titles[0] + "; " + v.styles.Glyphs.Ellipsis
+}
+
+// appendStep adds one step, pad in: its number and title, lock and
+// estimates, its statements (when shown), what it removes.
+func (v *actionView) appendStep(lines []string, i, numW int, pad string) []string {
+	s, st := v.styles, v.plan.Steps[i]
+	lead := pad + s.PaneTitle.Render(fmt.Sprintf("%*d. ", numW, i+1))
+	if st.Destructive {
+		lead += s.Error.Render("[destructive]") + " "
+	}
+	indent := pad + strings.Repeat(" ", numW+2)
+	// A title says what goes (and the cutoff at its end): wrapped, not cut.
+	lines = append(lines, v.wrap(s.PaneTitle, text.OneLine(st.Title), lead, indent)...)
+	if detail := v.stepDetail(st); detail != "" {
+		lines = append(lines, v.wrap(lipgloss.NewStyle(), detail, indent, indent)...)
+	}
+	if v.statements || !v.foldable() {
+		if len(st.Statements) > 0 {
+			v.statementAt = cmp.Or(v.statementAt, len(lines))
+		}
+		for _, stmt := range st.Statements {
+			// Shown to be read whole: wrapped, its continuation indented
+			// further, so it never reads like another statement.
+			lines = append(lines, v.wrap(s.Dim, text.OneLine(stmt), indent+"  ", indent+"      ")...)
+		}
+	}
+	// What the step removes, one chunk or partition a line.
+	for _, a := range st.Affected {
+		size := s.Glyphs.Unknown
+		if a.Bytes != nil {
+			size = text.BytesOf(*a.Bytes)
+		}
+		// Size first and quotes off, so an 80-column line keeps what matters.
+		lines = append(lines, indent+"  "+fmt.Sprintf("%s %9s  %s  %s", s.Glyphs.Cursor, size,
+			affectedRange(a, st.Zone, s.Glyphs.Arrow, s.Glyphs.Unknown), v.clean(strings.ReplaceAll(a.Name, `"`, ""))))
+	}
+	return lines
 }
 
 // affectedRange is a removed chunk's range, "from → to".
@@ -81,7 +244,7 @@ func (v *actionView) stepDetail(st maint.Step) string {
 	}
 	var est []string
 	if st.EstRows != nil {
-		est = append(est, text.Count(*st.EstRows)+" rows")
+		est = append(est, text.RowsText(*st.EstRows, st.RowsFromCatalog))
 	}
 	if st.EstBytes != nil {
 		est = append(est, text.BytesOf(*st.EstBytes))

@@ -164,7 +164,7 @@ func (v *actionView) summaryView() string {
 	field := func(name, value string) string { return s.Dim.Render(fmt.Sprintf("%-9s ", name)) + value }
 	lines := []string{
 		s.PaneTitle.Render(v.heading()+": ") + outcome.Render(v.clean(res.Outcome)), "",
-		field("rows", text.Count(res.Rows)),
+		field("rows", rowsSummary(res)),
 		field("database", db),
 		field("duration", fmtDur(took)),
 		field("steps", steps),
@@ -217,4 +217,14 @@ func fmtDur(d time.Duration) string {
 		return d.Round(100 * time.Millisecond).String()
 	}
 	return d.Round(time.Second).String()
+}
+
+// rowsSummary is the rows a run removed: counted by DELETE, estimated
+// from the catalog for dropped chunks and partitions.
+func rowsSummary(res maint.Result) string {
+	rows := text.Count(res.Rows)
+	if res.EstimatedRows > 0 {
+		rows += " deleted, " + text.RowsText(res.EstimatedRows, true) + " in dropped chunks"
+	}
+	return rows
 }

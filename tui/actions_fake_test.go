@@ -51,10 +51,13 @@ func (f *fakeActions) Plan(_ context.Context, action, table string) (*maint.Plan
 	return nil, fmt.Errorf("unknown action %q", action)
 }
 
-// fakeVacuumPlan is PlanVacuum's plan: a hypertable chunk by chunk.
+// fakeVacuumPlan is PlanVacuum's plan: a hypertable chunk by chunk, its
+// summary naming its steps and their lock.
 func fakeVacuumPlan(r *report.Report, t report.Table) *maint.Plan {
 	name := t.Schema + "." + t.Name
 	p := &maint.Plan{Action: "vacuum", Target: name, Created: fixtureNow}
+	sum := maint.TableSummary{Table: name, Kind: *t.Kind, TimeZone: "UTC", Locks: []string{maint.LockShareUpdateExclusive},
+		ForeignKeys: []maint.ForeignKey{}, Findings: []string{}}
 	var rels []string
 	if *t.Kind == report.KindTable {
 		rels = append(rels, `"`+t.Schema+`"."`+t.Name+`"`)
@@ -69,13 +72,19 @@ func fakeVacuumPlan(r *report.Report, t report.Table) *maint.Plan {
 		if len(rels) > 1 {
 			title = fmt.Sprintf("VACUUM (ANALYZE) %s: chunk %d of %d", name, k+1, len(rels))
 		}
+		sum.Steps = append(sum.Steps, len(p.Steps))
 		p.Steps = append(p.Steps, maint.Step{Title: title, Target: rel, Statements: []string{"VACUUM (ANALYZE) " + rel},
 			Lock: maint.LockShareUpdateExclusive, Unit: "blocks", Table: name})
 	}
+	p.Tables = append(p.Tables, sum)
 	return p
 }
 
-// fakeRetentionPlan is PlanRetention's plan of one hypertable: drop_chunks.
+// fakeRetentionPlan is PlanRetention's plan of one hypertable: drop_chunks,
+// summed up as ops does (what goes, what stays, the lock, the foreign key
+// the table holds, a finding). Its Refused holds the permanent
+// trade_history, which ops sets aside in a plan of the whole policy, so
+// the plan view shows every part of a plan.
 func fakeRetentionPlan(r *report.Report, t report.Table) (*maint.Plan, error) {
 	name := t.Schema + "." + t.Name
 	switch {
@@ -85,29 +94,62 @@ func fakeRetentionPlan(r *report.Report, t report.Table) (*maint.Plan, error) {
 		return nil, fmt.Errorf("%s has no retention in the policy", name)
 	}
 	cutoff := fixtureNow.AddDate(0, 0, -*t.RetentionDays)
-	p := &maint.Plan{Action: "retention", Target: name, Cutoff: &cutoff, Created: fixtureNow}
-	var n, bytes int64
+	p := &maint.Plan{Action: "retention", Target: name, Cutoff: &cutoff, Created: fixtureNow,
+		Refused: []maint.Refusal{{Table: "public.trade_history", Reason: "public.trade_history is permanent: retention never deletes from it"}}}
+	rowsPer := t.RowEstimate / max(int64(t.Chunks), 1) // the catalog's, spread over the chunks
+	var old, kept []report.Chunk
 	var affected []maint.Affected
 	for _, c := range r.Chunks {
-		if c.TableSchema == t.Schema && c.Table == t.Name && !c.RangeEnd.After(cutoff) {
-			n++
-			bytes += *c.TotalBytes
-			affected = append(affected, maint.Affected{Name: `"` + c.ChunkSchema + `"."` + c.Chunk + `"`, From: c.RangeStart, To: c.RangeEnd, Bytes: c.TotalBytes})
+		if c.TableSchema != t.Schema || c.Table != t.Name {
+			continue
 		}
+		c.RowEstimate = rowsPer
+		if c.RangeEnd.After(cutoff) {
+			kept = append(kept, c)
+			continue
+		}
+		old = append(old, c)
+		affected = append(affected, maint.Affected{Name: `"` + c.ChunkSchema + `"."` + c.Chunk + `"`, From: c.RangeStart, To: c.RangeEnd, Bytes: c.TotalBytes, Rows: rowsPer})
 	}
-	if n == 0 {
-		p.Notes = append(p.Notes, name+": no chunk is wholly older than "+cutoff.Format(time.RFC3339), "nothing is past its retention")
+	sum := maint.TableSummary{Table: name, Kind: *t.Kind, TimeZone: "UTC", Stays: fakePortion(kept), Locks: []string{}, Steps: []int{},
+		ForeignKeys: []maint.ForeignKey{{Name: t.Name + "_instrument_fkey", From: name, To: "public.instruments", OnDelete: "NO ACTION"}}, Findings: []string{}}
+	if len(old) == 0 {
+		sum.Findings = append(sum.Findings, name+": no chunk is wholly older than "+cutoff.Format("2006-01-02 15:04 MST"))
+		p.Tables, p.Refused = append(p.Tables, sum), nil
+		p.Notes = append(p.Notes, "nothing is past its retention")
 		return p, nil
 	}
+	goes := fakePortion(old)
 	p.Steps = append(p.Steps, maint.Step{
-		Title:      fmt.Sprintf("drop %d chunks of %s older than %s", n, name, cutoff.Format("2006-01-02 15:04")),
+		Title:      fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, cutoff.Format("2006-01-02 15:04")),
 		Target:     `"` + t.Schema + `"."` + t.Name + `"`,
 		Statements: []string{fmt.Sprintf(`SELECT drop_chunks('"%s"."%s"', older_than => '%s'::timestamp with time zone)`, t.Schema, t.Name, cutoff.Format("2006-01-02 15:04:05+00"))},
 		Lock:       maint.LockAccessExclusive + " on each dropped chunk", Destructive: true,
-		EstBytes: &bytes, Unit: "chunks", Table: name, Affected: affected,
+		EstBytes: goes.Bytes, EstRows: goes.Rows, RowsFromCatalog: true, Unit: "chunks", Table: name, Affected: affected,
 	})
-	p.Notes = append(p.Notes, "drop_chunks returns the chunks' files to the filesystem at once")
+	sum.Goes, sum.Steps, sum.Locks = goes, []int{0}, []string{p.Steps[0].Lock}
+	sum.Findings = append(sum.Findings, name+": drop_chunks returns the chunks' files to the filesystem at once")
+	p.Tables = append(p.Tables, sum)
 	return p, nil
+}
+
+// fakePortion sums chunks up as ops does: how many, their range, bytes and
+// the catalog's rows.
+func fakePortion(cs []report.Chunk) maint.Portion {
+	p := maint.Portion{Parts: len(cs), RowsFromCatalog: true}
+	var bytes, rows int64
+	for _, c := range cs {
+		if p.From == nil || c.RangeStart.Before(*p.From) {
+			p.From = c.RangeStart
+		}
+		if p.To == nil || c.RangeEnd.After(*p.To) {
+			p.To = c.RangeEnd
+		}
+		bytes += *c.TotalBytes
+		rows += c.RowEstimate
+	}
+	p.Bytes, p.Rows = &bytes, &rows
+	return p
 }
 
 func (f *fakeActions) Run(ctx context.Context, plan *maint.Plan, emit func(maint.Event)) (maint.Result, error) {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +14,8 @@ import (
 
 // TestGoldenActions draws maintenance at 80x24, dark and NO_COLOR: a
 // destructive retention plan, its name prompt, a vacuum mid-step, the
-// summary of a failed run; and the run in ASCII. Update as golden_test.go
-// says.
+// summary of a failed run; and the plan and the run in ASCII. Update as
+// golden_test.go says.
 func TestGoldenActions(t *testing.T) {
 	states := []struct {
 		name  string
@@ -53,7 +54,7 @@ func TestGoldenActions(t *testing.T) {
 			{"nocolor", false, colorprofile.ASCII},
 			{"ascii", true, colorprofile.TrueColor},
 		} {
-			if look.ascii && st.name != "run" {
+			if look.ascii && st.name != "run" && st.name != "plan-destructive" {
 				continue
 			}
 			t.Run(st.name+"/"+look.name, func(t *testing.T) {
@@ -71,6 +72,42 @@ func TestGoldenActions(t *testing.T) {
 				}
 				golden.RequireEqual(t, out)
 			})
+		}
+	}
+}
+
+// TestGoldenPlanAtAGlance draws plans summary first at both golden sizes in
+// every look: a retention plan as it opens (each table's summary, its steps
+// folded), the same with its statements shown (x), and a vacuum of 200
+// chunks, folded. Update as golden_test.go says.
+func TestGoldenPlanAtAGlance(t *testing.T) {
+	states := []struct {
+		name       string
+		row        []string // Tables pane keys to the table
+		action     string
+		afterwards []string
+	}{
+		{"retention", []string{"j"}, "d", nil}, // option_chain_snapshots
+		{"retention-statements", []string{"j"}, "d", []string{"x"}},
+		{"vacuum", []string{"j", "j"}, "v", nil}, // ml_features
+	}
+	for _, st := range states {
+		for _, size := range goldenSizes {
+			for _, look := range looks {
+				t.Run(fmt.Sprintf("%s/%dx%d/%s", st.name, size[0], size[1], look.name), func(t *testing.T) {
+					m, _ := newTestModel(&fakeDB{}, withActions(newFakeActions()), func(o *Options) { o.Dark = look.dark })
+					if look.profile <= colorprofile.ASCII {
+						m.Update(tea.ColorProfileMsg{Profile: look.profile})
+					}
+					start(t, m, size[0], size[1])
+					press(m, st.row...)
+					planFor(t, m, st.action)
+					press(m, st.afterwards...)
+					out := render(t, m, look.profile)
+					checkFrame(t, out, size[0], size[1])
+					golden.RequireEqual(t, out)
+				})
+			}
 		}
 	}
 }

@@ -1,14 +1,18 @@
 package tui
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/pgtend/pgtend/ops/maint"
+	"github.com/pgtend/pgtend/theme"
 )
 
 // wants fails the test for every text missing from the plain view.
@@ -35,13 +39,17 @@ func TestVacuumPlanRunSummary(t *testing.T) {
 	if !slices.Equal(f.planned, []string{"vacuum public.ml_features"}) {
 		t.Fatalf("planned %q", f.planned)
 	}
-	wants(t, m, "target public.ml_features", "200 steps",
-		"1. VACUUM (ANALYZE) public.ml_features: chunk 1 of 200",
-		`VACUUM (ANALYZE) "_timescaledb_internal"."_hyper_2_1000_chunk"`,
-		"lock SHARE UPDATE EXCLUSIVE", "Run this plan?", "y run", "lines 1-")
-	if strings.Contains(plain(t, m), "[destructive]") {
-		t.Error("a VACUUM is marked destructive")
+	// At a glance: the table, its lock, its 200 steps folded into one line.
+	wants(t, m, "target public.ml_features · 200 steps", "public.ml_features (hypertable)",
+		"locks   SHARE UPDATE EXCLUSIVE", "▸ 200 steps: VACUUM (ANALYZE) public.ml_features: chunk …",
+		"Run this plan?", "y run", "e expand", "x statements")
+	if v := plain(t, m); strings.Contains(v, "[destructive]") || strings.Contains(v, "chunk 1 of 200") {
+		t.Errorf("a VACUUM is marked destructive, or its steps are not folded:\n%s", v)
 	}
+	press(m, "x") // the statements, one key away
+	wants(t, m, "▾ 200 steps", "1. VACUUM (ANALYZE) public.ml_features: chunk 1 of 200",
+		`VACUUM (ANALYZE) "_timescaledb_internal"."_hyper_2_1000_chunk"`,
+		"lock SHARE UPDATE EXCLUSIVE", "lines 1-", "x hide statements")
 
 	listen := press(m, "y")
 	if m.action.phase != phaseRunning {
@@ -87,11 +95,17 @@ func TestRetentionNeedsTheTableName(t *testing.T) {
 	press(m, "j") // option_chain_snapshots
 	planFor(t, m, "d")
 	wants(t, m, "retention cleanup of option_chain_snapshots [destructive]",
-		"1. [destructive] drop 109 chunks of public.option_chain_snapshots older than",
-		"lock ACCESS EXCLUSIVE on each dropped chunk", "est. ", "SELECT drop_chunks(",
-		"_timescaledb_internal._hyper_", "This plan deletes data.")
-	press(m, "G") // the list of dropped chunks is long: the notes are at the end
-	wants(t, m, "Notes")
+		"public.option_chain_snapshots (hypertable)", "goes    109 chunks, 2026-05-13 → 2026-08-30, 12 GiB",
+		"stays   91 chunks, 2026-08-30 → 2026-11-29", "locks   ACCESS EXCLUSIVE on each dropped chunk",
+		"fkey    option_chain_snapshots_instrument_fkey:", "▸ 1 step: [destructive] drop 109 chunks of",
+		"This plan deletes data.")
+	press(m, "G")
+	wants(t, m, "Left alone", "public.trade_history is permanent")
+	press(m, "x") // the steps, their statements and the chunks they drop
+	wants(t, m, "1. [destructive] drop 109 chunks of public.option_chain_snapshots older than",
+		"lock ACCESS EXCLUSIVE on each dropped chunk · est. ", "SELECT drop_chunks(", "_timescaledb_internal._hyper_")
+	press(m, "G") // the list of dropped chunks is long: the tables left alone are at the end
+	wants(t, m, "Left alone")
 	press(m, "g")
 	// Enter does not run a destructive plan, nor does a name typed wrong.
 	if cmd := press(m, "enter"); cmd != nil || m.action.phase != phaseReview {
@@ -136,8 +150,8 @@ func TestConfirmEscGoesBackToThePlan(t *testing.T) {
 	press(m, "j")
 	planFor(t, m, "d")
 	press(m, "y")
-	typeText(m, "qjk") // text, not quit or scroll
-	if m.action == nil || m.action.input.Value() != "qjk" {
+	typeText(m, "qjkex") // text, not quit, scroll, expand or statements
+	if m.action == nil || m.action.input.Value() != "qjkex" || m.action.expanded || m.action.statements || m.action.scroll != 0 {
 		t.Fatal("keys typed into the name did something else")
 	}
 	press(m, "esc")
@@ -247,6 +261,7 @@ func TestPlanScrolls(t *testing.T) {
 	press(m, "j", "j")
 	planFor(t, m, "v")
 	a := m.action
+	press(m, "e") // the 200 steps, unfolded
 	press(m, "j", "j")
 	if a.scroll != 2 {
 		t.Errorf("j j: scroll %d", a.scroll)
@@ -260,7 +275,7 @@ func TestPlanScrolls(t *testing.T) {
 		t.Errorf("k pgup: scroll %d", a.scroll)
 	}
 	press(m, "G")
-	wants(t, m, "200. VACUUM (ANALYZE) public.ml_features: chunk 200 of 200", "of 602")
+	wants(t, m, "200. VACUUM (ANALYZE) public.ml_features: chunk 200 of 200", "of 405")
 	press(m, "j")
 	if a.scroll != len(a.planText())-a.bodyHeight() {
 		t.Errorf("j past the end: scroll %d of %d lines", a.scroll, len(a.planText()))
@@ -403,6 +418,9 @@ func TestActionFramesFit(t *testing.T) {
 		press(m, "enter", "k")
 		planFor(t, m, "d")
 		sweep("plan")
+		press(m, "x")
+		sweep("plan with statements")
+		press(m, "e")
 		press(m, "y")
 		typeText(m, "option")
 		sweep("confirm")
@@ -434,4 +452,194 @@ func TestSilentRunRepaints(t *testing.T) {
 	listen = deliver(t, m, listen) // nothing queued: idle
 	wants(t, m, "running 1m1s", "17 blocks/s", "ETA 3m0s")
 	finishRun(t, m, f, listen, maint.Result{Outcome: maint.OutcomeOK})
+}
+
+// TestPlanFoldsAndShowsStatements: a plan opens with its summary, each
+// table's steps folded into one line and no statement; e unfolds and folds
+// the steps, x shows and hides the statements (unfolding the steps and
+// bringing the first statement on screen), the footer says what each key
+// does now, and the laid-out plan is reused until a fold changes it.
+func TestPlanFoldsAndShowsStatements(t *testing.T) {
+	m, _ := newTestModel(&fakeDB{}, withActions(newFakeActions()))
+	start(t, m, 80, 24)
+	press(m, "j") // option_chain_snapshots
+	planFor(t, m, "d")
+	a := m.action
+	footer := func(want ...string) {
+		t.Helper()
+		f := ansi.Strip(m.footerLine())
+		for _, w := range want {
+			if !strings.Contains(f, w) {
+				t.Errorf("the footer lacks %q: %q", w, f)
+			}
+		}
+	}
+	hidden := func(texts ...string) {
+		t.Helper()
+		whole := strings.Join(a.planText(), "\n")
+		for _, s := range texts {
+			if strings.Contains(whole, s) {
+				t.Errorf("the plan shows %q", s)
+			}
+		}
+	}
+	shown := func(texts ...string) {
+		t.Helper()
+		whole := ansi.Strip(strings.Join(a.planText(), "\n"))
+		for _, s := range texts {
+			if !strings.Contains(whole, s) {
+				t.Errorf("the plan lacks %q:\n%s", s, whole)
+			}
+		}
+	}
+	step, stmt, chunk := "1. [destructive] drop 109 chunks", "SELECT drop_chunks(", "_hyper_1_1000_chunk"
+
+	wants(t, m, "▸ 1 step: [destructive] drop 109 chunks")
+	footer("y confirm", "n/esc cancel", "e expand", "x statements")
+	hidden(step, stmt, chunk)
+	first := a.planText()
+	m.View()
+	if again := a.planText(); &again[0] != &first[0] {
+		t.Error("drawing again laid the plan out again")
+	}
+
+	press(m, "e")
+	shown("▾ 1 step", step, "lock ACCESS EXCLUSIVE on each dropped chunk · est.", chunk)
+	hidden(stmt)
+	footer("e collapse", "x statements")
+
+	press(m, "x")
+	shown(stmt)
+	footer("e collapse", "x hide statements")
+	if a.statementAt < a.scroll || a.statementAt >= a.scroll+a.bodyHeight() {
+		t.Errorf("the first statement (line %d) is off screen (lines %d-%d)", a.statementAt, a.scroll, a.scroll+a.bodyHeight())
+	}
+	wants(t, m, "SELECT drop_chunks(")
+
+	press(m, "x") // the statements go, the steps stay unfolded
+	shown(step)
+	hidden(stmt)
+	footer("x statements")
+
+	press(m, "e", "x") // from folded, x shows the statements at once
+	shown(step, stmt)
+	press(m, "e") // folding hides them with their steps
+	hidden(step, stmt)
+	if a.expanded || a.statements {
+		t.Errorf("folded: expanded %v, statements %v", a.expanded, a.statements)
+	}
+	wants(t, m, "▸ 1 step")
+
+	// Folds survive a resize and a theme change, laid out again for them.
+	press(m, "x")
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	shown(stmt)
+	press(m, "g")
+	wants(t, m, "SELECT drop_chunks('\"public\".\"option_chain_snapshots\"', older_than => '2026-08-30 12:00:00+00'::timestamp with time zone)")
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+
+	// The name prompt takes e and x as text; the folds stay as they were.
+	press(m, "y")
+	typeText(m, "ex")
+	if a.phase != phaseConfirm || a.input.Value() != "ex" || !a.expanded || !a.statements {
+		t.Fatalf("e x in the name: phase %d, input %q, expanded %v, statements %v", a.phase, a.input.Value(), a.expanded, a.statements)
+	}
+	if f := ansi.Strip(m.footerLine()); strings.Contains(f, "expand") || strings.Contains(f, "statements") {
+		t.Errorf("the name prompt's footer offers the folds: %q", f)
+	}
+	press(m, "esc")
+	if a.phase != phaseReview || !a.statements {
+		t.Fatalf("esc: phase %d, statements %v", a.phase, a.statements)
+	}
+}
+
+// The plan view's keys answer in the review, where y, n, esc, enter, the
+// scrolling keys and q answer too: none may be one of them.
+func TestPlanFoldKeysAreFree(t *testing.T) {
+	k := DefaultKeyMap()
+	taken := map[string]string{}
+	for _, b := range append(k.listKeys(), k.Yes, k.No, k.Back, k.Submit, k.Enter, k.Quit) {
+		for _, key := range b.Keys() {
+			taken[key] = b.Help().Desc
+		}
+	}
+	for _, b := range []key.Binding{k.Expand, k.Statements} {
+		for _, key := range b.Keys() {
+			if d, ok := taken[key]; ok {
+				t.Errorf("%s (%s) is taken by %s", key, b.Help().Desc, d)
+			}
+			taken[key] = b.Help().Desc
+		}
+	}
+}
+
+// handPlans plans what the test made by hand.
+type handPlans struct {
+	*fakeActions
+	plan *maint.Plan
+}
+
+func (h handPlans) Plan(context.Context, string, string) (*maint.Plan, error) { return h.plan, nil }
+
+func handStep(n int) maint.Step {
+	return maint.Step{Title: fmt.Sprintf("step %d by hand", n), Statements: []string{fmt.Sprintf("SELECT %d", n)}, Lock: maint.LockRowExclusive}
+}
+
+// TestPlanWithoutSummaries: a plan with no table summaries (made by hand)
+// lists every step with its statements, as before summaries, and has
+// nothing to fold; a plan's steps that no summary names are listed after
+// the summaries, under Other steps.
+func TestPlanWithoutSummaries(t *testing.T) {
+	plan := &maint.Plan{Action: "vacuum", Target: "public.ml_features", Steps: []maint.Step{handStep(1), handStep(2)}}
+	m, _ := newTestModel(&fakeDB{}, withActions(handPlans{newFakeActions(), plan}))
+	start(t, m, 80, 24)
+	press(m, "j", "j")
+	planFor(t, m, "v")
+	wants(t, m, "1. step 1 by hand", "SELECT 1", "2. step 2 by hand", "SELECT 2", "lock ROW EXCLUSIVE")
+	if f := ansi.Strip(m.footerLine()); strings.Contains(f, "expand") || strings.Contains(f, "statements") {
+		t.Errorf("a plan without summaries offers folds: %q", f)
+	}
+	before := plain(t, m)
+	press(m, "e", "x")
+	if after := plain(t, m); after != before {
+		t.Errorf("e x changed a plan without summaries:\n%s", after)
+	}
+
+	plan = &maint.Plan{Action: "vacuum", Target: "public.ml_features", Steps: []maint.Step{handStep(1), handStep(2)},
+		Tables: []maint.TableSummary{{Table: "public.ml_features", Kind: "hypertable", Locks: []string{maint.LockRowExclusive}, Steps: []int{0, 7}}}}
+	m, _ = newTestModel(&fakeDB{}, withActions(handPlans{newFakeActions(), plan}))
+	start(t, m, 80, 24)
+	press(m, "j", "j")
+	planFor(t, m, "v")
+	wants(t, m, "public.ml_features (hypertable)", "▸ 1 step: step 1 by hand", "Other steps", "2. step 2 by hand")
+	if v := plain(t, m); strings.Contains(v, "SELECT") || strings.Contains(v, "1. step 1") {
+		t.Errorf("folded, the plan shows a statement or a folded step:\n%s", v)
+	}
+	press(m, "x")
+	wants(t, m, "1. step 1 by hand", "SELECT 1", "2. step 2 by hand", "SELECT 2")
+}
+
+// TestFoldedTitle: a table's steps folded say what they do in one line.
+func TestFoldedTitle(t *testing.T) {
+	v := newActionView(1, maint.Action{}, "", "", nil, time.Now, theme.New(true, false, false), DefaultKeyMap())
+	for _, c := range []struct {
+		titles []string
+		want   string
+	}{
+		{[]string{"drop 3 chunks of public.x older than 2026-01-01"}, "drop 3 chunks of public.x older than 2026-01-01"},
+		{[]string{"detach and drop partition public.x_p1 of public.x (1 of 2)", "detach and drop partition public.x_p2 of public.x (2 of 2)"}, "detach and drop partition …"},
+		{[]string{"delete 5 rows of public.t older than 2026-01-01, in batches", "VACUUM (ANALYZE) public.t"}, "delete 5 rows of public.t older than 2026-01-01, in batches; VACUUM (ANALYZE) public.t"},
+		{[]string{"a", "b", "c", "d"}, "a; …"},
+		{[]string{"same", "same"}, "same"},
+	} {
+		v.plan = &maint.Plan{}
+		var steps []int
+		for i, title := range c.titles {
+			v.plan.Steps = append(v.plan.Steps, maint.Step{Title: title})
+			steps = append(steps, i)
+		}
+		if got := v.foldedTitle(steps); got != c.want {
+			t.Errorf("%q: %q, want %q", c.titles, got, c.want)
+		}
+	}
 }

@@ -39,10 +39,15 @@ type actionView struct {
 	cancelPlan context.CancelFunc
 	plan       *maint.Plan
 	planErr    error
-	planLines  []string // the plan laid out for the width; see planText
-	scroll     int
-	input      textinput.Model // the table's name, for a destructive plan
-	mismatch   bool            // enter was pressed on a name that is not the table's
+	planLines  []string // the plan laid out for the width, theme and folds; see planText
+	expanded   bool     // each table's steps are listed, not folded into one line
+	statements bool     // the steps' statements are shown (the steps are expanded)
+	// stepsAt and statementAt are the plan's lines where the first steps
+	// and the first statement are laid out (0: none).
+	stepsAt, statementAt int
+	scroll               int
+	input                textinput.Model // the table's name, for a destructive plan
+	mismatch             bool            // enter was pressed on a name that is not the table's
 
 	run       *actionRun
 	events    <-chan tea.Msg // the run's messages, in order; see startRun
@@ -87,6 +92,7 @@ func (v *actionView) askCancel() { v.asking = v.running() && !v.run.cancelling }
 // described for its phase.
 type actionKeys struct {
 	close, closeDone, run, confirm, no, enterRun, back, scroll, stop, yesCancel, keepOn key.Binding
+	expand, collapse, showStatements, hideStatements                                    key.Binding
 }
 
 func newActionKeys(k KeyMap) actionKeys {
@@ -95,6 +101,8 @@ func newActionKeys(k KeyMap) actionKeys {
 		run: as(k.Yes, "run"), confirm: as(k.Yes, "confirm"), no: as(k.No, "cancel"),
 		enterRun: as(k.Submit, "run"), back: as(k.Back, "back"), scroll: either(k.PageUp, k.PageDown, "scroll"),
 		stop: as(k.Back, "cancel the run"), yesCancel: as(k.Yes, "cancel the run"), keepOn: as(k.No, "keep running"),
+		expand: as(k.Expand, "expand"), collapse: as(k.Expand, "collapse"),
+		showStatements: as(k.Statements, "statements"), hideStatements: as(k.Statements, "hide statements"),
 	}
 }
 
@@ -108,10 +116,23 @@ func (v *actionView) keys(k KeyMap) []key.Binding {
 		switch {
 		case v.plan == nil || len(v.plan.Steps) == 0:
 			return []key.Binding{a.close}
-		case v.plan.Destructive():
-			return []key.Binding{a.confirm, a.no, k.Up, k.Down, k.PageDown}
 		}
-		return []key.Binding{a.run, a.no, k.Up, k.Down, k.PageDown}
+		answer := a.run
+		if v.plan.Destructive() {
+			answer = a.confirm
+		}
+		out := []key.Binding{answer, a.no}
+		if v.foldable() { // before the scrolling keys, which a short footer drops first
+			fold, stmts := a.expand, a.showStatements
+			if v.expanded {
+				fold = a.collapse
+			}
+			if v.statements {
+				stmts = a.hideStatements
+			}
+			out = append(out, fold, stmts)
+		}
+		return append(out, k.Up, k.Down, k.PageDown)
 	case phaseConfirm:
 		return []key.Binding{a.enterRun, a.back, a.scroll}
 	case phaseRunning:
@@ -170,6 +191,18 @@ func (v *actionView) updateReview(msg tea.KeyPressMsg, k KeyMap) (tea.Cmd, bool)
 		return v.input.Focus(), false
 	case key.Matches(msg, k.Yes):
 		return v.startRun(), false
+	case key.Matches(msg, k.Expand) && v.foldable():
+		v.expanded = !v.expanded
+		v.statements = v.statements && v.expanded // folded away with their steps
+		v.relayout()
+	case key.Matches(msg, k.Statements) && v.foldable():
+		v.statements = !v.statements
+		v.expanded = v.expanded || v.statements // one key from the summary to the statements
+		v.relayout()
+		if v.statements && v.statementAt > 0 && (v.statementAt < v.scroll || v.statementAt >= v.scroll+v.bodyHeight()) {
+			v.scroll = v.stepsAt // the statements come on screen, under their steps' heading
+			v.clampScroll()
+		}
 	default:
 		v.scrollKey(msg, k, true)
 	}

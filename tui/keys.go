@@ -17,6 +17,7 @@ type KeyMap struct {
 	Sort, Filter, Refresh                   key.Binding
 	Tick                                    key.Binding
 	Yes, No, Submit                         key.Binding // answers to a question, and to an input
+	Expand, Statements                      key.Binding // a plan's steps under each table, and their statements
 	Help, Quit                              key.Binding
 	// Actions are the registry's actions with a console key: each plans
 	// its action for the table under the cursor. New makes them from the
@@ -89,6 +90,10 @@ func DefaultKeyMap() KeyMap {
 		Submit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+
+		// The plan view's: unfold each table's steps, show their statements.
+		Expand:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "expand")),
+		Statements: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "statements")),
 	}
 }
 

@@ -90,8 +90,12 @@ func (m *Model) gotReport(msg reportMsg) tea.Cmd {
 		m.refreshEvery = refreshWait(m.opts.Refresh, took)
 	}
 	m.setStale(false)
+	first := m.chunks.table == ""
 	m.tables.setReport(msg.report, now)
 	m.chunks.setReport(msg.report)
+	if first { // the Chunks pane starts on the table the Tables cursor starts on
+		m.followSelection()
+	}
 	m.disk.setReport(msg.report, m.tables.growth)
 	m.calendar.setReport(msg.report)
 	if msg.report.Estimated { // measure now, not a refresh interval later

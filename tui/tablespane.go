@@ -40,6 +40,10 @@ type tablesPane struct {
 	changed   map[string]time.Time // table key -> when its size last changed
 	growth    *growthTracker
 	now       time.Time
+	// What the report says of other retention managers (tablesnotes.go).
+	warnings   map[string][]report.Warning // by table key
+	dbWarnings []report.Warning            // about no table in particular
+	detached   map[string]report.DetachedTable
 }
 
 func newTablesPane() *tablesPane {
@@ -62,8 +66,9 @@ func (p *tablesPane) SetSize(w, h int) {
 	p.cursor.setHeight(p.listHeight())
 }
 
-// listHeight leaves room for the title line and the column headings.
-func (p *tablesPane) listHeight() int { return max(p.height-2, 1) }
+// listHeight leaves room for the title line, the column headings and the
+// notes on retention managed elsewhere.
+func (p *tablesPane) listHeight() int { return max(p.height-2-p.notesHeight(), 1) }
 
 // setReport takes new figures, keeping the cursor on the same table and
 // remembering which sizes changed so they can be highlighted.
@@ -92,6 +97,8 @@ func (p *tablesPane) setReport(r *report.Report, now time.Time) {
 		}
 	}
 	p.all, p.now = r.Tables, now
+	p.setManagers(r)
+	p.cursor.setHeight(p.listHeight())
 	p.refilter()
 }
 

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"github.com/pgtend/pgtend/tui/text"
+	"strings"
 	"time"
 
 	"charm.land/lipgloss/v2"
@@ -17,22 +18,33 @@ var tableColumns = []column{
 	{title: "KIND", width: 7, priority: 2},
 	{title: "TOTAL", width: 8, right: true},
 	{title: "", width: 6, priority: 3},
-	{title: "TABLE", width: 9, right: true, priority: 6},
-	{title: "INDEX", width: 9, right: true, priority: 5},
-	{title: "TOAST", width: 9, right: true, priority: 6},
-	{title: "ROWS", width: 11, right: true, priority: 4},
-	{title: "DEAD", width: 9, right: true, priority: 4},
-	{title: "VACUUMED", width: 10, priority: 5},
-	{title: "ANALYZED", width: 10, priority: 7},
+	{title: "TABLE", width: 9, right: true, priority: 7},
+	{title: "INDEX", width: 9, right: true, priority: 6},
+	{title: "TOAST", width: 9, right: true, priority: 7},
+	{title: "ROWS", width: 11, right: true, priority: 5},
+	{title: "DEAD", width: 9, right: true, priority: 5},
+	{title: "VACUUMED", width: 10, priority: 6},
+	{title: "ANALYZED", width: 10, priority: 8},
 	{title: "RETENTION", width: 9, right: true, priority: 1},
+	// Who else drops the table's old data; narrower panes name it in the
+	// RETENTION cell instead (see tablesnotes.go).
+	{title: "MANAGED BY", width: 22, priority: 4},
 	{title: "PAST RET.", width: 9, right: true, priority: 1},
 	{title: "GROWTH/D", width: 9, right: true, priority: 2},
 }
 
 const (
-	colTotal = 2 // indexes into tableColumns
-	colBar   = 3
+	colTotal   = 2 // indexes into tableColumns
+	colBar     = 3
+	colManaged = 12
 )
+
+func (p *tablesPane) kindShort(t report.Table) string {
+	if _, kept := p.detached[t.Key()]; kept {
+		return "kept" // detached from its partition set by pg_partman
+	}
+	return kindShort(t)
+}
 
 func kindShort(t report.Table) string {
 	switch {
@@ -76,10 +88,13 @@ func (p *tablesPane) View() string {
 	for _, t := range p.all {
 		largest = max(largest, val(t.TotalBytes))
 	}
-	barW := 0
+	barW, managedShown := 0, false
 	for j, i := range keep {
-		if i == colBar {
+		switch i {
+		case colBar:
 			barW = widths[j]
+		case colManaged:
+			managedShown = true
 		}
 	}
 	from, to := p.cursor.visible()
@@ -89,8 +104,14 @@ func (p *tablesPane) View() string {
 		if p.justChanged(t) && !p.stale {
 			pt.own = map[int]lipgloss.Style{colTotal: s.Changed}
 		}
-		cells := p.cells(t, largest, barW, pt.styled)
+		if len(p.warnings[t.Key()]) > 0 { // "!" beside the cursor's column
+			marker = strings.TrimSuffix(marker, " ") + p.style(s.Error).Render("!")
+		}
+		cells := p.cells(t, largest, barW, managedShown, pt.styled)
 		lines = append(lines, marker+gridRow(tableColumns, keep, widths, cells, s.Glyphs.Ellipsis, pt))
+	}
+	if h := p.notesHeight(); h > 0 { // right under the rows: the list's length does not follow the cursor
+		lines = append(lines, p.notesView(h)...)
 	}
 	return p.frame(lines)
 }
@@ -102,7 +123,7 @@ func (p *tablesPane) justChanged(t report.Table) bool {
 
 // cells formats one table's row as plain text; only the bar is coloured,
 // and only when the row as a whole is not (see paint).
-func (p *tablesPane) cells(t report.Table, largest int64, barW int, rowStyled bool) []string {
+func (p *tablesPane) cells(t report.Table, largest int64, barW int, managedShown, rowStyled bool) []string {
 	s, unknown := p.styles, p.styles.Glyphs.Unknown
 	total := p.bytes(t.TotalBytes)
 	if t.Locked {
@@ -129,10 +150,10 @@ func (p *tablesPane) cells(t report.Table, largest int64, barW int, rowStyled bo
 		rows, dead = unknown, unknown
 	}
 	return []string{
-		p.displayName(t), kindShort(t), total, barCell,
+		p.displayName(t), p.kindShort(t), total, barCell,
 		p.bytes(t.TableBytes), p.bytes(t.IndexBytes), p.bytes(t.ToastBytes),
 		rows, dead, shortAgo(vac, p.now), shortAgo(t.LastAnalyze, p.now),
-		text.Retention(t.RetentionDays, t.Permanent), expired, growth,
+		p.retentionCell(t, managedShown), p.managedCell(t), expired, growth,
 	}
 }
 

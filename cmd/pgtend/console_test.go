@@ -140,7 +140,9 @@ func TestConsoleRetentionPlanConfirmRun(t *testing.T) {
 	s.keys("-l", "option_chain")
 	s.keys("Enter")
 	s.keys("d")
-	s.waitFor("retention cleanup of option_chain_snapshots", "DETACH PARTITION", "This plan deletes data")
+	s.waitFor("retention cleanup of option_chain_snapshots", "goes", "stays", "This plan deletes data")
+	s.keys("x") // the statements, one key away
+	s.waitFor("DETACH PARTITION")
 	if count(t, conn, "SELECT count(*) FROM option_chain_snapshots") != before {
 		t.Fatal("showing the plan changed data")
 	}

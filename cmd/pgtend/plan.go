@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/pgtend/pgtend/ops/maint"
@@ -22,6 +23,7 @@ func newPlanCmd(reg *maint.Registry) *cobra.Command {
 	}
 	c := addCommon(cmd)
 	table := addTable(cmd, c)
+	asJSON := cmd.Flags().Bool("json", false, "print the plan as JSON (a script: an array of its plans); a stable contract")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, stdout := cmd.Context(), cmd.OutOrStdout()
 		actions, t, conn, err := c.openFor(ctx, reg, args[0])
@@ -29,17 +31,34 @@ func newPlanCmd(reg *maint.Registry) *cobra.Command {
 			return err
 		}
 		defer closeConn(conn)
+		var plans []any
 		for i, a := range actions {
 			p, err := a.Plan(ctx, conn, t.policy, *table)
 			if err != nil {
 				return err
 			}
-			if i > 0 {
+			switch {
+			case *asJSON:
+				plans = append(plans, p.Contract())
+				continue
+			case i > 0:
 				fmt.Fprintln(stdout, "(planned again after the step before has run)")
 			}
 			text.WritePlan(stdout, p)
 		}
-		return nil
+		if !*asJSON {
+			return nil
+		}
+		var out any = plans
+		if _, isScript := reg.Script(args[0]); !isScript {
+			out = plans[0]
+		}
+		b, err := json.MarshalIndent(out, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(append(b, '\n'))
+		return err
 	}
 	return cmd
 }

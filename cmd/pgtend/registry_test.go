@@ -117,7 +117,7 @@ func TestRegistryIsTheOnlySource(t *testing.T) {
 	for _, args := range [][]string{{"plan", "testaction", "--table", "t1", "--dsn", dsn}, {"plan", "--table", "t1", "--dsn", dsn, "testaction"}} {
 		planned = nil
 		out, errOut, code := inProcess(t, reg, args...)
-		if code != 0 || len(planned) != 1 || planned[0] != "testaction t1" || !strings.Contains(out, "Plan: testaction of t1 — 1 steps, changes nothing destructive") || !strings.Contains(out, "test step on t1") {
+		if code != 0 || len(planned) != 1 || planned[0] != "testaction t1" || !strings.Contains(out, "Plan: testaction of t1 — 1 step, changes nothing destructive") || !strings.Contains(out, "test step on t1") {
 			t.Errorf("%v: exit %d, planned %q\n%s%s", args, code, planned, out, errOut)
 		}
 	}

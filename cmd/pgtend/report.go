@@ -28,19 +28,29 @@ func newReportCmd() *cobra.Command {
 	return cmd
 }
 
-func printReport(ctx context.Context, t target, asJSON bool, stdout io.Writer) error {
+// readReport reads one report of the target on a connection of its own,
+// annotated from this machine's history.
+func readReport(ctx context.Context, t target) (*report.Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.reportTimeout())
 	defer cancel()
 	conn, err := t.connect(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer closeConn(conn)
 	r, err := report.Collect(ctx, conn, t.policy)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	openMemory(t).annotate(r)
+	return r, nil
+}
+
+func printReport(ctx context.Context, t target, asJSON bool, stdout io.Writer) error {
+	r, err := readReport(ctx, t)
+	if err != nil {
+		return err
+	}
 	if asJSON {
 		b, err := r.JSON()
 		if err != nil {

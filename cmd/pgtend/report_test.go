@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -130,10 +131,13 @@ func TestDemoWithoutTerminal(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("demo: exit %d\n%s", res.code, res.stderr)
 	}
-	for _, name := range demoTables {
+	for _, name := range append(demoTables, "instruments", "open_orders") {
 		if !strings.Contains(res.stdout, name) {
 			t.Errorf("demo report lacks %s:\n%s", name, res.stdout)
 		}
+	}
+	if !regexp.MustCompile(`backup \S+/backups/pgtend_demo_\d{8}_\d{6}\.dump`).MatchString(res.stderr) {
+		t.Errorf("demo did not say where its backup is:\n%s", res.stderr)
 	}
 	m := clusterIn.FindStringSubmatch(res.stderr)
 	if m == nil {
@@ -141,6 +145,47 @@ func TestDemoWithoutTerminal(t *testing.T) {
 	}
 	if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
 		t.Errorf("demo left its cluster behind in %s", m[1])
+	}
+}
+
+// TestKeptDemo: `demo --keep` leaves the seeded cluster and the demo's
+// policy file it prints; with them the report shows the demo's backup and
+// the retention cleanup runs on the demo's tables.
+func TestKeptDemo(t *testing.T) {
+	// 95 days: multi_resolution_bars (60 days) and option_chain_snapshots
+	// (90) have rows past their retention.
+	res := pgtend(t, nil, "demo", "--keep", "--no-console", "--days", "95", "--scale", "0.25")
+	stop := regexp.MustCompile(`kill -INT (\d+) && sleep 2 && rm -rf '([^']+)'`).FindStringSubmatch(res.stdout)
+	if res.code != 0 || stop == nil {
+		t.Fatalf("demo --keep: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	t.Cleanup(func() {
+		// The server this test's pgtend left running, by the pid it printed.
+		pid, _ := strconv.Atoi(stop[1])
+		_ = syscall.Kill(pid, syscall.SIGINT)
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if _, err := os.Stat(filepath.Join(stop[2], "data", "postmaster.pid")); os.IsNotExist(err) {
+				break
+			}
+		}
+		os.RemoveAll(stop[2])
+	})
+	dsn := regexp.MustCompile(`\n  (postgres://\S+)\n`).FindStringSubmatch(res.stdout)
+	cfg := regexp.MustCompile(`--config (\S+)`).FindStringSubmatch(res.stdout)
+	if dsn == nil || cfg == nil || !strings.HasPrefix(cfg[1], stop[2]) {
+		t.Fatalf("demo --keep did not print its DSN and policy file:\n%s", res.stdout)
+	}
+	rep := pgtend(t, nil, "report", "--json", "--dsn", dsn[1], "--config", cfg[1])
+	var r report.Report
+	if err := json.Unmarshal([]byte(rep.stdout), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, rep.stderr)
+	}
+	if r.Disk.BackupDir != filepath.Join(stop[2], "backups") || r.Disk.BackupBytes == nil || *r.Disk.BackupBytes == 0 {
+		t.Errorf("kept demo's report: backup dir %q, %v bytes; want the demo's backup", r.Disk.BackupDir, r.Disk.BackupBytes)
+	}
+	run := pgtend(t, nil, "run", "retention", "--yes", "--dsn", dsn[1], "--config", cfg[1])
+	if run.code != 0 || !strings.Contains(run.stdout, "option_chain_snapshots") || !strings.Contains(run.stdout, "multi_resolution_bars") {
+		t.Errorf("retention cleanup on the kept demo: exit %d\n%s\n%s", run.code, run.stdout, run.stderr)
 	}
 }
 

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/pgtend/pgtend/ops/maint"
+	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/tui/text"
 	"github.com/spf13/cobra"
 )
@@ -33,6 +36,7 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 	f.BoolVar(&yes, "yes", false, "confirm destructive steps"+destructiveNames(reg)+"; without it they are refused (exit 2)")
 	f.IntVar(&batchSize, "batch-size", 10000, "rows per DELETE transaction (plain tables)")
 	f.DurationVar(&batchPause, "batch-pause", 0, "pause between DELETE batches, to spare the application's I/O")
+	asJSON := f.Bool("json", false, "one JSON object a line: each plan, each event, each result (and a script's report); a stable contract")
 	_ = cmd.RegisterFlagCompletionFunc("batch-size", cobra.NoFileCompletions)
 	_ = cmd.RegisterFlagCompletionFunc("batch-pause", cobra.NoFileCompletions)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -54,20 +58,24 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 		failed := false
 		// Each plan is made right before it runs (a script's VACUUM must
 		// not list the chunks its retention cleanup just dropped).
+		out := runOutput(textRun{stdout})
+		if *asJSON {
+			out = jsonRun{json.NewEncoder(stdout)}
+		}
 		for _, a := range actions {
 			p, err := a.Plan(ctx, conn, t.policy, *table)
 			if err != nil {
 				return err
 			}
-			text.WritePlan(stdout, p)
+			out.plan(p)
 			if p.Destructive() && !yes {
 				return &exitError{code: 2, err: fmt.Errorf("the %s plan deletes data: nothing was changed; run again with --yes to confirm", p.Action)}
 			}
-			res, where, runErr, recErr := runAndRecord(ctx, t, p, opts, text.EventWriter(stdout), mem)
+			res, where, runErr, recErr := runAndRecord(ctx, t, p, opts, out.events(), mem)
 			if errors.Is(runErr, maint.ErrReadOnly) {
 				return runErr // refused before anything ran: nothing recorded
 			}
-			text.WriteRunSummary(stdout, p.Action, res, where, recErr)
+			out.result(p.Action, res, where, recErr)
 			if runErr != nil {
 				return runErr
 			}
@@ -81,7 +89,11 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 		// A script may end with the sizes and disk report (not after a
 		// cancel: the user asked to stop).
 		if s, ok := reg.Script(args[0]); ok && s.Report && ctx.Err() == nil {
-			if err := printReport(ctx, t, false, stdout); err != nil {
+			r, err := readReport(ctx, t)
+			if err != nil {
+				return err
+			}
+			if err := out.report(r); err != nil {
 				return err
 			}
 		}
@@ -106,4 +118,45 @@ func destructiveNames(reg *maint.Registry) string {
 		return ""
 	}
 	return " (" + strings.Join(names, ", ") + ")"
+}
+
+// runOutput is how `pgtend run` speaks: lines of text, or JSON lines.
+type runOutput interface {
+	plan(p *maint.Plan)
+	events() func(maint.Event) // a writer for one run's events
+	result(action string, res maint.Result, recordedIn string, recordErr error)
+	report(r *report.Report) error
+}
+
+type textRun struct{ w io.Writer }
+
+func (o textRun) plan(p *maint.Plan)            { text.WritePlan(o.w, p) }
+func (o textRun) events() func(maint.Event)     { return text.EventWriter(o.w) }
+func (o textRun) report(r *report.Report) error { return text.WriteReport(o.w, r) }
+func (o textRun) result(action string, res maint.Result, where string, recErr error) {
+	text.WriteRunSummary(o.w, action, res, where, recErr)
+}
+
+// jsonRun writes one object a line, each with its "kind": "plan", the
+// events (maint.Event's JSON), "result", "report".
+type jsonRun struct{ enc *json.Encoder }
+
+func (o jsonRun) plan(p *maint.Plan) {
+	_ = o.enc.Encode(struct {
+		Kind string `json:"kind"`
+		Plan any    `json:"plan"`
+	}{"plan", p.Contract()})
+}
+
+func (o jsonRun) events() func(maint.Event) { return func(e maint.Event) { _ = o.enc.Encode(e) } }
+
+func (o jsonRun) result(action string, res maint.Result, where string, recErr error) {
+	_ = o.enc.Encode(res.Record(action, where, recErr))
+}
+
+func (o jsonRun) report(r *report.Report) error {
+	return o.enc.Encode(struct {
+		Kind   string         `json:"kind"`
+		Report *report.Report `json:"report"`
+	}{"report", r})
 }

@@ -19,6 +19,7 @@ type ForeignKey struct {
 	To         string `json:"to"`           // the referenced table (or partition), schema.name
 	OnDelete   string `json:"on_delete"`    // CASCADE, SET NULL, SET DEFAULT, RESTRICT, NO ACTION
 	ToPart     bool   `json:"to_partition"` // it references one partition or chunk, not the table
+	Incoming   bool   `json:"incoming"`     // in a TableSummary: it references that table (else the table holds it)
 	fromRel    string // quoted
 	toRel      string // quoted
 	fromCols   []string

@@ -107,8 +107,8 @@ func TestCascadeIntoAPermanentTableIsRefused(t *testing.T) {
 			}
 			if kind == "partitioned" {
 				// The partitions whose rows fills references stay; the plan said so.
-				if !strings.Contains(strings.Join(plan.Notes, "\n"), "PostgreSQL would refuse to detach it") {
-					t.Errorf("the plan does not say why partitions stay: %q", plan.Notes)
+				if !strings.Contains(strings.Join(plan.Remarks(), "\n"), "PostgreSQL would refuse to detach it") {
+					t.Errorf("the plan does not say why partitions stay: %q", plan.Remarks())
 				}
 			}
 		})
@@ -172,7 +172,7 @@ func TestRestrictReferenceIsForeseen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notes := strings.Join(plan.Notes, "\n")
+	notes := strings.Join(plan.Remarks(), "\n")
 	if !strings.Contains(notes, "3 rows of public.audit reference stay") || !strings.Contains(notes, "RESTRICT") {
 		t.Errorf("the plan does not foresee the RESTRICT: %s", notes)
 	}
@@ -185,24 +185,76 @@ func TestRestrictReferenceIsForeseen(t *testing.T) {
 }
 
 // A foreign key added between the plan and the run is caught in the
-// batch's transaction: nothing of the new referencing table is lost.
+// step's transaction (a DELETE batch), or by PostgreSQL itself (a DETACH
+// or drop_chunks it would break): nothing of the new referencing table is
+// lost, on every kind of table.
 func TestForeignKeyAddedAfterThePlanIsCaught(t *testing.T) {
-	dsn, conn := fkDatabase(t, "plain")
-	exec(t, conn, feedDDL("signals", "plain", 0))
-	policy := config.Policy{Tables: []config.TablePolicy{{Name: "signals", TimeColumn: "ts", RetentionDays: 10}, {Name: "fills", Permanent: true}}}
-	plan, err := planOf(t, conn, policy, "signals")
+	for _, kind := range kindsToTest(t) {
+		t.Run(kind, func(t *testing.T) {
+			dsn, conn := fkDatabase(t, kind)
+			exec(t, conn, feedDDL("signals", kind, 0))
+			policy := config.Policy{Tables: []config.TablePolicy{{Name: "signals", TimeColumn: "ts", RetentionDays: 10}, {Name: "fills", Permanent: true}}}
+			plan, err := planOf(t, conn, policy, "signals")
+			if err != nil {
+				t.Fatal(err)
+			}
+			exec(t, conn, `CREATE TABLE fills (signal_id int, signal_ts timestamptz, FOREIGN KEY (signal_id, signal_ts) REFERENCES signals ON DELETE CASCADE);
+				INSERT INTO fills SELECT id, ts FROM signals`)
+			fills := count(t, conn, "SELECT count(*) FROM fills")
+			res := runPlan(t, dsn, plan, policy)
+			if res.Outcome != OutcomeFailed {
+				t.Errorf("run after a new foreign key: %+v", res)
+			}
+			if kind == "plain" && !strings.Contains(strings.Join(res.Failed, " "), "changed since the plan") {
+				t.Errorf("the failure does not say why: %v", res.Failed)
+			}
+			if n := count(t, conn, "SELECT count(*) FROM fills"); n != fills {
+				t.Errorf("fills: %d → %d", fills, n)
+			}
+		})
+	}
+}
+
+// A cascade into a table outside the policy is refused like one into a
+// permanent table.
+func TestCascadeIntoAnUnlistedTableIsRefused(t *testing.T) {
+	_, conn := fkDatabase(t, "plain")
+	exec(t, conn, feedDDL("signals", "plain", 0)+`;
+		CREATE TABLE notes (signal_id int, signal_ts timestamptz, FOREIGN KEY (signal_id, signal_ts) REFERENCES signals ON DELETE SET NULL);
+		INSERT INTO notes SELECT id, ts FROM signals WHERE ts < now() - interval '20 days' LIMIT 5`)
+	_, err := planOf(t, conn, config.Policy{Tables: []config.TablePolicy{{Name: "signals", TimeColumn: "ts", RetentionDays: 10}}}, "signals")
+	if err == nil || !strings.Contains(err.Error(), "ON DELETE SET NULL") || !strings.Contains(err.Error(), "5 rows") || !strings.Contains(err.Error(), "public.notes is not in the policy") {
+		t.Errorf("SET NULL into an unlisted table: %v", err)
+	}
+}
+
+// A foreign key that references one partition: PostgreSQL would refuse to
+// drop it, so the plan keeps it and drops the others.
+func TestReferencedPartitionStays(t *testing.T) {
+	dsn, conn := fkDatabase(t, "partitioned")
+	exec(t, conn, feedDDL("feed", "partitioned", 0))
+	var part string
+	pgtest.QueryRow(t, conn, `SELECT tableoid::regclass::text FROM feed WHERE ts < now() - interval '20 days' ORDER BY ts LIMIT 1`).Scan(&part)
+	exec(t, conn, fmt.Sprintf(`CREATE TABLE pinned (id int, ts timestamptz, FOREIGN KEY (id, ts) REFERENCES %s)`, part))
+	var viewed string // a view on another old partition holds it too
+	pgtest.QueryRow(t, conn, `SELECT tableoid::regclass::text FROM feed WHERE ts < now() - interval '25 days' ORDER BY ts DESC LIMIT 1`).Scan(&viewed)
+	exec(t, conn, "CREATE VIEW old_feed AS SELECT * FROM "+viewed)
+	policy := config.Policy{Tables: []config.TablePolicy{{Name: "feed", TimeColumn: "ts", RetentionDays: 10}}}
+	plan, err := planOf(t, conn, policy, "feed")
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec(t, conn, `CREATE TABLE fills (signal_id int, signal_ts timestamptz, FOREIGN KEY (signal_id, signal_ts) REFERENCES signals ON DELETE CASCADE);
-		INSERT INTO fills SELECT id, ts FROM signals`)
-	fills := count(t, conn, "SELECT count(*) FROM fills")
-	res := runPlan(t, dsn, plan, policy)
-	if res.Outcome != OutcomeFailed || !strings.Contains(strings.Join(res.Failed, " "), "changed since the plan") {
-		t.Errorf("run after a new foreign key: %+v", res)
+	if r := strings.Join(plan.Remarks(), "\n"); !strings.Contains(r, "partition \"public\".\""+part+"\" stays") || !strings.Contains(r, "pinned") {
+		t.Errorf("remarks: %s", r)
 	}
-	if n := count(t, conn, "SELECT count(*) FROM fills"); n != fills {
-		t.Errorf("fills: %d → %d", fills, n)
+	if res := runPlan(t, dsn, plan, policy); res.Outcome != OutcomeOK {
+		t.Fatalf("run: %+v", res)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM feed WHERE ts < now() - interval '11 days'"); n != 8 {
+		t.Errorf("%d old rows left, want the referenced and the viewed partitions' 8", n)
+	}
+	if !strings.Contains(strings.Join(plan.Remarks(), "\n"), "view old_feed") {
+		t.Errorf("the view is not named: %v", plan.Remarks())
 	}
 }
 
@@ -241,7 +293,7 @@ func TestForeignKeyCycleIsRefusedWithItsConstraints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notes := strings.Join(plan.Notes, "\n")
+	notes := strings.Join(plan.Remarks(), "\n")
 	if len(plan.Steps) != 0 || !strings.Contains(notes, "cycle") || !strings.Contains(notes, "ping_pong") || !strings.Contains(notes, "pong_ping") {
 		t.Errorf("cycle: %d steps, notes:\n%s", len(plan.Steps), notes)
 	}
@@ -256,7 +308,7 @@ func TestDeleteTriggersAreListed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if notes := strings.Join(plan.Notes, "\n"); !strings.Contains(notes, "ticks_audit (BEFORE DELETE FOR EACH ROW, log_tick())") {
+	if notes := strings.Join(plan.Remarks(), "\n"); !strings.Contains(notes, "ticks_audit (BEFORE DELETE FOR EACH ROW, log_tick())") {
 		t.Errorf("trigger not listed: %s", notes)
 	}
 }

@@ -195,8 +195,8 @@ func TestRetentionOnAPlainTableInBatches(t *testing.T) {
 	if len(plan.Steps) != 2 || plan.Steps[0].EstRows == nil || plan.Steps[1].Destructive {
 		t.Fatalf("want a batched DELETE then VACUUM ANALYZE: %+v", plan.Steps)
 	}
-	if !strings.Contains(strings.Join(plan.Notes, " "), "does not return it to the filesystem") {
-		t.Errorf("the plan does not say DELETE keeps the disk space: %v", plan.Notes)
+	if !strings.Contains(strings.Join(plan.Remarks(), " "), "does not return it to the filesystem") {
+		t.Errorf("the plan does not say DELETE keeps the disk space: %v", plan.Remarks())
 	}
 	cutoff := plan.Created.Add(-20 * 24 * time.Hour)
 	var want int64
@@ -254,8 +254,8 @@ func TestRetentionRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(strings.Join(plan.Notes, "\n"), "trade_history is permanent") {
-		t.Errorf("notes: %v", plan.Notes)
+	if !strings.Contains(strings.Join(plan.Remarks(), "\n"), "trade_history is permanent") {
+		t.Errorf("notes: %v", plan.Remarks())
 	}
 	// A plan that reaches a permanent table anyway is refused by Run itself.
 	forged := &Plan{Action: "retention", Steps: []Step{{Title: "DELETE FROM trade_history", Destructive: true, Table: "public.trade_history",

@@ -19,44 +19,102 @@ const (
 	LockAccessExclusive      = "ACCESS EXCLUSIVE"       // drop_chunks, DROP TABLE, DETACH
 )
 
-// Step is one unit of a plan.
+// Step is one unit of a plan. The JSON tags are the contract of
+// `pgtend plan --json`: fields are added, never renamed.
 type Step struct {
-	Title       string
-	Target      string   // the relation it works on, quoted
-	Statements  []string // exactly what runs (a batched DELETE shows its batch statement)
-	Lock        string
-	Destructive bool
-	EstRows     *int64 // rows affected, when known
-	EstBytes    *int64 // bytes affected (freed), when known
-	Unit        string // what progress counts: "blocks", "rows", "chunks"
+	Title       string   `json:"title"`
+	Target      string   `json:"target"`     // the relation it works on, quoted
+	Statements  []string `json:"statements"` // exactly what runs (a batched DELETE shows its batch statement)
+	Lock        string   `json:"lock"`
+	Destructive bool     `json:"destructive"`
+	EstRows     *int64   `json:"est_rows"` // rows affected, when known
+	// RowsFromCatalog: EstRows is the catalog's estimate (reltuples) of the
+	// rows in the chunks or partitions the step drops, not a count.
+	RowsFromCatalog bool   `json:"est_rows_from_catalog"`
+	EstBytes        *int64 `json:"est_bytes"` // bytes affected (freed), when known
+	Unit            string `json:"unit"`      // what progress counts: "blocks", "rows", "chunks"
 	// Table is the policy table the step serves, quoted (pgx.Identifier),
 	// so a run can re-check that it is not permanent.
-	Table string
+	Table string `json:"table"`
 	// Affected lists what the step removes (chunks, partitions), each with
 	// its range and size, so the plan shows exactly what goes.
-	Affected []Affected
+	Affected []Affected `json:"affected"`
 	// Zone is where the step's times (Affected ranges) are shown: its
 	// table's zone; nil for UTC.
-	Zone *time.Location
+	Zone *time.Location `json:"-"`
 	run  func(ctx context.Context, r *runner, step int) (rows int64, err error)
 }
 
 // Affected is one chunk or partition a step removes.
 type Affected struct {
-	Name     string // quoted, schema-qualified
-	From, To *time.Time
-	Bytes    *int64
+	Name  string     `json:"name"` // quoted, schema-qualified
+	From  *time.Time `json:"from"`
+	To    *time.Time `json:"to"`
+	Bytes *int64     `json:"bytes"`
+	Rows  int64      `json:"row_estimate"` // the catalog's
 }
 
 // Plan is what an action will do.
 type Plan struct {
-	Action  string // the registry action it belongs to (set by Action.Plan)
-	Task    string // the calendar task it counts for (set by Action.Plan)
-	Target  string // the table asked for, or "all tables in the policy"
-	Cutoff  *time.Time
-	Steps   []Step
-	Notes   []string // what the operator should know: skipped tables, disk space truths
-	Created time.Time
+	Action  string     `json:"action"` // the registry action it belongs to (set by Action.Plan)
+	Task    string     `json:"task"`   // the calendar task it counts for (set by Action.Plan)
+	Target  string     `json:"target"` // the table asked for, or "all tables in the policy"
+	Cutoff  *time.Time `json:"cutoff"`
+	Created time.Time  `json:"created"`
+	// Tables sum the plan up per table, in the order the steps run: what
+	// goes, what stays, the locks, the foreign keys and what they mean.
+	Tables []TableSummary `json:"tables"`
+	Steps  []Step         `json:"steps"`
+	// Refused are the tables the plan leaves alone, and why.
+	Refused []Refusal `json:"refused"`
+	Notes   []string  `json:"notes"` // what the operator should know: disk space truths
+}
+
+// Remarks are everything the plan says besides its steps: the refusals,
+// each table's findings, the notes.
+func (p *Plan) Remarks() []string {
+	var out []string
+	for _, r := range p.Refused {
+		out = append(out, r.Reason)
+	}
+	for _, t := range p.Tables {
+		out = append(out, t.Findings...)
+	}
+	return append(out, p.Notes...)
+}
+
+// Refusal is a table a plan leaves alone, with the reason.
+type Refusal struct {
+	Table  string `json:"table"`
+	Reason string `json:"reason"`
+}
+
+// TableSummary is a plan at a glance for one table.
+type TableSummary struct {
+	Table    string `json:"table"` // schema.name
+	Kind     string `json:"kind"`
+	TimeZone string `json:"time_zone"` // where its times are shown: "UTC", or its timestamp column's zone
+	// Goes and Stays are what the plan removes and what remains (empty for
+	// plans that remove nothing).
+	Goes  Portion  `json:"goes"`
+	Stays Portion  `json:"stays"`
+	Locks []string `json:"locks"`
+	Steps []int    `json:"steps"` // its steps, as indexes of Plan.Steps
+	// ForeignKeys reference the table (Incoming) or are held by it.
+	ForeignKeys []ForeignKey `json:"foreign_keys"`
+	Findings    []string     `json:"findings"` // what the foreign keys, triggers and space mean here
+}
+
+// Portion is a part of a table: how many chunks or partitions (0 for a
+// plain table), the time range, bytes and rows.
+type Portion struct {
+	Parts int        `json:"parts"`
+	From  *time.Time `json:"from"`
+	To    *time.Time `json:"to"`
+	Bytes *int64     `json:"bytes"`
+	Rows  *int64     `json:"rows"`
+	// RowsFromCatalog: Rows is the catalog's estimate, not a count.
+	RowsFromCatalog bool `json:"rows_from_catalog"`
 }
 
 // Destructive reports whether any step destroys data: such a plan needs a
@@ -88,19 +146,22 @@ const (
 // Event is one thing a run reports, in order, on one channel the console
 // and the headless runner share.
 type Event struct {
-	Kind     EventKind
-	At       time.Time
-	Step     int // index into Plan.Steps
-	Of       int // number of steps
-	Title    string
-	Done     int64 // progress so far, in Unit
-	Total    int64 // 0 when unknown
-	Unit     string
-	Message  string // a log line, a phase, a server NOTICE
-	Rows     int64  // finished: rows affected
-	Bytes    int64  // finished: bytes the step removed, 0 when none
-	Duration time.Duration
-	Err      error
+	Kind    EventKind
+	At      time.Time
+	Step    int // index into Plan.Steps
+	Of      int // number of steps
+	Title   string
+	Done    int64 // progress so far, in Unit
+	Total   int64 // 0 when unknown
+	Unit    string
+	Message string // a log line, a phase, a server NOTICE
+	Rows    int64  // finished: rows affected
+	// EstimatedRows: finished, the catalog's rows of the chunks or
+	// partitions the step dropped (no row was counted).
+	EstimatedRows int64
+	Bytes         int64 // finished: bytes the step removed, 0 when none
+	Duration      time.Duration
+	Err           error
 }
 
 // Outcomes of a run; ok is the history's (state.LastDone counts it).
@@ -112,11 +173,12 @@ const (
 
 // Result sums up a run.
 type Result struct {
-	Outcome     string
-	Rows        int64
-	BytesBefore int64 // database size before and after
-	BytesAfter  int64
-	Started     time.Time
-	Finished    time.Time
-	Failed      []string // steps that failed, with their reasons
+	Outcome       string
+	Rows          int64
+	EstimatedRows int64 // the catalog's rows of the chunks and partitions dropped
+	BytesBefore   int64 // database size before and after
+	BytesAfter    int64
+	Started       time.Time
+	Finished      time.Time
+	Failed        []string // steps that failed, with their reasons
 }

@@ -3,6 +3,7 @@ package maint
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,18 +45,18 @@ func PlanRetention(ctx context.Context, conn *pgx.Conn, policy config.Policy, ta
 	}
 	// refuse sets a table aside with the reason: the plan of one table
 	// fails, a plan of the whole policy goes on without it.
-	refuse := func(err error) error {
+	refuse := func(t report.Table, err error) error {
 		if table != "" {
 			return err
 		}
-		p.Notes = append(p.Notes, err.Error()+": skipped")
+		p.Refused = append(p.Refused, Refusal{Table: t.Key(), Reason: err.Error()})
 		return nil
 	}
 	var jobs []*tableJob
 	for _, t := range tables {
 		job, err := newTableJob(ctx, conn, r, t, o)
 		if err != nil {
-			if err := refuse(err); err != nil {
+			if err := refuse(t, err); err != nil {
 				return nil, err
 			}
 			continue
@@ -74,7 +75,7 @@ func PlanRetention(ctx context.Context, conn *pgx.Conn, policy config.Policy, ta
 	order, cyclic := cleaningOrder(oids, incoming)
 	for _, oid := range oids {
 		if via, ok := cyclic[oid]; ok {
-			if err := refuse(fmt.Errorf("%s: its foreign keys make a cycle (%s): no order cleans each table before the ones it references", byOID[oid].name, via)); err != nil {
+			if err := refuse(byOID[oid].t, fmt.Errorf("%s: its foreign keys make a cycle (%s): no order cleans each table before the ones it references", byOID[oid].name, via)); err != nil {
 				return nil, err
 			}
 		}
@@ -87,12 +88,12 @@ func PlanRetention(ctx context.Context, conn *pgx.Conn, policy config.Policy, ta
 		j.incoming, j.held, j.kept, j.policy = incoming[oid], held[oid], kept, r.Tables
 		res, err := j.plan(ctx, conn)
 		if err != nil {
-			if err := refuse(err); err != nil {
+			if err := refuse(j.t, err); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		p.Notes = append(p.Notes, res.notes...)
+		p.Tables = append(p.Tables, j.summarize(res, len(p.Steps)))
 		p.Steps = append(p.Steps, res.steps...)
 		if len(res.steps) > 0 {
 			kept[oid] = res.kept
@@ -122,9 +123,10 @@ type tableJob struct {
 
 // tableResult is what planning one table gives.
 type tableResult struct {
-	steps []Step
-	notes []string
-	kept  string // the condition (alias r) its rows that stay meet
+	steps       []Step
+	notes       []string // its findings
+	kept        string   // the condition (alias r) its rows that stay meet
+	goes, stays Portion
 }
 
 // newTableJob checks what can be told of a table alone: refused, with the
@@ -181,6 +183,24 @@ func (j *tableJob) plan(ctx context.Context, conn *pgx.Conn) (tableResult, error
 	default:
 		return j.plainSteps(ctx, conn)
 	}
+}
+
+// summarize is the table's summary, its steps numbered from first.
+func (j *tableJob) summarize(res tableResult, first int) TableSummary {
+	s := TableSummary{Table: j.name, Kind: *j.t.Kind, TimeZone: j.t.Location().String(), Goes: res.goes, Stays: res.stays,
+		Findings: res.notes, ForeignKeys: []ForeignKey{}, Locks: []string{}, Steps: []int{}}
+	for i, st := range res.steps {
+		s.Steps = append(s.Steps, first+i)
+		if !slices.Contains(s.Locks, st.Lock) {
+			s.Locks = append(s.Locks, st.Lock)
+		}
+	}
+	for _, f := range j.incoming {
+		f.Incoming = true
+		s.ForeignKeys = append(s.ForeignKeys, f)
+	}
+	s.ForeignKeys = append(s.ForeignKeys, j.held...)
+	return s
 }
 
 // keptBy is the condition (alias r) that the rows of the table with oid
@@ -262,4 +282,3 @@ func sumBytes(cs []report.Chunk) int64 {
 	}
 	return n
 }
-

@@ -3,6 +3,7 @@ package maint
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -15,9 +16,9 @@ import (
 // refuses the DROP whatever the rows.
 func (j *tableJob) hypertableSteps() (tableResult, error) {
 	r, t, rel, name, cutoff := j.r, j.t, j.rel, j.name, j.cutoff
-	_, old := chunksOf(r, t, cutoff)
+	all, old := chunksOf(r, t, cutoff)
 	if len(old) == 0 {
-		return tableResult{notes: []string{name + ": no chunk is wholly older than " + when(t, cutoff)}}, nil
+		return tableResult{notes: []string{name + ": no chunk is wholly older than " + when(t, cutoff)}, stays: portionOf(all)}, nil
 	}
 	if len(j.incoming) > 0 {
 		var names []string
@@ -38,20 +39,21 @@ func (j *tableJob) hypertableSteps() (tableResult, error) {
 	bytes := sumBytes(old)
 	// show_chunks and drop_chunks return regclass text: schema-qualified,
 	// quoted only where needed; compare by the relations they name.
-	planned := map[string]int64{} // bytes by chunk
+	planned := map[string]report.Chunk{}
 	for _, c := range old {
-		planned[c.ChunkSchema+"."+c.Chunk] = sumBytes([]report.Chunk{c})
+		planned[c.ChunkSchema+"."+c.Chunk] = c
 	}
+	goes := portionOf(old)
 	n := int64(len(old))
 	var affected []Affected
 	for _, c := range old {
-		affected = append(affected, Affected{Name: pgx.Identifier{c.ChunkSchema, c.Chunk}.Sanitize(), From: c.RangeStart, To: c.RangeEnd, Bytes: c.TotalBytes})
+		affected = append(affected, Affected{Name: pgx.Identifier{c.ChunkSchema, c.Chunk}.Sanitize(), From: c.RangeStart, To: c.RangeEnd, Bytes: c.TotalBytes, Rows: c.RowEstimate})
 	}
 	step := Step{
 		Affected: affected,
 		Title:    fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, when(t, cutoff)), Target: rel, Zone: t.Location(),
 		Statements: []string{shown}, Lock: LockAccessExclusive + " on each dropped chunk", Destructive: true,
-		EstBytes: &bytes, Unit: "chunks", Table: rel,
+		EstBytes: &bytes, EstRows: goes.Rows, RowsFromCatalog: true, Unit: "chunks", Table: rel,
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
 			tx, err := r.conn.Begin(ctx)
 			if err != nil {
@@ -87,13 +89,46 @@ func (j *tableJob) hypertableSteps() (tableResult, error) {
 				return 0, err
 			}
 			for _, c := range dropped {
-				r.freed += planned[unquote(c)]
+				r.freed += sumBytes([]report.Chunk{planned[unquote(c)]})
+				r.estRows += planned[unquote(c)].RowEstimate
 			}
 			r.emit(Event{Kind: Progress, Step: i, Done: int64(len(dropped)), Total: n, Unit: "chunks"})
 			return 0, nil
 		},
 	}
-	return tableResult{steps: []Step{step}, kept: notIn(old)}, nil
+	return tableResult{steps: []Step{step}, kept: notIn(old), goes: goes, stays: portionOf(without(all, old))}, nil
+}
+
+// portionOf sums chunks or leaf partitions up: how many, their range, bytes
+// and the catalog's rows.
+func portionOf(cs []report.Chunk) Portion {
+	p := Portion{Parts: len(cs), RowsFromCatalog: true}
+	var bytes, rows int64
+	for _, c := range cs {
+		if c.RangeStart != nil && (p.From == nil || c.RangeStart.Before(*p.From)) {
+			p.From = c.RangeStart
+		}
+		if c.RangeEnd != nil && (p.To == nil || c.RangeEnd.After(*p.To)) {
+			p.To = c.RangeEnd
+		}
+		if c.TotalBytes != nil {
+			bytes += *c.TotalBytes
+		}
+		rows += c.RowEstimate
+	}
+	p.Bytes, p.Rows = &bytes, &rows
+	return p
+}
+
+// without is all but the chunks in gone.
+func without(all, gone []report.Chunk) []report.Chunk {
+	out := make([]report.Chunk, 0, len(all))
+	for _, c := range all {
+		if !slices.ContainsFunc(gone, func(g report.Chunk) bool { return g.ChunkSchema == c.ChunkSchema && g.Chunk == c.Chunk }) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // notIn is the condition (alias r) that a row is in none of the chunks or
@@ -108,4 +143,3 @@ func notIn(gone []report.Chunk) string {
 
 // unquote turns regclass text into schema.name (display form).
 func unquote(s string) string { return strings.ReplaceAll(s, `"`, "") }
-

@@ -3,6 +3,7 @@ package maint
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,7 +50,7 @@ func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 		}
 	}
 	if len(old) == 0 {
-		return tableResult{notes: []string{name + ": no partition is wholly older than " + when(t, cutoff)}}, nil
+		return tableResult{notes: []string{name + ": no partition is wholly older than " + when(t, cutoff)}, stays: portionOf(all)}, nil
 	}
 	var res tableResult
 	var gone []*part // the partitions to detach and drop
@@ -70,6 +71,8 @@ func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 		leavesGone = append(leavesGone, p.leaves...)
 	}
 	res.kept = notIn(leavesGone)
+	res.goes, res.stays = portionOf(leavesGone), portionOf(without(all, leavesGone))
+	res.goes.Parts, res.stays.Parts = len(gone), len(parts)-len(gone)
 	if len(gone) == 0 {
 		return res, nil
 	}
@@ -94,9 +97,10 @@ func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 		dropStmt := "DROP TABLE " + p.id
 		bytes := p.bytes
 		id := p.id
+		leaves := portionOf(p.leaves)
 		steps = append(steps, Step{
-			Affected: []Affected{{Name: id, From: p.from, To: p.to, Bytes: &bytes}},
-			Title:    fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(gone)), Target: id, Zone: t.Location(),
+			Affected: []Affected{{Name: id, From: p.from, To: p.to, Bytes: &bytes, Rows: *leaves.Rows}}, EstRows: leaves.Rows, RowsFromCatalog: true,
+			Title: fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(gone)), Target: id, Zone: t.Location(),
 			Statements: []string{detach, dropStmt}, Lock: lock, Destructive: true, EstBytes: &bytes, Unit: "partitions", Table: rel,
 			run: func(ctx context.Context, r *runner, i int) (int64, error) {
 				// A DETACH CONCURRENTLY that was cancelled leaves the
@@ -112,6 +116,15 @@ func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 						return 0, err
 					}
 				case attached:
+					// Something that would keep the DROP from running after the
+					// DETACH (a view, a foreign key to the partition, made since
+					// the plan): leave it attached rather than detached and kept.
+					if deps, err := dependents(ctx, r.conn, id); err != nil || len(deps) > 0 {
+						if err == nil {
+							err = fmt.Errorf("%s is now depended on by %s: PostgreSQL would refuse to drop it; left attached, nothing changed", id, strings.Join(deps, ", "))
+						}
+						return 0, err
+					}
 					if _, err := r.conn.Exec(ctx, detach); err != nil {
 						return 0, err
 					}
@@ -126,7 +139,7 @@ func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 				if _, err := r.conn.Exec(context.WithoutCancel(ctx), "DROP TABLE "+id); err != nil {
 					return 0, fmt.Errorf("%s is detached but could not be dropped: %w", id, err)
 				}
-				r.freed = bytes
+				r.freed, r.estRows = bytes, *leaves.Rows
 				r.emit(Event{Kind: Progress, Step: i, Done: 1, Total: 1, Unit: "partitions"})
 				return 0, nil
 			},
@@ -141,24 +154,52 @@ func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 // of its leaves, or rows that stay referencing its rows. selfKept is what
 // the table's own cleanup keeps, for a foreign key to itself.
 func (j *tableJob) heldBy(ctx context.Context, conn *pgx.Conn, id string, leaves []report.Chunk, selfKept string) (string, error) {
+	deps, err := dependents(ctx, conn, id)
+	if err != nil {
+		return "", err
+	}
+	if len(deps) > 0 {
+		return strings.Join(deps, ", ") + " depend on it: PostgreSQL would refuse to drop it", nil
+	}
 	for _, f := range j.incoming {
 		if f.ToPart {
-			for _, l := range leaves {
-				if f.toRel == (pgx.Identifier{l.ChunkSchema, l.Chunk}).Sanitize() || f.toRel == id {
-					return fmt.Sprintf("constraint %s on %s references it: PostgreSQL would refuse to drop it", f.Name, f.From), nil
-				}
-			}
-			continue
+			continue // a constraint on the partition is among its dependents
 		}
 		n, err := blockingRows(ctx, conn, f, id, "true", j.keptBy(f.fromOID, selfKept))
 		if err != nil {
 			return "", err
 		}
 		if n > 0 {
-			return fmt.Sprintf("%d rows of %s that stay (%s) reference its rows (constraint %s, ON DELETE %s): PostgreSQL would refuse to detach it",
-				n, f.From, j.whyKept(f), f.Name, f.OnDelete), nil
+			return fmt.Sprintf("%s of %s that stay (%s) reference its rows (constraint %s, ON DELETE %s): PostgreSQL would refuse to detach it",
+				rowsOf(n), f.From, j.whyKept(f), f.Name, f.OnDelete), nil
 		}
 	}
 	return "", nil
 }
 
+// dependentsQuery names what depends on a relation or any relation of its
+// partition tree and would keep DROP TABLE (without CASCADE) from running:
+// views and rules, and foreign keys people declared (not the copies
+// PostgreSQL keeps for a foreign key to the partitioned table, which a
+// DETACH removes).
+const dependentsQuery = `
+WITH RECURSIVE tree AS (
+	SELECT to_regclass($1)::oid AS relid
+	UNION ALL SELECT i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.relid
+)
+SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid)
+FROM pg_depend d
+LEFT JOIN pg_rewrite rw ON d.classid = 'pg_rewrite'::regclass AND rw.oid = d.objid
+LEFT JOIN pg_constraint c ON d.classid = 'pg_constraint'::regclass AND c.oid = d.objid
+WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT relid FROM tree) AND d.deptype = 'n'
+  AND ((rw.oid IS NOT NULL AND rw.ev_class NOT IN (SELECT relid FROM tree))
+    OR (c.oid IS NOT NULL AND c.contype = 'f' AND c.conparentid = 0 AND c.conrelid NOT IN (SELECT relid FROM tree)))
+ORDER BY 1`
+
+func dependents(ctx context.Context, conn *pgx.Conn, rel string) ([]string, error) {
+	rows, err := conn.Query(ctx, dependentsQuery, rel)
+	if err != nil {
+		return nil, fmt.Errorf("reading what depends on %s: %w", rel, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

@@ -39,11 +39,11 @@ func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult,
 		}
 		switch {
 		case n > 0 && f.changesOther():
-			return tableResult{}, fmt.Errorf("%s: constraint %s on %s (ON DELETE %s) would reach %d of its rows that must stay (%s): nothing planned for it",
-				name, f.Name, f.From, f.OnDelete, n, j.whyKept(f))
+			return tableResult{}, fmt.Errorf("%s: constraint %s on %s (ON DELETE %s) would reach %s of it that must stay (%s): nothing planned for it",
+				name, f.Name, f.From, f.OnDelete, rowsOf(n), j.whyKept(f))
 		case n > 0:
-			res.notes = append(res.notes, fmt.Sprintf("%s: rows past the cutoff that %d rows of %s reference stay (constraint %s, ON DELETE %s: deleting them would fail; %s)",
-				name, n, f.From, f.Name, f.OnDelete, j.whyKept(f)))
+			res.notes = append(res.notes, fmt.Sprintf("%s: rows past the cutoff that %s of %s reference stay (constraint %s, ON DELETE %s: deleting them would fail; %s)",
+				name, rowsOf(n), f.From, f.Name, f.OnDelete, j.whyKept(f)))
 		}
 		guards = append(guards, fmt.Sprintf("NOT EXISTS (SELECT 1 FROM %s r WHERE %s)", f.fromRel, f.joinOn("r", "t")))
 	}
@@ -58,12 +58,19 @@ func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult,
 	for _, g := range guards {
 		cond += " AND " + g
 	}
-	// One transaction a batch: lock the batch's rows (no reference to them
-	// can be made meanwhile), delete those still unreferenced and older;
-	// the predicate is repeated so a row updated to a newer time stays.
-	pick := fmt.Sprintf("SELECT t.ctid FROM %s t WHERE %s LIMIT $1 FOR UPDATE OF t", rel, cond)
-	del := fmt.Sprintf("DELETE FROM %s t WHERE t.ctid = ANY ($1::tid[]) AND %s", rel, cond)
-	planned := incomingOIDs(j.incoming)
+	// One transaction a batch; the predicate is repeated so a row updated
+	// to a newer time stays. When foreign keys reference the table, the
+	// batch's rows are locked first (no reference to them can be made
+	// meanwhile: a new one waits for the lock) and only those still
+	// unreferenced are deleted; that lock needs UPDATE on the table.
+	b := batch{planned: incomingOIDs(j.incoming), rel: rel,
+		del: fmt.Sprintf("DELETE FROM %s t WHERE %s AND t.ctid = ANY (ARRAY(SELECT t.ctid FROM %s t WHERE %s LIMIT $1))", rel, cond, rel, cond)}
+	shown := []string{strings.Replace(b.del, "$1", "<batch>", 1) + "  -- one transaction a batch, until no row is left"}
+	if len(guards) > 0 {
+		b.pick = fmt.Sprintf("SELECT t.ctid FROM %s t WHERE %s LIMIT $1 FOR UPDATE OF t", rel, cond)
+		b.del = fmt.Sprintf("DELETE FROM %s t WHERE t.ctid = ANY ($1::tid[]) AND %s", rel, cond)
+		shown = []string{strings.Replace(b.pick, "$1", "<batch>", 1), strings.Replace(b.del, "$1::tid[]", "<those rows>", 1) + "  -- one transaction a batch, until no row is left"}
+	}
 	var bytes *int64
 	if t.ExpiredBytes != nil {
 		b := *t.ExpiredBytes
@@ -71,7 +78,7 @@ func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult,
 	}
 	step := Step{
 		Title: fmt.Sprintf("delete %d rows of %s older than %s, in batches", old, name, when(t, cutoff)), Target: rel, Zone: t.Location(),
-		Statements: []string{strings.Replace(pick, "$1", "<batch>", 1), strings.Replace(del, "$1::tid[]", "<those rows>", 1) + "  -- one transaction a batch, until no row is left"},
+		Statements: shown,
 		Lock:       LockRowExclusive + " (row locks on the deleted rows only)", Destructive: true,
 		EstRows: &old, EstBytes: bytes, Unit: "rows", Table: rel,
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
@@ -80,7 +87,7 @@ func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult,
 				if err := ctx.Err(); err != nil {
 					return done, err
 				}
-				picked, deleted, err := deleteBatch(ctx, r.conn, rel, planned, pick, del, r.opts.BatchSize)
+				picked, deleted, err := b.run(ctx, r.conn, r.opts.BatchSize)
 				done += deleted
 				if err != nil {
 					return done, err
@@ -103,15 +110,31 @@ func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult,
 		},
 	}
 	vac := vacuumStep("VACUUM (ANALYZE) "+name, rel, name)
+	stays := max(t.RowEstimate-old, 0)
+	res.goes = Portion{From: t.Oldest, To: &cutoff, Bytes: bytes, Rows: &old}
+	res.stays = Portion{From: &cutoff, Rows: &stays, RowsFromCatalog: true}
+	if t.TotalBytes != nil && bytes != nil {
+		b := *t.TotalBytes - *bytes
+		res.stays.Bytes = &b
+	}
 	res.notes = append(res.notes, name+": DELETE frees space for the table's new rows but does not return it to the filesystem (only VACUUM FULL, which locks the table, would)")
 	res.steps = []Step{step, vac}
 	return res, nil
 }
 
-// deleteBatch is one batch in one transaction: the foreign keys that
-// reference rel are checked again against the plan's (one added since
-// could cascade), the batch's rows locked, then deleted.
-func deleteBatch(ctx context.Context, conn *pgx.Conn, rel string, planned []uint32, pick, del string, size int) (picked, deleted int64, err error) {
+// batch is one DELETE batch: pick locks the rows first ("" when no foreign
+// key references the table: del picks its rows itself).
+type batch struct {
+	rel       string
+	planned   []uint32 // the foreign keys that referenced rel when planned
+	pick, del string
+}
+
+// run is one batch in one transaction: the foreign keys that reference
+// rel are checked again against the plan's (one added since could
+// cascade), then the batch's rows deleted. picked is how many it took on
+// (0: nothing is left to delete).
+func (b batch) run(ctx context.Context, conn *pgx.Conn, size int) (picked, deleted int64, err error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return 0, 0, err
@@ -119,26 +142,41 @@ func deleteBatch(ctx context.Context, conn *pgx.Conn, rel string, planned []uint
 	defer tx.Rollback(context.Background())
 	var now []uint32
 	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(c.oid ORDER BY c.oid), '{}') FROM pg_constraint c
-		WHERE `+declaredForeignKey+` AND c.confrelid = $1::regclass`, rel).Scan(&now); err != nil {
+		WHERE `+declaredForeignKey+` AND c.confrelid = $1::regclass`, b.rel).Scan(&now); err != nil {
 		return 0, 0, err
 	}
-	if !slices.Equal(now, planned) {
-		return 0, 0, fmt.Errorf("the foreign keys that reference %s changed since the plan was made: nothing deleted in this batch; plan again", rel)
+	if !slices.Equal(now, b.planned) {
+		return 0, 0, fmt.Errorf("the foreign keys that reference %s changed since the plan was made: nothing deleted in this batch; plan again", b.rel)
 	}
-	rows, err := tx.Query(ctx, pick, size)
-	if err != nil {
-		return 0, 0, err
+	arg := any(size)
+	if b.pick != "" {
+		rows, err := tx.Query(ctx, b.pick, size)
+		if err != nil {
+			return 0, 0, err
+		}
+		tids, err := pgx.CollectRows(rows, pgx.RowTo[pgtype.TID])
+		if err != nil || len(tids) == 0 {
+			return 0, 0, err
+		}
+		picked, arg = int64(len(tids)), tids
 	}
-	tids, err := pgx.CollectRows(rows, pgx.RowTo[pgtype.TID])
-	if err != nil || len(tids) == 0 {
-		return 0, 0, err
-	}
-	tag, err := tx.Exec(ctx, del, tids)
+	tag, err := tx.Exec(ctx, b.del, arg)
 	if err != nil {
 		return 0, 0, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, 0, err
 	}
-	return int64(len(tids)), tag.RowsAffected(), nil
+	if b.pick == "" {
+		picked = tag.RowsAffected()
+	}
+	return picked, tag.RowsAffected(), nil
+}
+
+// rowsOf is "1 row", "3 rows".
+func rowsOf(n int64) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return fmt.Sprintf("%d rows", n)
 }

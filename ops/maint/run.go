@@ -55,8 +55,9 @@ type runner struct {
 	step        int
 	// freed is what the step in flight actually removed, in bytes: its run
 	// sets it (a chunk already gone, a partition someone else detached,
-	// free nothing); the finished event reports it.
-	freed int64
+	// free nothing); the finished event reports it. estRows is the
+	// catalog's rows of the chunks or partitions it dropped.
+	freed, estRows int64
 }
 
 func (r *runner) emit(e Event) {
@@ -163,20 +164,21 @@ func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts
 		if ctx.Err() != nil {
 			break
 		}
-		r.step, r.freed = i, 0
+		r.step, r.freed, r.estRows = i, 0, 0
 		r.emit(Event{Kind: StepStarted, Step: i, Title: s.Title, Unit: s.Unit})
 		start := time.Now()
 		rows, err := r.withLockRetries(ctx, i, s)
 		res.Rows += rows
+		res.EstimatedRows += r.estRows
 		switch {
 		case err != nil && ctx.Err() != nil:
-			r.emit(Event{Kind: StepCancelled, Step: i, Title: s.Title, Rows: rows, Bytes: r.freed, Duration: time.Since(start)})
+			r.emit(Event{Kind: StepCancelled, Step: i, Title: s.Title, Rows: rows, EstimatedRows: r.estRows, Bytes: r.freed, Duration: time.Since(start)})
 		case err != nil:
 			res.Outcome = OutcomeFailed
 			res.Failed = append(res.Failed, s.Title+": "+err.Error())
 			r.emit(Event{Kind: StepFailed, Step: i, Title: s.Title, Rows: rows, Duration: time.Since(start), Err: err})
 		default:
-			r.emit(Event{Kind: StepFinished, Step: i, Title: s.Title, Rows: rows, Bytes: r.freed, Duration: time.Since(start)})
+			r.emit(Event{Kind: StepFinished, Step: i, Title: s.Title, Rows: rows, EstimatedRows: r.estRows, Bytes: r.freed, Duration: time.Since(start)})
 		}
 	}
 	if ctx.Err() != nil {

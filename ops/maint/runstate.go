@@ -4,14 +4,17 @@ import "time"
 
 // FinishedStep is one step that ended, as the run's events told it.
 type FinishedStep struct {
-	Step     int
-	Title    string
-	Outcome  string // OutcomeOK, OutcomeFailed or OutcomeCancelled: the word every writer shows
-	Reason   string // why it failed
-	Rows     int64
-	Bytes    int64 // what it removed
-	Duration time.Duration
-	Unit     string
+	Step    int
+	Title   string
+	Outcome string // OutcomeOK, OutcomeFailed or OutcomeCancelled: the word every writer shows
+	Reason  string // why it failed
+	Rows    int64
+	// EstimatedRows are the catalog's rows of the chunks or partitions
+	// it dropped.
+	EstimatedRows int64
+	Bytes         int64 // what it removed
+	Duration      time.Duration
+	Unit          string
 }
 
 // keepLogs is how many log lines a run state remembers; a view shows the
@@ -29,12 +32,13 @@ type RunState struct {
 	Title   string
 	// The step in flight: when it started, its progress (in Unit) and what
 	// it is doing (VACUUM's "scanning heap").
-	StepStart   time.Time
-	Done, Total int64
-	Unit, Phase string
-	Finished    []FinishedStep
-	Logs        []string
-	Rows, Bytes int64 // over the finished steps
+	StepStart     time.Time
+	Done, Total   int64
+	Unit, Phase   string
+	Finished      []FinishedStep
+	Logs          []string
+	Rows, Bytes   int64 // over the finished steps
+	EstimatedRows int64
 }
 
 // NewRunState starts the state of a run of plan at now (plan may be nil
@@ -67,7 +71,7 @@ func (s *RunState) Apply(ev Event, now time.Time) {
 			s.Logs = s.Logs[len(s.Logs)-keepLogs:]
 		}
 	case StepFinished, StepFailed, StepCancelled:
-		f := FinishedStep{Step: ev.Step, Title: ev.Title, Outcome: OutcomeOK, Rows: ev.Rows, Bytes: ev.Bytes, Duration: ev.Duration, Unit: s.Unit}
+		f := FinishedStep{Step: ev.Step, Title: ev.Title, Outcome: OutcomeOK, Rows: ev.Rows, EstimatedRows: ev.EstimatedRows, Bytes: ev.Bytes, Duration: ev.Duration, Unit: s.Unit}
 		switch ev.Kind {
 		case StepFailed:
 			f.Outcome, f.Reason = OutcomeFailed, OutcomeFailed
@@ -79,6 +83,7 @@ func (s *RunState) Apply(ev Event, now time.Time) {
 		}
 		s.Finished = append(s.Finished, f)
 		s.Rows += f.Rows
+		s.EstimatedRows += f.EstimatedRows
 		s.Bytes += f.Bytes
 		if ev.Step == s.Current {
 			s.Current = -1

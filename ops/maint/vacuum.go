@@ -26,9 +26,10 @@ func PlanVacuum(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 	for _, t := range tables {
 		name := t.Schema + "." + t.Name
 		if t.Missing {
-			p.Notes = append(p.Notes, name+": not in the database, skipped")
+			p.Refused = append(p.Refused, Refusal{Table: name, Reason: name + ": not in the database"})
 			continue
 		}
+		sum := TableSummary{Table: name, Kind: *t.Kind, TimeZone: t.Location().String(), Locks: []string{LockShareUpdateExclusive}, ForeignKeys: []ForeignKey{}, Findings: []string{}}
 		var rels [][2]string // what to vacuum, in order
 		if *t.Kind == report.KindTable {
 			rels = append(rels, [2]string{t.Schema, t.Name})
@@ -43,8 +44,10 @@ func PlanVacuum(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 			if *t.Kind != report.KindTable {
 				title = fmt.Sprintf("VACUUM (ANALYZE) %s: chunk %d of %d", name, k+1, len(rels))
 			}
+			sum.Steps = append(sum.Steps, len(p.Steps))
 			p.Steps = append(p.Steps, vacuumStep(title, pgx.Identifier{rel[0], rel[1]}.Sanitize(), pgx.Identifier{t.Schema, t.Name}.Sanitize()))
 		}
+		p.Tables = append(p.Tables, sum)
 	}
 	if len(p.Steps) == 0 {
 		p.Notes = append(p.Notes, "nothing to vacuum")

@@ -80,7 +80,7 @@ FROM unnest($1::oid[]) AS h(relid), LATERAL ` + f.ChunkStatsFunc + `(h.relid::re
 WHERE s.before_compression_total_bytes IS NOT NULL`
 }
 
-func readChunks(ctx context.Context, conn *pgx.Conn, f Features, tables []tableRow, chunkBytes map[uint32]int64) ([]Chunk, error) {
+func readChunks(ctx context.Context, conn *pgx.Conn, f Features, tables []tableRow, chunkBytes map[uint32]chunkFigures) ([]Chunk, error) {
 	var out []Chunk
 	queries := []string{partitionsQuery(f)}
 	if f.Timescale {
@@ -101,7 +101,7 @@ func readChunks(ctx context.Context, conn *pgx.Conn, f Features, tables []tableR
 			}
 			if oid != nil {
 				if n, ok := chunkBytes[*oid]; ok {
-					c.TotalBytes = &n
+					c.TotalBytes, c.RowEstimate = &n.bytes, n.rows
 				}
 			}
 			out = append(out, c)

@@ -33,7 +33,8 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	if err != nil {
 		return nil, fmt.Errorf("detecting features: %w", err)
 	}
-	r := &Report{Tables: []Table{}, Chunks: []Chunk{}, Estimated: estimate, MeasuredBy: MeasuredBySizeFunctions}
+	r := &Report{Tables: []Table{}, Chunks: []Chunk{}, Warnings: []Warning{}, DetachedTables: []DetachedTable{},
+		Estimated: estimate, MeasuredBy: MeasuredBySizeFunctions}
 	switch {
 	case estimate:
 		r.MeasuredBy = MeasuredByEstimates
@@ -66,6 +67,9 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 		return nil, err
 	}
 	if err := fillAges(ctx, conn, r, now); err != nil {
+		return nil, err
+	}
+	if err := readManagers(ctx, conn, f, r); err != nil {
 		return nil, err
 	}
 	r.Disk = measureDisk(facts)
@@ -116,6 +120,10 @@ func readServer(ctx context.Context, conn *pgx.Conn, f Features, s *Server, esti
 		v := f.TimescaleVersion
 		s.Timescale = &v
 		s.Columnstore = f.Columnstore
+	}
+	if f.Partman {
+		v := f.PartmanVersion
+		s.PgPartman = &v
 	}
 	return facts, now.UTC(), zone, nil
 }

@@ -248,11 +248,15 @@ type rollup struct {
 	lastVacuum, lastAutovacuum, lastAnalyze *time.Time
 }
 
-// rollUp sums members per table, and sizes per chunk (a chunk plus its
+// chunkFigures are a chunk's (or leaf partition's) bytes and estimated
+// rows, summed with its compressed relation's.
+type chunkFigures struct{ bytes, rows int64 }
+
+// rollUp sums members per table, and figures per chunk (a chunk plus its
 // compressed relation). A table with any locked member is locked as a whole.
-func rollUp(members []member, locked map[uint32]bool) (tables map[uint32]*rollup, chunkBytes map[uint32]int64) {
+func rollUp(members []member, locked map[uint32]bool) (tables map[uint32]*rollup, chunkBytes map[uint32]chunkFigures) {
 	tables = map[uint32]*rollup{}
-	chunkBytes = map[uint32]int64{}
+	chunkBytes = map[uint32]chunkFigures{}
 	lockedChunk := map[uint32]bool{}
 	for _, m := range members {
 		r := tables[m.Root]
@@ -267,7 +271,10 @@ func rollUp(members []member, locked map[uint32]bool) (tables map[uint32]*rollup
 			r.table += *m.Table
 			r.index += *m.Index
 			r.toast += *m.Toast
-			chunkBytes[m.Chunk] += m.total()
+			f := chunkBytes[m.Chunk]
+			f.bytes += m.total()
+			f.rows += m.Rows
+			chunkBytes[m.Chunk] = f
 		}
 		if m.Role == rolePart {
 			r.parts++

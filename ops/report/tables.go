@@ -55,7 +55,7 @@ ORDER BY r.schema, r.name`
 // databaseBytes is the database's size when the members were measured by
 // files (nil otherwise).
 func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, estimate bool) (
-	tables []tableRow, chunkBytes map[uint32]int64, databaseBytes *int64, err error) {
+	tables []tableRow, chunkBytes map[uint32]chunkFigures, databaseBytes *int64, err error) {
 	members, databaseBytes, err := measureMembers(ctx, conn, f, locked, estimate)
 	if err != nil {
 		return nil, nil, nil, err

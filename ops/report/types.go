@@ -50,6 +50,14 @@ type Report struct {
 	Chunks     []Chunk        `json:"chunks"`
 	Disk       Disk           `json:"disk"`
 	Calendar   []CalendarItem `json:"calendar"`
+	// Warnings are what the operator should know and no figure says: today,
+	// where another retention manager disagrees with pgtend's policy (see
+	// managers.go). Never nil.
+	Warnings []Warning `json:"warnings"`
+	// DetachedTables are tables pg_partman detached from a partition set
+	// and kept (retention_keep_table): out of the set, still on disk.
+	// Never nil.
+	DetachedTables []DetachedTable `json:"detached_tables"`
 
 	calendarZone *time.Location // whose days the calendar follows; nil = this machine's
 }
@@ -63,6 +71,9 @@ type Server struct {
 	// Columnstore is true when TimescaleDB offers the 2.18+ columnstore API
 	// (detected by the functions that exist, not by version).
 	Columnstore bool `json:"columnstore"`
+	// PgPartman is pg_partman's version, nil when not installed in this
+	// database.
+	PgPartman *string `json:"pg_partman"`
 }
 
 // Table is one table of the policy, or one table found in the database.
@@ -106,6 +117,10 @@ type Table struct {
 	// column is made in it, and Oldest and the chunk ranges are instants
 	// read in it.
 	TimeZone *string `json:"time_zone"`
+	// RetentionManagedBy lists who else drops this table's old data on its
+	// own schedule (a TimescaleDB retention policy, pg_partman): whichever
+	// retention is tighter wins. Never nil in a collected report.
+	RetentionManagedBy []RetentionManager `json:"retention_managed_by"`
 
 	oid             uint32   // 0 when missing
 	timeColumns     []string // columns of a time type, to validate TimeColumn
@@ -128,6 +143,7 @@ type Chunk struct {
 	RangeEndInteger   *int64     `json:"range_end_integer"`
 	Compressed        bool       `json:"compressed"`
 	TotalBytes        *int64     `json:"total_bytes"`
+	RowEstimate       int64      `json:"row_estimate"` // the catalog's (reltuples), with its compressed relation's
 	BeforeBytes       *int64     `json:"before_bytes"`
 	AfterBytes        *int64     `json:"after_bytes"`
 	// Expired: the whole range ends before the table's retention cutoff.

@@ -21,6 +21,10 @@ func WriteReport(w io.Writer, r *report.Report) error {
 		Clean(r.Server.Database), Clean(r.Server.Version), ts, BytesOf(r.Server.DatabaseBytes), r.GeneratedAt.Format("2006-01-02 15:04:05 MST"))
 
 	tables := [][]string{{"TABLE", "KIND", "TOTAL", "TABLE", "INDEX", "TOAST", "ROWS", "DEAD", "CHUNKS", "RETENTION", "OLDEST", "PAST RETENTION", "LAST VACUUM"}}
+	detached := map[string]bool{}
+	for _, d := range r.DetachedTables {
+		detached[d.Key()] = true
+	}
 	for _, t := range r.Tables {
 		kind := "missing"
 		if t.Kind != nil {
@@ -28,6 +32,9 @@ func WriteReport(w io.Writer, r *report.Report) error {
 		}
 		if t.Locked {
 			kind += " (locked)"
+		}
+		if detached[t.Key()] {
+			kind += " (detached)"
 		}
 		expired := "—"
 		if t.ExpiredBytes != nil && t.RetentionDays != nil {
@@ -45,6 +52,8 @@ func WriteReport(w io.Writer, r *report.Report) error {
 				Clean(t.Key()), Clean(StringOr(t.TimeColumn, "?")), Clean(*t.TimeZone))
 		}
 	}
+
+	writeManagers(&b, r)
 
 	b.WriteString("\nCompression\n")
 	comp := [][]string{{"TABLE", "CHUNKS", "COMPRESSED", "BEFORE", "AFTER", "RATIO"}}
@@ -123,4 +132,73 @@ func writeTable(b *strings.Builder, rows [][]string, right map[int]bool) {
 		}
 		b.WriteString("\n")
 	}
+}
+
+// writeManagers prints who else drops tables' old data, the warnings, and
+// the tables pg_partman detached and kept; nothing when there are none.
+func writeManagers(b *strings.Builder, r *report.Report) {
+	managed := [][]string{{"TABLE", "BY", "THEIR RETENTION", "PGTEND'S", "JOB", "SCHEDULE", "ACTIVE", "KEEPS DETACHED"}}
+	for _, t := range r.Tables {
+		for _, m := range t.RetentionManagedBy {
+			job, keep := "—", "—"
+			if m.JobID != nil {
+				job = fmt.Sprint(*m.JobID)
+			}
+			if m.KeepTable != nil {
+				keep = "no"
+				if *m.KeepTable {
+					keep = "yes, in " + Clean(StringOr(m.RetentionSchema, t.Schema))
+				}
+			}
+			managed = append(managed, []string{
+				Clean(t.Key()), ManagerName(m.By), Clean(m.Setting + " " + m.Retention), Retention(t.RetentionDays, t.Permanent),
+				job, Clean(StringOr(m.Schedule, "—")), yesNo(m.Active), keep,
+			})
+		}
+	}
+	if len(managed) > 1 {
+		b.WriteString("\nRetention managed elsewhere (the tighter retention wins)\n")
+		writeTable(b, managed, map[int]bool{4: true})
+	}
+	if len(r.Warnings) > 0 {
+		b.WriteString("\nWarnings\n")
+		for _, w := range r.Warnings {
+			if w.Schema != nil && w.Table != nil {
+				fmt.Fprintf(b, "  %s: %s\n", Clean(*w.Schema+"."+*w.Table), Clean(w.Text))
+			} else {
+				fmt.Fprintf(b, "  %s\n", Clean(w.Text))
+			}
+		}
+	}
+	if len(r.DetachedTables) > 0 {
+		b.WriteString("\nDetached by pg_partman and kept (retention_keep_table): still on disk\n")
+		kept := [][]string{{"TABLE", "DETACHED FROM", "SIZE"}}
+		var total int64
+		for _, d := range r.DetachedTables {
+			kept = append(kept, []string{Clean(d.Key()), Clean(d.ParentSchema + "." + d.Parent), Bytes(d.TotalBytes)})
+			if d.TotalBytes != nil {
+				total += *d.TotalBytes
+			}
+		}
+		kept = append(kept, []string{fmt.Sprintf("%d tables", len(r.DetachedTables)), "", BytesOf(total)})
+		writeTable(b, kept, map[int]bool{2: true})
+	}
+}
+
+// ManagerName is how a retention manager is named to people.
+func ManagerName(by string) string {
+	switch by {
+	case report.ManagerTimescale:
+		return "TimescaleDB"
+	case report.ManagerPartman:
+		return "pg_partman"
+	}
+	return Clean(by)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

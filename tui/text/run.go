@@ -16,39 +16,6 @@ import (
 // Stamp is how run output and history show a time.
 func Stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
-// WritePlan shows a plan: every step's statements, lock, estimates and the
-// chunks or partitions it removes.
-func WritePlan(w io.Writer, p *maint.Plan) {
-	kind := "changes nothing destructive"
-	if p.Destructive() {
-		kind = "DELETES DATA"
-	}
-	fmt.Fprintf(w, "Plan: %s of %s — %d steps, %s\n", p.Action, Clean(p.Target), len(p.Steps), kind)
-	for i, s := range p.Steps {
-		est := ""
-		if s.EstRows != nil {
-			est += ", " + Count(*s.EstRows) + " rows"
-		}
-		if s.EstBytes != nil {
-			est += ", " + BytesOf(*s.EstBytes)
-		}
-		mark := ""
-		if s.Destructive {
-			mark = " [destructive]"
-		}
-		fmt.Fprintf(w, "  %d. %s%s (lock: %s%s)\n", i+1, Clean(s.Title), mark, Clean(s.Lock), est)
-		for _, st := range s.Statements {
-			fmt.Fprintf(w, "       %s;\n", Clean(st))
-		}
-		for _, a := range s.Affected {
-			fmt.Fprintf(w, "       - %s  %s → %s  %s\n", Clean(a.Name), RangeText(a.From, nil, s.Zone, "?"), RangeText(a.To, nil, s.Zone, "?"), Bytes(a.Bytes))
-		}
-	}
-	for _, n := range p.Notes {
-		fmt.Fprintf(w, "  note: %s\n", Clean(n))
-	}
-}
-
 // EventWriter returns an emit function writing one line per event,
 // progress at most once a second per step (and always its last). What a
 // line says comes from maint.RunState, as in the console: a cancelled step
@@ -97,8 +64,11 @@ func EventWriter(w io.Writer) func(maint.Event) {
 				fmt.Fprintf(w, "%s %s after %s, %s rows\n", prefix, f.Outcome, took, Count(f.Rows))
 			default:
 				removed := ""
+				if f.EstimatedRows > 0 {
+					removed += ", " + RowsText(f.EstimatedRows, true)
+				}
 				if f.Bytes > 0 {
-					removed = ", " + BytesOf(f.Bytes) + " removed"
+					removed += ", " + BytesOf(f.Bytes) + " removed"
 				}
 				fmt.Fprintf(w, "%s done in %s, %s rows%s\n", prefix, took, Count(f.Rows), removed)
 			}
@@ -109,7 +79,11 @@ func EventWriter(w io.Writer) func(maint.Event) {
 // WriteRunSummary sums a run up in one line, with where it was recorded
 // (or why it was not).
 func WriteRunSummary(w io.Writer, action string, res maint.Result, recordedIn string, recordErr error) {
-	fmt.Fprintf(w, "%s %s: %s, %s rows, database %s -> %s, in %s", Stamp(time.Now()), action, res.Outcome, Count(res.Rows),
+	rows := Count(res.Rows) + " rows"
+	if res.EstimatedRows > 0 {
+		rows += " deleted, " + RowsText(res.EstimatedRows, true) + " in dropped chunks and partitions"
+	}
+	fmt.Fprintf(w, "%s %s: %s, %s, database %s -> %s, in %s", Stamp(time.Now()), action, res.Outcome, rows,
 		BytesOf(res.BytesBefore), BytesOf(res.BytesAfter), res.Finished.Sub(res.Started).Round(time.Millisecond))
 	if recordErr != nil {
 		fmt.Fprintf(w, "; NOT RECORDED: %s\n", Clean(OneLine(recordErr.Error())))
