@@ -208,6 +208,9 @@ func (v *actionView) appendStep(lines []string, i, numW int, pad string) []strin
 	if detail := v.stepDetail(st); detail != "" {
 		lines = append(lines, v.wrap(lipgloss.NewStyle(), detail, indent, indent)...)
 	}
+	if st.Denied != "" { // foreseen: the run skips it
+		lines = append(lines, v.wrap(s.Due, "not allowed, will be skipped: "+text.OneLine(st.Denied), indent, indent+"  ")...)
+	}
 	if v.statements || !v.foldable() {
 		if len(st.Statements) > 0 {
 			v.statementAt = cmp.Or(v.statementAt, len(lines))

@@ -51,13 +51,10 @@ func (v *actionView) runView() string {
 		}
 		logs = append([]string{"", s.PaneTitle.Render("Log")}, logs[max(len(logs)-logLines, 0):]...)
 	}
-	ok, failed, cancelled := r.Counts()
+	c := r.Counts()
 	head := fmt.Sprintf("Finished: %d of %s", len(r.Finished), text.Plural(len(r.Plan.Steps), "step"))
-	switch {
-	case cancelled > 0:
-		head += fmt.Sprintf(" (%d ok, %d failed, %d %s)", ok, failed, cancelled, maint.OutcomeCancelled)
-	case failed > 0:
-		head += fmt.Sprintf(" (%d ok, %d failed)", ok, failed)
+	if c.Failed+c.Cancelled+c.Skipped > 0 {
+		head += " (" + countsText(c) + ")"
 	}
 	lines = append(lines, "", s.PaneTitle.Render(head))
 	room := v.height - len(lines) - len(logs)
@@ -110,7 +107,11 @@ func (v *actionView) finishedLines(room int) []string {
 	for i := len(v.run.Finished) - 1; i >= 0 && len(out) < room; i-- {
 		f := v.run.Finished[i]
 		mark := s.OK.Render(g.Check)
-		if f.Outcome != maint.OutcomeOK {
+		switch f.Outcome {
+		case maint.OutcomeOK:
+		case maint.OutcomeSkipped: // did nothing: not a failure, not done either
+			mark = s.Due.Render(g.Cross)
+		default:
 			mark = s.Error.Render(g.Cross)
 		}
 		right := fmtDur(f.Duration)
@@ -138,7 +139,7 @@ func (v *actionView) summaryView() string {
 	switch res.Outcome {
 	case maint.OutcomeFailed:
 		outcome = s.Error
-	case maint.OutcomeCancelled:
+	case maint.OutcomeCancelled, maint.OutcomeSkipped:
 		outcome = s.Due
 	}
 	took := r.ended.Sub(r.Started)
@@ -155,12 +156,7 @@ func (v *actionView) summaryView() string {
 			db += " (grew " + text.BytesOf(-d) + ")"
 		}
 	}
-	ok, failed, cancelled := r.Counts()
-	steps := fmt.Sprintf("%d ok, %d failed", ok, failed)
-	if cancelled > 0 {
-		steps += fmt.Sprintf(", %d %s", cancelled, maint.OutcomeCancelled)
-	}
-	steps += fmt.Sprintf(", of %d", len(r.Plan.Steps))
+	steps := countsText(r.Counts()) + fmt.Sprintf(", of %d", len(r.Plan.Steps))
 	field := func(name, value string) string { return s.Dim.Render(fmt.Sprintf("%-9s ", name)) + value }
 	lines := []string{
 		s.PaneTitle.Render(v.heading()+": ") + outcome.Render(v.clean(res.Outcome)), "",
@@ -174,6 +170,12 @@ func (v *actionView) summaryView() string {
 		more = append(more, "", s.PaneTitle.Render("Failed"))
 		for _, f := range res.Failed {
 			more = append(more, v.wrap(s.Error, g.Cross+" "+text.OneLine(f), "", "  ")...)
+		}
+	}
+	if len(res.Skipped) > 0 {
+		more = append(more, "", s.PaneTitle.Render("Skipped: nothing done"))
+		for _, f := range res.Skipped {
+			more = append(more, v.wrap(s.Due, "- "+text.OneLine(f), "", "  ")...)
 		}
 	}
 	if r.err != nil {
@@ -227,4 +229,17 @@ func rowsSummary(res maint.Result) string {
 		rows += " deleted, " + text.RowsText(res.EstimatedRows, true) + " in dropped chunks"
 	}
 	return rows
+}
+
+// countsText is "3 ok, 1 failed", with the cancelled and skipped steps
+// when there are any: the words every writer uses.
+func countsText(c maint.StepCounts) string {
+	out := fmt.Sprintf("%d ok, %d %s", c.OK, c.Failed, maint.OutcomeFailed)
+	if c.Cancelled > 0 {
+		out += fmt.Sprintf(", %d %s", c.Cancelled, maint.OutcomeCancelled)
+	}
+	if c.Skipped > 0 {
+		out += fmt.Sprintf(", %d %s", c.Skipped, maint.OutcomeSkipped)
+	}
+	return out
 }

@@ -90,3 +90,24 @@ func TestPlanAndRunJSON(t *testing.T) {
 		t.Errorf("result: %v", last)
 	}
 }
+
+// A role that owns none of the tables: the plan says what it may not do,
+// and a run where some steps were skipped exits 1 and says SKIPPED.
+func TestSkippedStepsExitOne(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := pgtest.Connect(t, dsn)
+	pgtest.Exec(t, conn, `CREATE TABLE theirs (ts timestamptz NOT NULL); INSERT INTO theirs VALUES (now());
+		CREATE ROLE monitor2 LOGIN; GRANT SELECT ON theirs TO monitor2; GRANT CREATE ON SCHEMA public TO monitor2`)
+	mon := pgtest.ConnectAs(t, dsn, "monitor2")
+	pgtest.Exec(t, mon, `CREATE TABLE ours (ts timestamptz NOT NULL); INSERT INTO ours VALUES (now())`)
+	cfg := writeFile(t, "pgtend.toml", "[tables.theirs]\ntime_column = \"ts\"\n\n[tables.ours]\ntime_column = \"ts\"\n")
+	monDSN := strings.Replace(dsn, "pgtend@", "monitor2@", 1)
+	r := pgtend(t, nil, "plan", "vacuum", "--dsn", monDSN, "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "NOT ALLOWED, will be skipped: monitor2 may not maintain") || !strings.Contains(r.stdout, "GRANT") {
+		t.Fatalf("plan: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = pgtend(t, nil, "run", "vacuum", "--dsn", monDSN, "--config", cfg)
+	if r.code != 1 || !strings.Contains(r.stdout, "SKIPPED, nothing done") || !strings.Contains(r.stdout, "vacuum: skipped") {
+		t.Errorf("run: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

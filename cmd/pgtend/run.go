@@ -98,7 +98,7 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 			}
 		}
 		if failed {
-			return &exitError{code: 1, err: errors.New("maintenance did not finish cleanly (see the FAILED lines above)")}
+			return &exitError{code: 1, err: errors.New("maintenance did not finish cleanly (see the FAILED and SKIPPED lines above)")}
 		}
 		return nil
 	}

@@ -33,8 +33,10 @@ type Action struct {
 	Planner     Planner
 }
 
-// Plan makes the action's plan within PlanTimeout and stamps it with the
-// action's name and task, so the run and its history entry say what it was.
+// Plan makes the action's plan within PlanTimeout, stamps it with the
+// action's name and task (so the run and its history entry say what it
+// was), and marks the steps the connected role may not do (refusing a plan
+// of which it may do nothing).
 func (a Action) Plan(ctx context.Context, conn *pgx.Conn, policy config.Policy, table string) (*Plan, error) {
 	ctx, cancel := context.WithTimeout(ctx, PlanTimeout)
 	defer cancel()
@@ -43,6 +45,9 @@ func (a Action) Plan(ctx context.Context, conn *pgx.Conn, policy config.Policy, 
 		return nil, err
 	}
 	p.Action, p.Task = a.Name, a.Task
+	if err := markDenied(ctx, conn, p); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -97,7 +97,8 @@ func TestRunStateInterpretsEvents(t *testing.T) {
 		t.Errorf("a late progress event moved the step in flight: %d", s.Done)
 	}
 	s.Apply(Event{Kind: StepCancelled, Step: 1, Title: "b", Rows: 200}, t0.Add(12*time.Second))
-	ok, failed, cancelled := s.Counts()
+	c := s.Counts()
+	ok, failed, cancelled := c.OK, c.Failed, c.Cancelled
 	if ok != 1 || failed != 0 || cancelled != 1 || s.Rows != 1200 || s.Bytes != 8192 || s.Current != -1 {
 		t.Errorf("counts %d/%d/%d, rows %d, bytes %d, current %d", ok, failed, cancelled, s.Rows, s.Bytes, s.Current)
 	}

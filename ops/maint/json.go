@@ -19,7 +19,7 @@ func (p *Plan) Contract() any {
 
 var eventKinds = map[EventKind]string{
 	StepStarted: "step_started", Progress: "progress", Log: "log",
-	StepFinished: "step_finished", StepFailed: "step_failed", StepCancelled: "step_cancelled",
+	StepFinished: "step_finished", StepFailed: "step_failed", StepCancelled: "step_cancelled", StepSkipped: "step_skipped",
 }
 
 // MarshalJSON renders an event as one object of a run's JSON lines.
@@ -60,6 +60,7 @@ type RunRecord struct {
 	Started       time.Time `json:"started"`
 	Finished      time.Time `json:"finished"`
 	Failed        []string  `json:"failed"`
+	Skipped       []string  `json:"skipped"`
 	RecordedIn    string    `json:"recorded_in"`
 	RecordError   *string   `json:"record_error"`
 }
@@ -68,9 +69,12 @@ type RunRecord struct {
 func (res Result) Record(action, recordedIn string, recordErr error) RunRecord {
 	r := RunRecord{Kind: "result", Action: action, Outcome: res.Outcome, Rows: res.Rows, EstimatedRows: res.EstimatedRows,
 		BytesBefore: res.BytesBefore, BytesAfter: res.BytesAfter, Started: res.Started.UTC(), Finished: res.Finished.UTC(),
-		Failed: res.Failed, RecordedIn: recordedIn}
+		Failed: res.Failed, Skipped: res.Skipped, RecordedIn: recordedIn}
 	if r.Failed == nil {
 		r.Failed = []string{}
+	}
+	if r.Skipped == nil {
+		r.Skipped = []string{}
 	}
 	if recordErr != nil {
 		s := recordErr.Error()

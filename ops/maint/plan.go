@@ -42,7 +42,11 @@ type Step struct {
 	// Zone is where the step's times (Affected ranges) are shown: its
 	// table's zone; nil for UTC.
 	Zone *time.Location `json:"-"`
-	run  func(ctx context.Context, r *runner, step int) (rows int64, err error)
+	// Denied says why the connected role may not do the step, and what
+	// would allow it (set when the plan is made); such a step is skipped.
+	Denied string   `json:"denied,omitempty"`
+	needs  []needOn // what the role must be allowed, checked by markDenied
+	run    func(ctx context.Context, r *runner, step int) (rows int64, err error)
 }
 
 // Affected is one chunk or partition a step removes.
@@ -141,6 +145,10 @@ const (
 	// StepCancelled: the run was cancelled while the step ran; what it
 	// did before the cancel (Rows) stands.
 	StepCancelled
+	// StepSkipped: the step did nothing, and Message says why in the
+	// server's words (VACUUM's "skipping …", chunks already gone) or the
+	// plan's (the role may not do it).
+	StepSkipped
 )
 
 // Event is one thing a run reports, in order, on one channel the console
@@ -169,6 +177,9 @@ const (
 	OutcomeOK        = state.OutcomeOK
 	OutcomeFailed    = "failed"
 	OutcomeCancelled = "cancelled"
+	// OutcomeSkipped: nothing failed, but some steps did nothing: the
+	// calendar does not count such a run as done.
+	OutcomeSkipped = "skipped"
 )
 
 // Result sums up a run.
@@ -181,4 +192,5 @@ type Result struct {
 	Started       time.Time
 	Finished      time.Time
 	Failed        []string // steps that failed, with their reasons
+	Skipped       []string // steps that did nothing, with the reasons
 }

@@ -54,6 +54,7 @@ func (j *tableJob) hypertableSteps() (tableResult, error) {
 		Title:    fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, when(t, cutoff)), Target: rel, Zone: t.Location(),
 		Statements: []string{shown}, Lock: LockAccessExclusive + " on each dropped chunk", Destructive: true,
 		EstBytes: &bytes, EstRows: goes.Rows, RowsFromCatalog: true, Unit: "chunks", Table: rel,
+		needs: needs(rel, NeedOwner),
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
 			tx, err := r.conn.Begin(ctx)
 			if err != nil {
@@ -93,6 +94,9 @@ func (j *tableJob) hypertableSteps() (tableResult, error) {
 				r.estRows += planned[unquote(c)].RowEstimate
 			}
 			r.emit(Event{Kind: Progress, Step: i, Done: int64(len(dropped)), Total: n, Unit: "chunks"})
+			if len(dropped) == 0 {
+				return 0, skip("none of the planned chunks was left to drop: someone dropped them since the plan was made")
+			}
 			return 0, nil
 		},
 	}

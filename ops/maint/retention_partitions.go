@@ -102,6 +102,7 @@ func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 			Affected: []Affected{{Name: id, From: p.from, To: p.to, Bytes: &bytes, Rows: *leaves.Rows}}, EstRows: leaves.Rows, RowsFromCatalog: true,
 			Title: fmt.Sprintf("detach and drop partition %s of %s (%d of %d)", id, name, k+1, len(gone)), Target: id, Zone: t.Location(),
 			Statements: []string{detach, dropStmt}, Lock: lock, Destructive: true, EstBytes: &bytes, Unit: "partitions", Table: rel,
+			needs: append(needs(rel, NeedOwner), needs(id, NeedOwner)...),
 			run: func(ctx context.Context, r *runner, i int) (int64, error) {
 				// A DETACH CONCURRENTLY that was cancelled leaves the
 				// partition "detach pending": finish it instead.
@@ -131,8 +132,7 @@ func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 				default:
 					// No longer a partition of this table (someone detached it,
 					// to archive it perhaps): not ours to drop.
-					r.emit(Event{Kind: Log, Step: i, Message: id + " is no longer a partition of " + rel + ": left alone"})
-					return 0, nil
+					return 0, skip(id + " is no longer a partition of " + rel + ": left alone")
 				}
 				// Detached: drop it even if the run is being cancelled, so no
 				// detached table is left behind holding rows the parent lost.

@@ -66,7 +66,9 @@ func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult,
 	b := batch{planned: incomingOIDs(j.incoming), rel: rel,
 		del: fmt.Sprintf("DELETE FROM %s t WHERE %s AND t.ctid = ANY (ARRAY(SELECT t.ctid FROM %s t WHERE %s LIMIT $1))", rel, cond, rel, cond)}
 	shown := []string{strings.Replace(b.del, "$1", "<batch>", 1) + "  -- one transaction a batch, until no row is left"}
+	need := needs(rel, NeedSelect, NeedDelete)
 	if len(guards) > 0 {
+		need = append(need, needOn{rel, NeedUpdate})
 		b.pick = fmt.Sprintf("SELECT t.ctid FROM %s t WHERE %s LIMIT $1 FOR UPDATE OF t", rel, cond)
 		b.del = fmt.Sprintf("DELETE FROM %s t WHERE t.ctid = ANY ($1::tid[]) AND %s", rel, cond)
 		shown = []string{strings.Replace(b.pick, "$1", "<batch>", 1), strings.Replace(b.del, "$1::tid[]", "<those rows>", 1) + "  -- one transaction a batch, until no row is left"}
@@ -80,7 +82,7 @@ func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult,
 		Title: fmt.Sprintf("delete %d rows of %s older than %s, in batches", old, name, when(t, cutoff)), Target: rel, Zone: t.Location(),
 		Statements: shown,
 		Lock:       LockRowExclusive + " (row locks on the deleted rows only)", Destructive: true,
-		EstRows: &old, EstBytes: bytes, Unit: "rows", Table: rel,
+		EstRows: &old, EstBytes: bytes, Unit: "rows", Table: rel, needs: need,
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
 			var done int64
 			for {
@@ -97,6 +99,9 @@ func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult,
 				}
 				r.emit(Event{Kind: Progress, Step: i, Done: done, Total: old, Unit: "rows"})
 				if picked == 0 {
+					if done == 0 {
+						return 0, skip("no row older than the cutoff was left to delete")
+					}
 					return done, nil
 				}
 				if r.opts.BatchPause > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,6 +40,15 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// skippedError ends a step that did nothing, with the reason: the
+// server's words (VACUUM's "skipping …", chunks someone else dropped) or
+// the plan's (the role may not do it).
+type skippedError struct{ reason string }
+
+func (e *skippedError) Error() string { return "skipped: " + e.reason }
+
+func skip(reason string) error { return &skippedError{reason} }
+
 // ErrReadOnly is returned when a run is refused because pgtend or the
 // session is read-only.
 var ErrReadOnly = errors.New("read-only")
@@ -58,6 +68,32 @@ type runner struct {
 	// free nothing); the finished event reports it. estRows is the
 	// catalog's rows of the chunks or partitions it dropped.
 	freed, estRows int64
+	notices        []string // the server's messages during the step in flight
+}
+
+// setStep starts step i: what it removed and what the server said so far
+// are its own.
+func (r *runner) setStep(i int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.step, r.freed, r.estRows, r.notices = i, 0, 0, nil
+}
+
+// noted passes a server message on as a log line and keeps it for the
+// step, which may judge by it what really happened.
+func (r *runner) noted(msg string) {
+	r.mu.Lock()
+	r.notices = append(r.notices, msg)
+	step := r.step
+	r.mu.Unlock()
+	r.emit(Event{Kind: Log, Step: step, Message: msg})
+}
+
+// stepNotices are the server's messages during the step in flight.
+func (r *runner) stepNotices() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.notices)
 }
 
 func (r *runner) emit(e Event) {
@@ -144,7 +180,7 @@ func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 30 * time.Second}
 	}
 	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
-		r.emit(Event{Kind: Log, Step: r.step, Message: n.Severity + ": " + n.Message})
+		r.noted(n.Severity + ": " + n.Message)
 	}
 	if r.conn, err = pgx.ConnectConfig(ctx, cfg); err != nil {
 		return failed(err)
@@ -164,17 +200,30 @@ func Run(ctx context.Context, dsn string, settings pg.Settings, plan *Plan, opts
 		if ctx.Err() != nil {
 			break
 		}
-		r.step, r.freed, r.estRows = i, 0, 0
+		r.setStep(i)
 		r.emit(Event{Kind: StepStarted, Step: i, Title: s.Title, Unit: s.Unit})
 		start := time.Now()
-		rows, err := r.withLockRetries(ctx, i, s)
+		var rows int64
+		var err error
+		if s.Denied != "" {
+			err = skip(s.Denied) // foreseen when the plan was made: not even tried
+		} else {
+			rows, err = r.withLockRetries(ctx, i, s)
+		}
 		res.Rows += rows
 		res.EstimatedRows += r.estRows
+		var skipped *skippedError
 		switch {
+		case errors.As(err, &skipped):
+			if res.Outcome == OutcomeOK {
+				res.Outcome = OutcomeSkipped
+			}
+			res.Skipped = append(res.Skipped, s.Title+": "+skipped.reason)
+			r.emit(Event{Kind: StepSkipped, Step: i, Title: s.Title, Rows: rows, Message: skipped.reason, Duration: time.Since(start)})
 		case err != nil && ctx.Err() != nil:
 			r.emit(Event{Kind: StepCancelled, Step: i, Title: s.Title, Rows: rows, EstimatedRows: r.estRows, Bytes: r.freed, Duration: time.Since(start)})
 		case err != nil:
-			res.Outcome = OutcomeFailed
+			res.Outcome = OutcomeFailed // over skipped too: a failure matters more
 			res.Failed = append(res.Failed, s.Title+": "+err.Error())
 			r.emit(Event{Kind: StepFailed, Step: i, Title: s.Title, Rows: rows, Duration: time.Since(start), Err: err})
 		default:

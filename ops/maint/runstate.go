@@ -70,7 +70,7 @@ func (s *RunState) Apply(ev Event, now time.Time) {
 		if len(s.Logs) > keepLogs {
 			s.Logs = s.Logs[len(s.Logs)-keepLogs:]
 		}
-	case StepFinished, StepFailed, StepCancelled:
+	case StepFinished, StepFailed, StepCancelled, StepSkipped:
 		f := FinishedStep{Step: ev.Step, Title: ev.Title, Outcome: OutcomeOK, Rows: ev.Rows, EstimatedRows: ev.EstimatedRows, Bytes: ev.Bytes, Duration: ev.Duration, Unit: s.Unit}
 		switch ev.Kind {
 		case StepFailed:
@@ -80,6 +80,8 @@ func (s *RunState) Apply(ev Event, now time.Time) {
 			}
 		case StepCancelled:
 			f.Outcome, f.Reason = OutcomeCancelled, OutcomeCancelled
+		case StepSkipped:
+			f.Outcome, f.Reason = OutcomeSkipped, ev.Message
 		}
 		s.Finished = append(s.Finished, f)
 		s.Rows += f.Rows
@@ -118,17 +120,23 @@ func (s *RunState) ETA(now time.Time) (time.Duration, bool) {
 	return time.Duration(left * float64(time.Second)), true
 }
 
+// StepCounts are the finished steps by outcome.
+type StepCounts struct{ OK, Failed, Cancelled, Skipped int }
+
 // Counts sums the finished steps up by outcome.
-func (s *RunState) Counts() (ok, failed, cancelled int) {
+func (s *RunState) Counts() StepCounts {
+	var c StepCounts
 	for _, f := range s.Finished {
 		switch f.Outcome {
 		case OutcomeCancelled:
-			cancelled++
+			c.Cancelled++
 		case OutcomeFailed:
-			failed++
+			c.Failed++
+		case OutcomeSkipped:
+			c.Skipped++
 		default:
-			ok++
+			c.OK++
 		}
 	}
-	return ok, failed, cancelled
+	return c
 }

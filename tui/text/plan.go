@@ -65,6 +65,9 @@ func writeStep(w io.Writer, p *maint.Plan, i int) {
 		mark = " [destructive]"
 	}
 	fmt.Fprintf(w, "  %d. %s%s (lock: %s%s)\n", i+1, Clean(s.Title), mark, Clean(s.Lock), est)
+	if s.Denied != "" {
+		fmt.Fprintf(w, "       NOT ALLOWED, will be skipped: %s\n", Clean(s.Denied))
+	}
 	for _, st := range s.Statements {
 		fmt.Fprintf(w, "       %s;\n", Clean(st))
 	}

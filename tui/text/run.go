@@ -54,7 +54,7 @@ func EventWriter(w io.Writer) func(maint.Event) {
 			fmt.Fprintf(w, "%s progress %s/%s %s%s\n", prefix, Count(e.Done), total, Clean(e.Unit), pace)
 		case maint.Log:
 			fmt.Fprintf(w, "%s %s\n", prefix, Clean(OneLine(e.Message)))
-		case maint.StepFinished, maint.StepFailed, maint.StepCancelled:
+		case maint.StepFinished, maint.StepFailed, maint.StepCancelled, maint.StepSkipped:
 			f, _ := st.Last()
 			took := f.Duration.Round(time.Millisecond)
 			switch f.Outcome {
@@ -62,6 +62,8 @@ func EventWriter(w io.Writer) func(maint.Event) {
 				fmt.Fprintf(w, "%s FAILED after %s: %s\n", prefix, took, Clean(OneLine(f.Reason)))
 			case maint.OutcomeCancelled:
 				fmt.Fprintf(w, "%s %s after %s, %s rows\n", prefix, f.Outcome, took, Count(f.Rows))
+			case maint.OutcomeSkipped:
+				fmt.Fprintf(w, "%s SKIPPED, nothing done: %s\n", prefix, Clean(OneLine(f.Reason)))
 			default:
 				removed := ""
 				if f.EstimatedRows > 0 {
