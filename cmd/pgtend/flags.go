@@ -29,7 +29,7 @@ func addCommon(cmd *cobra.Command) *common {
 	c := &common{}
 	f := cmd.Flags()
 	f.StringVar(&c.dsn, "dsn", "", "connection string: postgres://... URL or key=value pairs (default: target's dsn, DATABASE_URL, libpq environment)")
-	f.StringVar(&c.configPath, "config", "", "policy file (default: "+orNone(config.DefaultPath())+" if it exists, else the built-in policy)")
+	f.StringVar(&c.configPath, "config", "", "policy file (default: "+orNone(config.DefaultPath())+" if it exists, else "+config.SystemPath+" if it exists, else the built-in policy)")
 	f.StringVar(&c.target, "target", "", "database target named in the config ([targets.NAME])")
 	f.BoolVar(&c.readOnly, "read-only", false, "never run anything that writes")
 	f.BoolVar(&c.ascii, "ascii", false, "draw borders and bars with ASCII only")

@@ -49,7 +49,8 @@ func pgtend(t *testing.T, env []string, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	// A clean environment: nothing of the developer's libpq settings leaks in.
-	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "XDG_CONFIG_HOME=" + t.TempDir()}, env...)
+	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "XDG_CONFIG_HOME=" + t.TempDir(),
+		"PGTEND_SYSTEM_CONFIG=" + filepath.Join(t.TempDir(), "none.toml")}, env...) // the host's /etc/pgtend stays out
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -61,21 +62,28 @@ func DefaultPath() string {
 	return filepath.Join(dir, "pgtend", "pgtend.toml")
 }
 
+// SystemPath is the host's policy, the one the packages install and their
+// systemd units use: read when the user has none of their own.
+// PGTEND_SYSTEM_CONFIG names another (tests keep the host's out).
+var SystemPath = cmp.Or(os.Getenv("PGTEND_SYSTEM_CONFIG"), "/etc/pgtend/pgtend.toml")
+
 // Load finds the policy: explicitPath when given (it must exist), else
-// DefaultPath if that file exists, else Default(). A file that exists but
-// cannot be read or parsed is an error, never a silent fall back to the
-// default: the default policy deletes data the user may have meant to keep.
+// DefaultPath if that file exists, else SystemPath if it exists, else
+// Default(). A file that exists but cannot be read or parsed is an error,
+// never a silent fall back to the default: the default policy deletes data
+// the user may have meant to keep.
 func Load(explicitPath string) (*Config, error) {
 	if explicitPath != "" {
 		return LoadFile(explicitPath)
 	}
-	path := DefaultPath()
-	if path == "" {
-		return Default(), nil
+	for _, path := range []string{DefaultPath(), SystemPath} {
+		if path == "" {
+			continue
+		}
+		c, err := LoadFile(path)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return c, err
+		}
 	}
-	c, err := LoadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Default(), nil
-	}
-	return c, err
+	return Default(), nil
 }

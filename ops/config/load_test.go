@@ -54,6 +54,21 @@ func TestLoadPrecedence(t *testing.T) {
 		t.Fatalf("Load with XDG file = %+v, %v", c, err)
 	}
 
+	// Without a file of the user's, the host's (the packages install it).
+	os.Remove(xdgFile)
+	system := filepath.Join(t.TempDir(), "etc-pgtend.toml")
+	writeFile(t, system, "[tables.host_wide]\n")
+	defer func(p string) { SystemPath = p }(SystemPath)
+	SystemPath = system
+	c, err = Load("")
+	if err != nil || c.Source != system || c.Policy.Tables[0].Name != "host_wide" {
+		t.Fatalf("Load with only the system file = %+v, %v", c, err)
+	}
+	writeFile(t, xdgFile, oneTable) // the user's wins over the host's
+	if c, err = Load(""); err != nil || c.Source != xdgFile {
+		t.Fatalf("Load with both = %+v, %v", c, err)
+	}
+
 	// An explicit path wins over the XDG file.
 	explicit := filepath.Join(t.TempDir(), "mine.toml")
 	writeFile(t, explicit, "[tables.explicit]\n")
