@@ -148,6 +148,22 @@ func TestDemoWithoutTerminal(t *testing.T) {
 	}
 }
 
+// TestDemoHelpListsItsObjects: everything the demo makes on purpose is in
+// its --help, so nobody takes it for a problem of theirs; --scale is
+// checked before any cluster starts.
+func TestDemoHelpListsItsObjects(t *testing.T) {
+	res := pgtend(t, nil, "demo", "--help")
+	for _, o := range demo.Objects {
+		if res.code != 0 || !strings.Contains(res.stdout, o.Name+": ") {
+			t.Errorf("demo --help lacks %s:\n%s", o.Name, res.stdout)
+		}
+	}
+	if !strings.Contains(res.stdout, "--scale") {
+		t.Errorf("demo --help lacks --scale:\n%s", res.stdout)
+	}
+	pgtend(t, nil, "demo", "--scale", "0").oneClearLine(t, 2, "--scale 0: use 0.01 to 100")
+}
+
 // TestKeptDemo: `demo --keep` leaves the seeded cluster and the demo's
 // policy file it prints; with them the report shows the demo's backup and
 // the retention cleanup runs on the demo's tables.
@@ -156,9 +172,11 @@ func TestKeptDemo(t *testing.T) {
 	// (90) have rows past their retention.
 	res := pgtend(t, nil, "demo", "--keep", "--no-console", "--days", "95", "--scale", "0.25")
 	stop := regexp.MustCompile(`kill -INT (\d+) && sleep 2 && rm -rf '([^']+)'`).FindStringSubmatch(res.stdout)
-	if res.code != 0 || stop == nil {
-		t.Fatalf("demo --keep: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	if stop == nil {
+		t.Fatalf("demo --keep did not say how to stop it: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
+	// Registered before any other check: a kept demo whose report then
+	// failed is still running.
 	t.Cleanup(func() {
 		// The server this test's pgtend left running, by the pid it printed.
 		pid, _ := strconv.Atoi(stop[1])
@@ -170,6 +188,9 @@ func TestKeptDemo(t *testing.T) {
 		}
 		os.RemoveAll(stop[2])
 	})
+	if res.code != 0 {
+		t.Fatalf("demo --keep: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
 	dsn := regexp.MustCompile(`\n  (postgres://\S+)\n`).FindStringSubmatch(res.stdout)
 	cfg := regexp.MustCompile(`--config (\S+)`).FindStringSubmatch(res.stdout)
 	if dsn == nil || cfg == nil || !strings.HasPrefix(cfg[1], stop[2]) {

@@ -1,16 +1,22 @@
 // Package demo seeds an empty database with the six tables of a time-series
 // trading system and a few months of generated data, so every pgtend screen
 // (sizes, chunks, compression, partitions, bloat, retention) has something real
-// to show and the tests have a known database to work on.
+// to show and the tests have a known database to work on. With
+// Options.Extras and WriteFiles it also makes what the features still to
+// come act on (see Objects): `pgtend demo` is both.
 //
-// The data is generated server-side with generate_series under a fixed
-// setseed, so a given Options value always yields the same rows.
+// The option chains are computed here, deterministic functions of the day
+// and the contract, and streamed with COPY; the other tables are generated
+// server-side with generate_series under a fixed setseed. Either way a given
+// Options value always yields the same rows.
 package demo
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,8 +54,15 @@ type Options struct {
 	Days     int       // span of data ending at Now; default 200
 	Now      time.Time // default time.Now(); data ends here
 	Mode     Mode
-	Scale    float64      // row-volume multiplier; default 1.0 => tens of MB in total
-	Progress func(string) // optional: one line per step
+	Scale    float64      // row-volume multiplier; default 1.0 => 3,840 option chain rows a day, ~130 MB in all
+	Progress func(string) // optional: one line per step, never two calls at once
+	// Extras adds what the console's other panes and actions are shown
+	// with (see Objects): instruments and a foreign key to it from
+	// trade_history, open_orders with dead tuples and bloated indexes,
+	// option_chain_daily with its refresh policy, and replication slot
+	// IdleSlot, which belongs to the whole cluster. Off, the database
+	// holds the six tables only, as the tests of other packages expect.
+	Extras bool
 }
 
 // Result describes what Seed did.
@@ -80,9 +93,15 @@ const (
 func Seed(ctx context.Context, conn *pgx.Conn, o Options) (*Result, error) {
 	began := time.Now()
 	o = withDefaults(o)
-	progress := o.Progress
-	if progress == nil {
-		progress = func(string) {}
+	progress := func(string) {}
+	if o.Progress != nil {
+		// Two sessions report their steps (runJobs): one line at a time.
+		var mu sync.Mutex
+		progress = func(s string) {
+			mu.Lock()
+			defer mu.Unlock()
+			o.Progress(s)
+		}
 	}
 	sp := newSpan(o.Now, o.Days)
 
@@ -129,10 +148,18 @@ func Seed(ctx context.Context, conn *pgx.Conn, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	if err := fill(ctx, conn, sp, o.Scale, res.Rows, progress); err != nil {
+	if err := fill(ctx, conn, sp, o.Scale, ts != nil, res.Rows, progress); err != nil {
 		return nil, err
 	}
 
+	// The aggregate reads the rows before compression: over compressed
+	// chunks the same query takes several times as long.
+	if o.Extras {
+		progress("creating " + dailyView)
+		if err := createDailyAggregate(ctx, conn, ts); err != nil {
+			return nil, err
+		}
+	}
 	if ts != nil {
 		n, err := ts.compressOld(ctx, conn, sp.end.Add(-compressAfter), progress)
 		res.Compressed = n
@@ -141,8 +168,16 @@ func Seed(ctx context.Context, conn *pgx.Conn, o Options) (*Result, error) {
 		}
 	}
 
+	names := res.Tables
+	if o.Extras {
+		if err := addExtras(ctx, conn, ts, o.Now, progress); err != nil {
+			return nil, err
+		}
+		names = append(slices.Clone(names), "instruments", "open_orders")
+	}
+
 	progress("analyzing")
-	if err := analyze(ctx, conn); err != nil {
+	if err := analyze(ctx, conn, names); err != nil {
 		return nil, err
 	}
 	res.Duration = time.Since(began)
@@ -183,15 +218,20 @@ func liftStatementTimeout(ctx context.Context, conn *pgx.Conn) (func(), error) {
 	}, nil
 }
 
-func analyze(ctx context.Context, conn *pgx.Conn) error {
-	for _, t := range tables {
-		// ANALYZE on a hypertable or a partitioned table recurses into
-		// every chunk or partition.
-		if _, err := conn.Exec(ctx, "ANALYZE "+t.ident()); err != nil {
-			return fmt.Errorf("analyzing %s: %w", t.name, err)
-		}
+// analyze analyzes the tables, two sessions at once (runJobs). ANALYZE on
+// a hypertable or a partitioned table recurses into every chunk or
+// partition.
+func analyze(ctx context.Context, conn *pgx.Conn, names []string) error {
+	jobs := make([]job, len(names))
+	for i, name := range names {
+		jobs[i] = job{name: name, run: func(ctx context.Context, conn *pgx.Conn) error {
+			if _, err := conn.Exec(ctx, "ANALYZE "+pgx.Identifier{"public", name}.Sanitize()); err != nil {
+				return fmt.Errorf("analyzing %s: %w", name, err)
+			}
+			return nil
+		}}
 	}
-	return nil
+	return runJobs(ctx, conn, jobs)
 }
 
 // errNotEmpty is wrapped by the error Seed returns for a database that already

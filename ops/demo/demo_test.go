@@ -65,8 +65,23 @@ func logSizes(t *testing.T, conn *pgx.Conn, res *Result) {
 		total += n
 		t.Logf("  %-24s %9d rows %8.1f MB", name, res.Rows[name], float64(n)/(1<<20))
 	}
+	if res.Timescale {
+		for _, name := range []string{"option_chain_snapshots", "ml_features"} {
+			before, after := compressedBytes(t, conn, name)
+			t.Logf("  %-24s compressed %.1f MB -> %.1f MB, %.2fx", name, float64(before)/(1<<20), float64(after)/(1<<20), float64(before)/float64(after))
+		}
+	}
 	db := queryInt(t, conn, "SELECT pg_database_size(current_database())")
 	t.Logf("  tables total %.1f MB, database size %.1f MB", float64(total)/(1<<20), float64(db)/(1<<20))
+}
+
+// compressedBytes sums the before and after sizes of a hypertable's
+// compressed chunks, as the Chunks pane does.
+func compressedBytes(t *testing.T, conn *pgx.Conn, table string) (before, after int64) {
+	t.Helper()
+	pgtest.QueryRow(t, conn, `SELECT coalesce(sum(before_compression_total_bytes), 0)::bigint, coalesce(sum(after_compression_total_bytes), 0)::bigint
+		FROM chunk_compression_stats($1::regclass) WHERE compression_status = 'Compressed'`, "public."+table).Scan(&before, &after)
+	return before, after
 }
 
 // checkTables asserts what both modes share: the six tables, the row counts
@@ -111,19 +126,15 @@ func checkTables(t *testing.T, conn *pgx.Conn, res *Result) {
 			t.Errorf("%s has %d indexes on %s alone, want exactly 1", tb.name, idx, tb.timeCol)
 		}
 	}
-	// Volumes follow the production shares (50 : 30 : 10 : 1 : 0.5 : 0.1);
-	// the small tables are rounded up to whole groups, so only their order
-	// of magnitude is checked.
-	r := res.Rows
-	opt := float64(r["option_chain_snapshots"])
-	for name, want := range map[string]float64{"ml_features": 0.6, "multi_resolution_bars": 0.2} {
-		if got := float64(r[name]) / opt; got < want*0.9 || got > want*1.1 {
-			t.Errorf("%s has %.2f times option_chain_snapshots' rows, want about %.1f", name, got, want)
+	// Every day gets exactly its rows: the option chains' snapshots, the
+	// other tables' shares.
+	for _, tb := range tables {
+		want := int64(testSpanDays * chainFetches(1) * chainSize)
+		if tb.name != "option_chain_snapshots" {
+			want = int64(testSpanDays * volumes[tb.name].rowsPerDay(1))
 		}
-	}
-	for _, name := range []string{"macro_signals", "vix_term_structure", "trade_history"} {
-		if float64(r[name]) > opt*0.05 {
-			t.Errorf("%s has %d rows, more than 5%% of option_chain_snapshots' %d", name, r[name], r["option_chain_snapshots"])
+		if res.Rows[tb.name] != want {
+			t.Errorf("%s: %d rows, want %d", tb.name, res.Rows[tb.name], want)
 		}
 	}
 }
@@ -380,17 +391,29 @@ func TestWithoutTimescale(t *testing.T) {
 func TestDataPlausible(t *testing.T) {
 	conn, _ := seedFresh(t, Options{Days: 10, Now: testNow, Mode: Native})
 	for _, c := range []struct{ what, sql string }{
-		{"option quotes with bid > ask or a non-positive price",
-			"SELECT count(*) FROM option_chain_snapshots WHERE NOT (bid > 0 AND bid <= last AND last <= ask)"},
-		{"calls with delta outside (0, 1] or puts outside [-1, 0)",
-			"SELECT count(*) FROM option_chain_snapshots WHERE CASE option_type WHEN 'C' THEN delta <= 0 OR delta > 1 ELSE delta < -1 OR delta >= 0 END"},
-		{"options with non-positive iv, gamma or vega, or positive theta",
-			"SELECT count(*) FROM option_chain_snapshots WHERE iv <= 0 OR gamma <= 0 OR vega <= 0 OR theta > 0 OR 'NaN' IN (iv, gamma, vega, theta)"},
+		{"option quotes with bid > ask, last outside them or a non-positive ask or last",
+			"SELECT count(*) FROM option_chain_snapshots WHERE NOT (bid >= 0 AND bid < ask AND last BETWEEN bid AND ask AND last > 0)"},
+		{"quotes of $3.10 or more off the nickel grid",
+			"SELECT count(*) FROM option_chain_snapshots WHERE (bid >= 3.1 AND bid * 100 % 5 <> 0) OR (ask >= 3.1 AND ask * 100 % 5 <> 0)"},
+		{"calls with delta outside [0, 1] or puts outside [-1, 0]",
+			"SELECT count(*) FROM option_chain_snapshots WHERE CASE option_type WHEN 'C' THEN delta < 0 OR delta > 1 ELSE delta < -1 OR delta > 0 END"},
+		{"options with non-positive iv, negative gamma or vega, or positive theta",
+			"SELECT count(*) FROM option_chain_snapshots WHERE iv <= 0 OR gamma < 0 OR vega < 0 OR theta > 0"},
 		{"options not expiring on a Friday after the snapshot",
 			`SELECT count(*) FROM option_chain_snapshots WHERE extract(isodow FROM expiry) <> 5 OR expiry <= ("timestamp" AT TIME ZONE 'UTC')::date`},
-		{"chain snapshots that are not 5 strikes x call/put",
-			`SELECT count(*) FROM (SELECT count(*) n, count(DISTINCT strike) s FROM option_chain_snapshots
-			 GROUP BY "timestamp", exchange, symbol, expiry) x WHERE n <> 10 OR s <> 5`},
+		{"chain snapshots that are not 4 expiries x 10 strikes x call/put",
+			`SELECT count(*) FROM (SELECT count(*) n, count(DISTINCT expiry) e, count(DISTINCT strike) s FROM option_chain_snapshots
+			 GROUP BY "timestamp", exchange, symbol) x WHERE n <> 80 OR e <> 4 OR s <> 10`},
+		{"contracts whose open interest changes within a day (it is published daily)",
+			`SELECT count(*) FROM (SELECT 1 FROM option_chain_snapshots
+			 GROUP BY ("timestamp" AT TIME ZONE 'UTC')::date, exchange, symbol, expiry, strike, option_type
+			 HAVING count(DISTINCT open_interest) > 1) x`},
+		{"chains not centred on the symbol's daily bar (strikes 10% away on average), or no chain with a bar",
+			`SELECT count(*) FILTER (WHERE abs(k / c - 1) > 0.1) + (count(*) = 0)::int FROM (
+			 SELECT o."timestamp", o.symbol, avg(o.strike) k, min(b.close) c FROM option_chain_snapshots o
+			 JOIN multi_resolution_bars b ON b.symbol = o.symbol AND b.resolution = '1d'
+			  AND b.bar_time = date_bin('1 day', o."timestamp", '2000-01-01 00:00+00')
+			 GROUP BY 1, 2) x`},
 		{"bars with low > open/close or high < open/close, or misaligned",
 			`SELECT count(*) FROM multi_resolution_bars WHERE NOT (low <= least(open, close) AND high >= greatest(open, close) AND low > 0)
 			 OR bar_time <> date_bin(CASE resolution WHEN '1d' THEN interval '1 day' WHEN '1h' THEN interval '1 hour'

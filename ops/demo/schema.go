@@ -19,6 +19,7 @@ type table struct {
 	// indexes beyond the time-column one, as column lists. The time index
 	// is separate because hypertables get it from create_hypertable.
 	indexes [][]string
+	unique  [][]string // unique indexes (at most one, named <table>_key), as column lists holding the time column, as partitioning requires
 	// compress marks the two big tables compressed (segmented by exchange)
 	// in Timescale mode.
 	compress bool
@@ -31,12 +32,19 @@ var tables = []table{
 	{
 		name:    "option_chain_snapshots",
 		timeCol: "timestamp",
+		// Quotes and greeks are numeric, as the exchanges publish them
+		// (cents, four decimals): compressed, numeric columns go through
+		// a dictionary and pglz, which a snapshot's repeated ticks suit,
+		// where float8's XOR encoding gains little on decimal values.
 		columns: `exchange text, symbol text, expiry date, strike numeric(12,2), option_type char(1),
-			bid double precision, ask double precision, last double precision,
+			bid numeric(10,2), ask numeric(10,2), last numeric(10,2),
 			volume bigint, open_interest bigint,
-			iv double precision, delta double precision, gamma double precision,
-			theta double precision, vega double precision`,
-		indexes:  [][]string{{"symbol", "timestamp DESC"}},
+			iv numeric(8,4), delta numeric(8,4), gamma numeric(8,4),
+			theta numeric(8,4), vega numeric(8,4)`,
+		indexes: [][]string{{"symbol", "timestamp DESC"}},
+		// The poller's key: a snapshot stored twice (a retried fetch)
+		// is refused rather than counted twice.
+		unique:   [][]string{{"exchange", "symbol", "expiry", "strike", "option_type", "timestamp"}},
 		compress: true,
 	},
 	{
@@ -119,10 +127,13 @@ func createIndexes(ctx context.Context, conn *pgx.Conn, hypertables bool) error 
 	var b strings.Builder
 	for _, t := range tables {
 		if t.plain || !hypertables {
-			b.WriteString(indexDDL(t, []string{t.timeCol + " DESC"}))
+			b.WriteString(indexDDL(t, []string{t.timeCol + " DESC"}, false))
 		}
 		for _, cols := range t.indexes {
-			b.WriteString(indexDDL(t, cols))
+			b.WriteString(indexDDL(t, cols, false))
+		}
+		for _, cols := range t.unique {
+			b.WriteString(indexDDL(t, cols, true))
 		}
 	}
 	if _, err := conn.Exec(ctx, b.String()); err != nil {
@@ -134,7 +145,7 @@ func createIndexes(ctx context.Context, conn *pgx.Conn, hypertables bool) error 
 // indexDDL returns CREATE INDEX for the given columns, each "name" or
 // "name DESC". The index name follows TimescaleDB's default pattern
 // (<table>_<col>_<col>_idx) so native and Timescale databases look alike.
-func indexDDL(t table, cols []string) string {
+func indexDDL(t table, cols []string, unique bool) string {
 	names := []string{t.name}
 	var parts []string
 	for _, c := range cols {
@@ -147,7 +158,13 @@ func indexDDL(t table, cols []string) string {
 		parts = append(parts, part)
 	}
 	name := strings.Join(append(names, "idx"), "_")
-	return fmt.Sprintf("CREATE INDEX %s ON %s (%s);\n", pgx.Identifier{name}.Sanitize(), t.ident(), strings.Join(parts, ", "))
+	kind := "INDEX"
+	if unique {
+		// A key's column list makes too long a name (PostgreSQL would cut
+		// it at 63 bytes): <table>_key, as a UNIQUE constraint is named.
+		kind, name = "UNIQUE INDEX", t.name+"_key"
+	}
+	return fmt.Sprintf("CREATE %s %s ON %s (%s);\n", kind, pgx.Identifier{name}.Sanitize(), t.ident(), strings.Join(parts, ", "))
 }
 
 // requireEmpty refuses a database that already has a table, view or foreign

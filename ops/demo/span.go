@@ -36,3 +36,16 @@ func midnight(t time.Time) time.Time {
 // dayStart returns UTC midnight of the i-th day of the span (i may run past
 // the span, for the partitions ahead of Now).
 func (s span) dayStart(i int) time.Time { return s.firstDay.Add(time.Duration(i) * day) }
+
+// dayBounds returns the part [lo, hi) of the i-th day inside the span;
+// ok is false when there is none.
+func (s span) dayBounds(i int) (lo, hi time.Time, ok bool) {
+	lo, hi = s.dayStart(i), s.dayStart(i+1)
+	if lo.Before(s.start) {
+		lo = s.start
+	}
+	if hi.After(s.end) {
+		hi = s.end
+	}
+	return lo, hi, lo.Before(hi)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -143,10 +144,11 @@ func (ts *timescale) makeHypertables(ctx context.Context, conn *pgx.Conn) error 
 // compressOld compresses every chunk of the compressed tables whose whole
 // range ends at or before cutoff (the same test drop_chunks and show_chunks
 // apply with older_than). Chunks are compressed one statement each, oldest
-// first: each commits on its own, holding only that chunk's locks, and
-// cancelling ctx stops between chunks.
+// first, two sessions at once (runJobs), alternating between the tables:
+// each commits on its own, holding only that chunk's locks, and cancelling
+// ctx stops between chunks.
 func (ts *timescale) compressOld(ctx context.Context, conn *pgx.Conn, cutoff time.Time, progress func(string)) (int, error) {
-	var chunks []string
+	var perTable [][]string
 	for _, t := range seriesTables() {
 		if !t.compress {
 			continue
@@ -164,19 +166,37 @@ func (ts *timescale) compressOld(ctx context.Context, conn *pgx.Conn, cutoff tim
 		if err != nil {
 			return 0, fmt.Errorf("listing chunks of %s: %w", t.name, err)
 		}
-		chunks = append(chunks, names...)
+		perTable = append(perTable, names)
 	}
-	progress(fmt.Sprintf("compressing %d chunks", len(chunks)))
 	stmt := "SELECT " + ts.compress + "($1::regclass)"
 	if ts.procedure {
 		stmt = "CALL " + ts.compress + "($1::regclass)"
 	}
-	for i, c := range chunks {
-		if _, err := conn.Exec(ctx, stmt, c); err != nil {
-			return i, fmt.Errorf("compressing chunk %s: %w", c, err)
+	var done atomic.Int64
+	var jobs []job
+	for i := 0; ; i++ {
+		more := false
+		for _, names := range perTable {
+			if i >= len(names) {
+				continue
+			}
+			c := names[i]
+			more = true
+			jobs = append(jobs, job{name: c, run: func(ctx context.Context, conn *pgx.Conn) error {
+				if _, err := conn.Exec(ctx, stmt, c); err != nil {
+					return fmt.Errorf("compressing chunk %s: %w", c, err)
+				}
+				done.Add(1)
+				return nil
+			}})
+		}
+		if !more {
+			break
 		}
 	}
-	return len(chunks), nil
+	progress(fmt.Sprintf("compressing %d chunks", len(jobs)))
+	err := runJobs(ctx, conn, jobs)
+	return int(done.Load()), err
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
