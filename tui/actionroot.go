@@ -11,9 +11,17 @@ func (o Options) actionsEnabled() bool { return o.Actions != nil && !o.ReadOnly 
 
 // actionTarget is the table a maintenance key works on: the one under the
 // Tables cursor, or the one whose chunks the Chunks pane shows. It returns
-// schema.name for ops and the name as the Tables pane shows it.
-func (m *Model) actionTarget() (table, shown string, ok bool) {
+// schema.name for ops and the name as the Tables pane shows it. An action
+// on the whole database (backup) works from the Disk pane, on "".
+func (m *Model) actionTarget(action maint.Action) (table, shown string, ok bool) {
+	if action.Database != (m.active == paneDisk) {
+		return "", "", false // table actions on a table's pane, the database's on the Disk pane
+	}
 	switch m.active {
+	case paneDisk:
+		if m.report != nil {
+			return "", "database " + m.report.Server.Database, true
+		}
 	case paneTables:
 		if t := m.tables.selected(); t != nil {
 			return t.Key(), m.tables.displayName(*t), true
@@ -22,6 +30,10 @@ func (m *Model) actionTarget() (table, shown string, ok bool) {
 		if m.chunks.table != "" {
 			return m.chunks.schema + "." + m.chunks.table, m.chunks.qualified(m.chunks.schema, m.chunks.table), true
 		}
+	case paneHealth: // the table of the finding under the cursor
+		if t, ok := m.health.table(); ok {
+			return t, m.clean(t), true
+		}
 	}
 	return "", "", false
 }
@@ -29,7 +41,7 @@ func (m *Model) actionTarget() (table, shown string, ok bool) {
 // openAction opens the action view on the table under the cursor and starts
 // planning.
 func (m *Model) openAction(action maint.Action) tea.Cmd {
-	table, shown, ok := m.actionTarget()
+	table, shown, ok := m.actionTarget(action)
 	if !ok || !m.opts.actionsEnabled() {
 		return nil
 	}
@@ -49,7 +61,7 @@ func (m *Model) actionKey(msg tea.KeyPressMsg) tea.Cmd {
 	ran := m.action.phase == phaseFinished
 	m.action = nil
 	if ran {
-		return m.reloadNow()
+		return m.reloadNow() // the Disk pane's backups too
 	}
 	return nil
 }

@@ -12,6 +12,9 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/pgtend/pgtend/ops/backup"
+	"github.com/pgtend/pgtend/ops/config"
+	"github.com/pgtend/pgtend/ops/health"
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/ops/state"
@@ -44,6 +47,18 @@ type Options struct {
 	// Registry is what maintenance there is: each action with a console
 	// key gets it. Default: maint.Default().
 	Registry *maint.Registry
+	// Backups lists the backup directory, read with every report for the
+	// Disk pane's Backups list; nil shows none.
+	Backups func(ctx context.Context) (*backup.Listing, error)
+	// Health reads the Health pane's findings; it must honour ctx's
+	// deadline. nil: the pane says there are none.
+	Health func(ctx context.Context) (*health.Report, error)
+	// Thresholds judge the Health pane's disk finding, made from the Disk
+	// pane's figures (the policy's [health]).
+	Thresholds config.Health
+	// Signals cancels queries and terminates sessions from the Health
+	// pane; nil (or ReadOnly) disables its keys.
+	Signals Signals
 }
 
 // Actions is what the console's maintenance needs from ops.
@@ -63,6 +78,7 @@ const (
 	paneChunks
 	paneDisk
 	paneCalendar
+	paneHealth // key 6: 5 is kept for the triage pane
 	paneCount
 )
 
@@ -82,6 +98,10 @@ type Model struct {
 	chunks   *chunksPane
 	disk     *diskPane
 	calendar *calendarPane
+	health   *healthPane
+
+	healthLoading bool
+	healthSeq     int
 
 	action    *actionView // open maintenance, drawn in the panes' place
 	actionSeq int
@@ -122,6 +142,15 @@ func New(opts Options) *Model {
 	m.disk = newDiskPane()
 	m.calendar = newCalendarPane()
 	m.calendar.tick = opts.Tick
+	m.calendar.enableActions(opts.Registry, opts.actionsEnabled())
+	m.health = newHealthPane()
+	m.health.enabled, m.health.signals = opts.healthEnabled(), opts.signalsEnabled()
+	m.keys.Cancel.SetEnabled(opts.signalsEnabled())
+	m.keys.Terminate.SetEnabled(opts.signalsEnabled())
+	for _, a := range m.keys.Actions {
+		m.health.actions[a.Action.Name] = a.Binding
+	}
+	m.health.km = m.keys
 	for _, smp := range opts.SizeHistory {
 		m.tables.growth.add(smp.Table, smp.At, smp.Bytes)
 	}
@@ -149,11 +178,17 @@ func (m *Model) setStale(stale bool) {
 	}
 }
 
-func (m *Model) panes() []pane { return []pane{m.tables, m.chunks, m.disk, m.calendar} }
+func (m *Model) panes() []pane { return []pane{m.tables, m.chunks, m.disk, m.calendar, m.health} }
+
+// paneKeys are the panes' keys, in the panes' order: the tab bar labels
+// each pane with its key.
+func (k KeyMap) paneKeys() []key.Binding {
+	return []key.Binding{k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Pane6}
+}
 
 // Init starts the first load and asks the terminal for its background.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.load(), tea.RequestBackgroundColor)
+	return tea.Batch(m.load(), m.loadHealth(), tea.RequestBackgroundColor)
 }
 
 // Update routes a message.
@@ -170,7 +205,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setStyles(theme.New(m.styles.Dark, m.opts.ASCII, msg.Profile <= colorprofile.ASCII))
 		return m, nil
 	case reportMsg:
-		return m, m.gotReport(msg)
+		cmd := m.gotReport(msg)
+		m.healthDisk() // the Disk pane's figures changed
+		return m, cmd
+	case healthMsg:
+		return m, m.gotHealth(msg)
+	case healthRefreshMsg:
+		if msg.seq != m.healthSeq {
+			return m, nil
+		}
+		return m, m.loadHealth()
+	case openActionMsg: // the Calendar pane's schedules and jobs
+		return m, m.openActionOn(msg)
 	case tickedMsg:
 		if msg.err != nil {
 			m.calendar.status = "could not record " + msg.task + ": " + text.OneLine(msg.err.Error())
@@ -206,7 +252,13 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch f {
 	case focusAction:
-		return m.actionKey(msg)
+		ran := m.action.phase == phaseFinished
+		cmd := m.actionKey(msg)
+		if ran && m.action == nil { // what it did shows among the findings at once
+			m.healthLoading = false
+			cmd = tea.Batch(cmd, m.loadHealth())
+		}
+		return cmd
 	case focusFilter:
 		return m.tables.update(msg, m.keys)
 	case focusNote:
@@ -229,7 +281,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp = true
 	case key.Matches(msg, m.keys.Refresh):
-		return m.load()
+		return tea.Batch(m.load(), m.loadHealth())
 	case key.Matches(msg, m.keys.Pane1):
 		m.active = paneTables
 	case key.Matches(msg, m.keys.Pane2):
@@ -238,6 +290,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.active = paneDisk
 	case key.Matches(msg, m.keys.Pane4):
 		m.active = paneCalendar
+	case key.Matches(msg, m.keys.Pane6):
+		m.active = paneHealth
 	case key.Matches(msg, m.keys.NextPane):
 		m.active = (m.active + 1) % paneCount
 	case key.Matches(msg, m.keys.PrevPane):
@@ -249,6 +303,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case m.active == paneChunks && key.Matches(msg, m.keys.Back):
 		m.active = paneTables
+	case m.active == paneHealth && healthKeyMatches(msg, m.keys):
+		return m.healthKey(msg)
 	default:
 		cmd := m.panes()[m.active].update(msg, m.keys)
 		if m.active == paneTables {

@@ -229,12 +229,16 @@ func (p *chunksPane) View() string {
 		if c.Compressed {
 			comp = "C"
 		}
-		if c.Expired {
+		partly := c.PartlyExpiredBytes != nil
+		switch {
+		case c.Expired:
 			past = "past"
+		case partly: // some rows past retention: no whole removal takes them
+			past = "part"
 		}
 		cells := []string{p.clean(c.Chunk), text.RangeText(c.RangeStart, c.RangeStartInteger, p.loc, unknown), text.RangeText(c.RangeEnd, c.RangeEndInteger, p.loc, unknown),
 			p.bytes(c.TotalBytes), comp, p.bytes(c.BeforeBytes), p.bytes(c.AfterBytes), text.RatioOr(c.BeforeBytes, c.AfterBytes, unknown), past}
-		marker, pt := p.rowLook(i == p.cursor.index, c.Expired, s.Due)
+		marker, pt := p.rowLook(i == p.cursor.index, c.Expired || partly, s.Due)
 		lines = append(lines, marker+gridRow(cols, keep, widths, cells, s.Glyphs.Ellipsis, pt))
 	}
 	if p.totalLines() > 0 {
@@ -256,5 +260,26 @@ func (p *chunksPane) totals() []string {
 			text.BytesOf(t.Before), g.Arrow, text.BytesOf(t.After), text.RatioOr(&t.Before, &t.After, g.Unknown))
 	}
 	past := fmt.Sprintf("past retention: %d chunks, %s", t.Expired, text.BytesOf(t.ExpiredBytes))
+	// And the rows past it that no whole removal takes (DEFAULT and
+	// straddling partitions, an inheritance parent's own rows): estimated.
+	if partly := p.partlyExpired(); partly > 0 {
+		where := "rows of " + text.Plural(t.Partly, "chunk") + " partly past"
+		if t.Partly == 0 {
+			where = "the parent's own rows"
+		}
+		past += fmt.Sprintf(" + ~%s in %s (est.)", text.BytesOf(partly), where)
+	}
 	return []string{st.Render(size), st.Render(past)}
+}
+
+// partlyExpired is the shown table's estimate of the bytes past retention
+// outside whole chunks: its own figure (an inheritance parent's rows
+// included), else the chunks' sum.
+func (p *chunksPane) partlyExpired() int64 {
+	for _, t := range p.tables {
+		if t.Schema == p.schema && t.Name == p.table && t.PartlyExpiredBytes != nil {
+			return *t.PartlyExpiredBytes
+		}
+	}
+	return p.sum.PartlyBytes
 }

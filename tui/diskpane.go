@@ -5,6 +5,7 @@ import (
 	"github.com/pgtend/pgtend/tui/text"
 	"math"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -15,8 +16,9 @@ import (
 // diskPane shows the filesystem of the data directory and a forecast.
 type diskPane struct {
 	paneBase
-	report *report.Report
-	growth *growthTracker
+	report  *report.Report
+	growth  *growthTracker
+	backups backupsView
 }
 
 func newDiskPane() *diskPane { return &diskPane{} }
@@ -25,9 +27,15 @@ func (p *diskPane) Title() string { return "Disk" }
 
 func (p *diskPane) setReport(r *report.Report, g *growthTracker) { p.report, p.growth = r, g }
 
-func (p *diskPane) bindings(KeyMap) []key.Binding { return nil }
+// setBackups takes the backup directory's listing, read at now.
+func (p *diskPane) setBackups(b *backupsRead, now time.Time) {
+	p.backups = backupsView{read: b, now: now}
+}
 
-func (p *diskPane) keys(KeyMap) []key.Binding { return nil }
+// bindings offer the actions on the whole database: b backs it up.
+func (p *diskPane) bindings(k KeyMap) []key.Binding { return k.databaseBindings() }
+
+func (p *diskPane) keys(k KeyMap) []key.Binding { return p.bindings(k) }
 
 func (p *diskPane) update(tea.KeyPressMsg, KeyMap) tea.Cmd { return nil }
 
@@ -98,6 +106,10 @@ func (p *diskPane) View() string {
 	default:
 		lines = append(lines, labelled("Growth", "unknown (the policy expects none; measured once pgtend has run a while)"),
 			labelled("Full in", "unknown"))
+	}
+	lines = splitLines(lines)
+	if list := p.backups.lines(&p.paneBase, p.height-len(lines)-1); len(list) > 0 {
+		lines = append(append(lines, ""), list...)
 	}
 	if p.stale {
 		for i := 1; i < len(lines); i++ {

@@ -127,6 +127,7 @@ func sizedReport(version int, chunksOf func(hyperSpec) int) *report.Report {
 		BackupDir: "/srv/backups/trading", BackupBytes: ptr(210 * gib),
 	}
 	r.Calendar = fixtureCalendar()
+	r.Jobs = fixtureJobs()
 	return r
 }
 

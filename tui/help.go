@@ -24,7 +24,7 @@ func (k KeyMap) listKeys() []key.Binding {
 func (m *Model) helpGroups() []helpGroup {
 	k := m.keys
 	groups := []helpGroup{
-		{"Everywhere", []key.Binding{k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.NextPane, k.PrevPane, k.Refresh, k.Help, k.Quit}},
+		{"Everywhere", append(k.paneKeys(), k.NextPane, k.PrevPane, k.Refresh, k.Help, k.Quit)},
 		{"Lists", k.listKeys()},
 	}
 	for _, p := range m.panes() {

@@ -14,8 +14,10 @@ type KeyMap struct {
 	Enter, Back                             key.Binding
 	NextPane, PrevPane                      key.Binding
 	Pane1, Pane2, Pane3, Pane4              key.Binding
+	Pane6                                   key.Binding // the Health pane
 	Sort, Filter, Refresh                   key.Binding
 	Tick                                    key.Binding
+	Cancel, Terminate                       key.Binding // the Health pane's session under the cursor
 	Yes, No, Submit                         key.Binding // answers to a question, and to an input
 	Expand, Statements                      key.Binding // a plan's steps under each table, and their statements
 	Help, Quit                              key.Binding
@@ -45,11 +47,20 @@ func registryKeys(reg *maint.Registry, enabled bool) []ActionKey {
 	return out
 }
 
-// actionBindings are the action keys, as the panes that offer them list them.
-func (k KeyMap) actionBindings() []key.Binding {
-	out := make([]key.Binding, len(k.Actions))
-	for i, a := range k.Actions {
-		out[i] = a.Binding
+// actionBindings are the keys of the actions on a table, as the panes
+// that offer them (Tables, Chunks) list them.
+func (k KeyMap) actionBindings() []key.Binding { return k.scopedBindings(false) }
+
+// databaseBindings are the keys of the actions on the whole database
+// (backup), which the Disk pane offers.
+func (k KeyMap) databaseBindings() []key.Binding { return k.scopedBindings(true) }
+
+func (k KeyMap) scopedBindings(database bool) []key.Binding {
+	var out []key.Binding
+	for _, a := range k.Actions {
+		if a.Action.Database == database {
+			out = append(out, a.Binding)
+		}
 	}
 	return out
 }
@@ -81,15 +92,20 @@ func DefaultKeyMap() KeyMap {
 		Pane2:    key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "chunks")),
 		Pane3:    key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "disk")),
 		Pane4:    key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "calendar")),
+		Pane6:    key.NewBinding(key.WithKeys("6"), key.WithHelp("6", "health")),
 		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Refresh:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		Tick:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "tick off")),
-		Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
-		No:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
-		Submit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
-		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		// Capitals: signalling a session is no key to hit by accident, and
+		// the registry's actions take the small letters.
+		Cancel:    key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "cancel query")),
+		Terminate: key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "terminate session")),
+		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+		No:        key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
+		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 
 		// The plan view's: unfold each table's steps, show their statements.
 		Expand:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "expand")),

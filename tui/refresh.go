@@ -15,6 +15,9 @@ type (
 		seq    int
 		report *report.Report
 		err    error
+		// backups: the backup directory's listing, read with the report
+		// (nil when Options.Backups is unset).
+		backups *backupsRead
 	}
 	refreshMsg struct{ seq int }
 	// clockMsg repaints time-dependent text (reconnect countdown, highlights).
@@ -48,7 +51,7 @@ func (m *Model) load() tea.Cmd {
 	m.loading = true
 	m.loadSeq++
 	m.loadStart = m.opts.Now()
-	seq, load, timeout := m.loadSeq, m.opts.Load, m.opts.Timeout
+	seq, load, timeout, backups := m.loadSeq, m.opts.Load, m.opts.Timeout, m.opts.Backups
 	if m.report == nil && m.opts.Estimate != nil && m.failures == 0 {
 		load = m.opts.Estimate
 	}
@@ -59,7 +62,7 @@ func (m *Model) load() tea.Cmd {
 		if err == nil && r == nil {
 			err = errors.New("the database returned no report")
 		}
-		return reportMsg{seq: seq, report: r, err: err}
+		return reportMsg{seq: seq, report: r, err: err, backups: readBackups(ctx, backups)}
 	}
 }
 
@@ -97,6 +100,9 @@ func (m *Model) gotReport(msg reportMsg) tea.Cmd {
 		m.followSelection()
 	}
 	m.disk.setReport(msg.report, m.tables.growth)
+	if msg.backups != nil {
+		m.disk.setBackups(msg.backups, now)
+	}
 	m.calendar.setReport(msg.report)
 	if msg.report.Estimated { // measure now, not a refresh interval later
 		return tea.Batch(func() tea.Msg { return refreshMsg{seq: seq} }, m.startClock())

@@ -56,6 +56,8 @@ func kindShort(t report.Table) string {
 		return "hyper"
 	case *t.Kind == report.KindPartitioned:
 		return "part"
+	case *t.Kind == report.KindInherited:
+		return "inh"
 	}
 	return "table"
 }

@@ -35,9 +35,10 @@ func (m *Model) layout() {
 
 func (m *Model) wide() bool { return m.width >= wideWidth }
 
-// boxWidth is the outer width of pane i's box.
+// boxWidth is the outer width of pane i's box. A pane without a partner
+// (the last of an odd count) takes the whole width.
 func (m *Model) boxWidth(i int) int {
-	if !m.wide() {
+	if !m.wide() || (i%2 == 0 && i+1 >= paneCount) {
 		return m.width
 	}
 	if i%2 == 0 {
@@ -94,8 +95,7 @@ func (m *Model) body() string {
 	if m.action != nil { // one box, full width, even where two panes would show
 		return strings.Join(draw(m.active, m.width, m.action.View()), "\n")
 	}
-	if m.wide() {
-		first := m.active - m.active%2
+	if first := m.active - m.active%2; m.wide() && first+1 < paneCount {
 		return joinBoxes(
 			draw(first, m.boxWidth(first), m.panes()[first].View()),
 			draw(first+1, m.boxWidth(first+1), m.panes()[first+1].View()))
@@ -190,8 +190,9 @@ func firstWord(s string) string {
 func (m *Model) tabLine() string {
 	tabs := func(names bool) string {
 		var b strings.Builder
+		keys := m.keys.paneKeys()
 		for i, p := range m.panes() {
-			style, label := m.styles.Tab, fmt.Sprint(i+1)
+			style, label := m.styles.Tab, keys[i].Help().Key
 			if i == m.active {
 				style = m.styles.TabActive
 			}

@@ -61,7 +61,10 @@ func newRootCmd(reg *maint.Registry, stdout, stderr io.Writer) *cobra.Command {
 		return console(cmd.Context(), reg, c, t)
 	}
 	root.SetVersionTemplate("pgtend {{.Version}}\n") // --version says what `pgtend version` says
-	root.AddCommand(newDemoCmd(reg), newReportCmd(), newPlanCmd(reg), newRunCmd(reg), newHistoryCmd(), newConfigCmd(), newVersionCmd())
+	root.AddCommand(newDemoCmd(reg), newReportCmd(), newPlanCmd(reg), newRunCmd(reg), newHistoryCmd(), newConfigCmd(), newScheduleCmd(), newDoctorCmd(reg), newVersionCmd())
+	if a, ok := reg.Action("backup"); ok {
+		root.AddCommand(newBackupCmd(a))
+	}
 	// cobra's help and completion commands, made now (not when it
 	// executes) so that their argument errors are usage errors too.
 	root.InitDefaultHelpCmd()
@@ -135,6 +138,12 @@ func console(ctx context.Context, reg *maint.Registry, c *common, t target) erro
 	closeConn(conn)
 	sess := pg.NewSession(t.dsn, t.settings())
 	defer sess.Close()
+	// The Health pane has a session of its own: its findings come while a
+	// report of thousands of chunks is read, and its cancel and terminate
+	// run on a connection held already, when no new one may be had.
+	hsess := pg.NewSession(t.dsn, t.settings())
+	defer hsess.Close()
+	own := &ownPIDs{}
 	mem := openMemory(t)
 	// read makes a loader of the console: on the one session, annotated
 	// from this machine's memory; measured sizes are also remembered.
@@ -142,6 +151,7 @@ func console(ctx context.Context, reg *maint.Registry, c *common, t target) erro
 		return func(ctx context.Context) (*report.Report, error) {
 			var r *report.Report
 			err := sess.Do(ctx, func(conn *pgx.Conn) (err error) {
+				own.note(conn)
 				r, err = collect(ctx, conn, t.policy)
 				return err
 			})
@@ -161,6 +171,10 @@ func console(ctx context.Context, reg *maint.Registry, c *common, t target) erro
 		Tick:        mem.tickFunc(),
 		Actions:     consoleActions{reg: reg, t: t, readOnly: c.readOnly, mem: mem},
 		Registry:    reg,
+		Health:      healthLoader(hsess, t, own),
+		Thresholds:  t.policy.Health,
+		Signals:     consoleSignals{sess: hsess, readOnly: c.readOnly, own: own, mem: mem},
+		Backups:     backupLister(t.policy.Backup.Dir),
 		Refresh:     c.refresh,
 		Timeout:     t.reportTimeout(),
 		ReadOnly:    c.readOnly,

@@ -76,7 +76,7 @@ func runDemo(ctx context.Context, reg *maint.Registry, c *common, d demoFlags, s
 		return err
 	}
 	fmt.Fprintln(stderr, "starting a throwaway PostgreSQL cluster…")
-	cl, err := cluster.Start(ctx, cluster.Options{Detach: d.keep, NoTimescale: d.native})
+	cl, err := cluster.Start(ctx, cluster.Options{Detach: d.keep, NoTimescale: d.native, CronDatabase: demoDatabase})
 	if err != nil {
 		return err
 	}

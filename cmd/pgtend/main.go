@@ -6,7 +6,8 @@
 // (ops/maint.Default) and run through fang, which adds `pgtend completion`
 // and the hidden `pgtend man`. One command per file: console.go (the root,
 // the console), demo.go, report.go, plan.go, run.go, history.go,
-// configcmd.go (config show and check), version.go.
+// configcmd.go (config show and check), schedule.go (schedule print and
+// install), version.go.
 package main
 
 import (

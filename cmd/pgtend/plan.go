@@ -23,9 +23,14 @@ func newPlanCmd(reg *maint.Registry) *cobra.Command {
 	}
 	c := addCommon(cmd)
 	table := addTable(cmd, c)
+	flags := addActionFlags(cmd, reg)
 	asJSON := cmd.Flags().Bool("json", false, "print the plan as JSON (a script: an array of its plans); a stable contract")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx, stdout := cmd.Context(), cmd.OutOrStdout()
+		ctx, err := flags.context(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		stdout := cmd.OutOrStdout()
 		actions, t, conn, err := c.openFor(ctx, reg, args[0])
 		if err != nil {
 			return err

@@ -32,6 +32,7 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 	}
 	c := addCommon(cmd)
 	table := addTable(cmd, c)
+	flags := addActionFlags(cmd, reg)
 	f := cmd.Flags()
 	f.BoolVar(&yes, "yes", false, "confirm destructive steps"+destructiveNames(reg)+"; without it they are refused (exit 2)")
 	f.IntVar(&batchSize, "batch-size", 10000, "rows per DELETE transaction (plain tables)")
@@ -46,7 +47,11 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 		if batchPause < 0 {
 			return usageError("--batch-pause %v: must not be negative", batchPause)
 		}
-		ctx, stdout := cmd.Context(), cmd.OutOrStdout()
+		ctx, err := flags.context(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		stdout := cmd.OutOrStdout()
 		actions, t, conn, err := c.openFor(ctx, reg, args[0])
 		if err != nil {
 			return err

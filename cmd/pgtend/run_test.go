@@ -70,7 +70,7 @@ func TestHeadlessPlanAndRun(t *testing.T) {
 	if !strings.Contains(r.stdout, `"task": "retention_cleanup"`) || strings.Count(r.stdout, `"status": "ok"`) < 2 {
 		t.Errorf("calendar after monthly:\n%s", r.stdout[strings.Index(r.stdout, `"calendar"`):])
 	}
-	pgtend(t, nil, "run", "reindex", "--dsn", dsn).oneClearLine(t, 2, `unknown action "reindex"`)
+	pgtend(t, nil, "run", "repack", "--dsn", dsn).oneClearLine(t, 2, `unknown action "repack"`)
 	pgtend(t, nil, "run", "retention", "--table", "trade_history", "--yes", "--dsn", dsn, "--config", cfg).oneClearLine(t, 1, "permanent")
 }
 

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,13 @@ type Options struct {
 	// NoTimescale starts the cluster without preloading TimescaleDB even when
 	// the extension is installed.
 	NoTimescale bool
+	// NoCron starts the cluster without preloading pg_cron even when the
+	// extension is installed.
+	NoCron bool
+	// CronDatabase is pg_cron's cron.database_name: the one database that
+	// keeps its jobs (CREATE EXTENSION pg_cron works there only); default
+	// "postgres". It need not exist yet: pg_cron waits for it.
+	CronDatabase string
 	// Detach lets the server outlive pgtend (`pgtend demo --keep`); by
 	// default it quits when pgtend dies, however pgtend dies.
 	Detach bool
@@ -41,6 +49,10 @@ type Cluster struct {
 	// Timescale reports whether timescaledb is preloaded (so CREATE EXTENSION
 	// timescaledb works).
 	Timescale bool
+	// Cron reports whether pg_cron is preloaded, its jobs kept in
+	// CronDatabase (cron.database_name) and run over the cluster's socket.
+	Cron         bool
+	CronDatabase string
 
 	detach   bool
 	owner    *os.File // the locked owner file (see abandoned.go); nil when detached
@@ -80,11 +92,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		removeOwned(dir, c.owner)
 		return nil, err
 	}
-	if !opts.NoTimescale {
-		if err := c.enableTimescaleIfInstalled(ctx); err != nil {
-			c.Destroy()
-			return nil, err
-		}
+	if err := c.enablePreloads(ctx, opts); err != nil {
+		c.Destroy()
+		return nil, err
 	}
 	return c, nil
 }
@@ -232,39 +242,78 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 	}
 }
 
-// enableTimescaleIfInstalled restarts the server with timescaledb preloaded
-// when the extension's files are installed. Detection asks the server itself
-// (pg_available_extensions) so it holds whatever the packaging.
-func (c *Cluster) enableTimescaleIfInstalled(ctx context.Context) error {
+// enablePreloads restarts the server with timescaledb and pg_cron
+// preloaded, each when its files are installed (and not turned off).
+// Detection asks the server itself (pg_available_extensions) so it holds
+// whatever the packaging. pg_cron runs its jobs over the cluster's unix
+// socket (cron.host), in CronDatabase.
+func (c *Cluster) enablePreloads(ctx context.Context, opts Options) error {
 	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
 	if err != nil {
 		return err
 	}
-	var available bool
-	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')").Scan(&available)
+	var timescale, cron bool
+	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'),
+		EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_cron')`).Scan(&timescale, &cron)
 	conn.Close(ctx)
-	if err != nil || !available {
+	if err != nil {
 		return err
 	}
-	if err := c.Stop(); err != nil {
-		return err
+	timescale, cron = timescale && !opts.NoTimescale, cron && !opts.NoCron
+	if !timescale && !cron {
+		return nil
 	}
-	if err := appendFile(filepath.Join(c.dataDir(), "postgresql.auto.conf"), "shared_preload_libraries = 'timescaledb'\n"); err != nil {
-		return err
+	cronDB := opts.CronDatabase
+	if cronDB == "" {
+		cronDB = "postgres"
 	}
-	if err := c.start(ctx); err != nil {
-		// The extension's files are there but its library does not load
-		// (built for another server version): go on without it, as if it
-		// were not installed, rather than fail.
+	if cron {
+		settings := "cron.database_name = '" + strings.ReplaceAll(cronDB, "'", "''") + "'\n" +
+			"cron.host = '" + c.SocketDir() + "'\n"
+		if err := appendFile(filepath.Join(c.dataDir(), "postgresql.auto.conf"), settings); err != nil {
+			return err
+		}
+	}
+	// The extensions' files may be there while a library does not load
+	// (TimescaleDB built for another server version): go on without it, as
+	// if it were not installed, rather than fail.
+	tries := [][2]bool{{timescale, cron}}
+	for _, t := range [][2]bool{{timescale, false}, {false, cron}, {false, false}} {
+		if !slices.Contains(tries, t) {
+			tries = append(tries, t)
+		}
+	}
+	for _, try := range tries {
+		if err := c.Stop(); err != nil {
+			return err
+		}
 		if err := c.removeSetting("shared_preload_libraries"); err != nil {
 			return err
 		}
-		if err := c.start(ctx); err != nil {
-			return fmt.Errorf("restarting without timescaledb: %w", err)
+		var libs []string
+		if try[0] {
+			libs = append(libs, "timescaledb")
 		}
-		return nil
+		if try[1] {
+			libs = append(libs, "pg_cron")
+		}
+		if len(libs) > 0 {
+			if err := appendFile(filepath.Join(c.dataDir(), "postgresql.auto.conf"), "shared_preload_libraries = '"+strings.Join(libs, ",")+"'\n"); err != nil {
+				return err
+			}
+		}
+		err := c.start(ctx)
+		if err == nil {
+			c.Timescale, c.Cron = try[0], try[1]
+			if c.Cron {
+				c.CronDatabase = cronDB
+			}
+			return nil
+		}
+		if len(libs) == 0 {
+			return fmt.Errorf("restarting without preloaded libraries: %w", err)
+		}
 	}
-	c.Timescale = true
 	return nil
 }
 

@@ -21,6 +21,9 @@ type TablePolicy struct {
 	ExpectedGrowthPerDay int64  // bytes, 0 = unknown
 	CompressAfterDays    int    // 0 = no compression policy
 	SegmentBy            []string
+	// OrderBy is TimescaleDB's compression order ("timestamp DESC"), used
+	// when pgtend enables compression; nil = TimescaleDB's default.
+	OrderBy []string
 	// TimeZone is the zone this table's timestamp (without time zone) and
 	// date values mean, when it differs from the policy's; "" = the policy's.
 	TimeZone string
@@ -42,17 +45,28 @@ var DefaultConnection = Connection{
 	MaintenanceLockTimeout: 5 * time.Second,
 }
 
-// Backup is where and how many daily dumps to keep. The zero value means the
-// policy has no [backup] section.
+// Backup is where dumps go, how they are made and how many are kept. The
+// zero value means the policy has no [backup] section.
 type Backup struct {
 	Dir       string
-	KeepDaily int
+	KeepDaily int // the newest verified backups kept (at least 1)
+	// KeepDays also keeps every verified backup younger than this many
+	// days; 0 = count only.
+	KeepDays int
+	Format   string // "custom" (pg_dump -Fc), "plain" (.sql.gz) or "directory" (-Fd); "" = custom
+	Jobs     int    // pg_dump -j for the directory format; 0 = 2
 }
 
-// Archive lists directories to copy to Dest. The zero value means no [archive].
+// Archive lists directories to copy to Dest as verified tar.gz files. The
+// zero value means no [archive].
 type Archive struct {
+	// Dirs are archived whole: <name>_backup_YYYYMMDD.tar.gz.
 	Dirs []string
-	Dest string
+	// MonthlyDirs are archived by month, last month's files:
+	// <name>_archive_YYYYMM.tar.gz.
+	MonthlyDirs []string
+	Dest        string
+	Keep        int // whole-directory archives kept per directory; 0 = 4
 }
 
 // Policy is one complete maintenance policy.
@@ -65,6 +79,9 @@ type Policy struct {
 	Connection Connection
 	Backup     Backup
 	Archive    Archive
+	Reindex    Reindex // when an index needs rebuilding; zero = DefaultReindex
+	Disk       Disk    // the free space maintenance keeps; zero = DefaultDisk
+	Health     Health  // the Health pane's and doctor's thresholds; zero = DefaultHealth
 	// TimeZone is the operator's zone (an IANA name): the one timestamp
 	// (without time zone) and date values mean, instead of the database's
 	// own TimeZone setting, and the one the calendar's days follow, instead
@@ -111,10 +128,12 @@ func (p Policy) clone() Policy {
 		q.Tables = make([]TablePolicy, len(p.Tables))
 		for i, t := range p.Tables {
 			t.SegmentBy = slices.Clone(t.SegmentBy)
+			t.OrderBy = slices.Clone(t.OrderBy)
 			q.Tables[i] = t
 		}
 	}
 	q.Archive.Dirs = slices.Clone(p.Archive.Dirs)
+	q.Archive.MonthlyDirs = slices.Clone(p.Archive.MonthlyDirs)
 	return q
 }
 

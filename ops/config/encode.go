@@ -23,6 +23,9 @@ type (
 		Tables     map[string]encodedTable `toml:"tables,omitempty"`
 		Backup     *encodedBackup          `toml:"backup,omitempty"`
 		Archive    *encodedArchive         `toml:"archive,omitempty"`
+		Reindex    *encodedReindex         `toml:"reindex,omitempty"`
+		Disk       *encodedDisk            `toml:"disk,omitempty"`
+		Health     map[string]string       `toml:"health,omitempty"`
 	}
 	encodedConnection struct {
 		StatementTimeout       string `toml:"statement_timeout,omitempty"`
@@ -36,6 +39,7 @@ type (
 		ExpectedGrowth string   `toml:"expected_growth,omitempty"`
 		CompressAfter  string   `toml:"compress_after,omitempty"`
 		SegmentBy      []string `toml:"segment_by,omitempty"`
+		OrderBy        []string `toml:"order_by,omitempty"`
 		TimeZone       string   `toml:"time_zone,omitempty"`
 	}
 	// Backup and archive keys are not omitempty: once the section exists
@@ -43,10 +47,15 @@ type (
 	encodedBackup struct {
 		Dir       string `toml:"dir"`
 		KeepDaily int    `toml:"keep_daily"`
+		KeepDays  string `toml:"keep_days,omitempty"`
+		Format    string `toml:"format,omitempty"`
+		Jobs      int    `toml:"jobs,omitzero"`
 	}
 	encodedArchive struct {
-		Dirs []string `toml:"dirs,omitempty"`
-		Dest string   `toml:"dest"`
+		Dirs        []string `toml:"dirs,omitempty"`
+		MonthlyDirs []string `toml:"monthly_dirs,omitempty"`
+		Dest        string   `toml:"dest"`
+		Keep        int      `toml:"keep,omitzero"`
 	}
 )
 
@@ -85,6 +94,7 @@ func (p Policy) encoded() encodedPolicy {
 			TimeColumn: validText(t.TimeColumn),
 			Permanent:  t.Permanent,
 			SegmentBy:  validTexts(t.SegmentBy),
+			OrderBy:    validTexts(t.OrderBy),
 			TimeZone:   t.TimeZone,
 		}
 		if t.RetentionDays != 0 {
@@ -101,11 +111,17 @@ func (p Policy) encoded() encodedPolicy {
 		out.Tables[validText(t.Name)] = et
 	}
 	if p.Backup != (Backup{}) {
-		out.Backup = &encodedBackup{Dir: validText(p.Backup.Dir), KeepDaily: p.Backup.KeepDaily}
+		b := p.Backup
+		out.Backup = &encodedBackup{Dir: validText(b.Dir), KeepDaily: b.KeepDaily, Format: validText(b.Format), Jobs: b.Jobs}
+		if b.KeepDays > 0 {
+			out.Backup.KeepDays = formatDays(b.KeepDays)
+		}
 	}
-	if len(p.Archive.Dirs) > 0 || p.Archive.Dest != "" {
-		out.Archive = &encodedArchive{Dirs: validTexts(p.Archive.Dirs), Dest: validText(p.Archive.Dest)}
+	if a := p.Archive; len(a.Dirs) > 0 || len(a.MonthlyDirs) > 0 || a.Dest != "" || a.Keep != 0 {
+		out.Archive = &encodedArchive{Dirs: validTexts(a.Dirs), MonthlyDirs: validTexts(a.MonthlyDirs), Dest: validText(a.Dest), Keep: a.Keep}
 	}
+	out.Reindex, out.Disk = p.encodedMaintenance()
+	out.Health = p.encodedHealth()
 	return out
 }
 

@@ -36,7 +36,7 @@ func Parse(source string, data []byte) (*Config, error) {
 	}
 	p := &parser{file: source, lines: indexLines(string(data))}
 	root := section{p: p, m: raw}
-	root.unknown("time_zone", "connection", "tables", "backup", "archive", "targets")
+	root.unknown("time_zone", "connection", "tables", "backup", "archive", "reindex", "disk", "health", "targets")
 
 	top := p.policy(root, Policy{Source: source, Connection: DefaultConnection})
 	cfg := &Config{Source: source, Policy: top, Targets: map[string]Target{}}
@@ -57,7 +57,7 @@ func Parse(source string, data []byte) (*Config, error) {
 // replaces the top-level one wholesale rather than merging key by key: a
 // target listing its own tables means "these tables", not "these as well".
 func (p *parser) target(t section, name string, top Policy) Target {
-	t.unknown("dsn", "time_zone", "connection", "tables", "backup", "archive")
+	t.unknown("dsn", "time_zone", "connection", "tables", "backup", "archive", "reindex", "disk", "health")
 	if strings.TrimSpace(name) == "" {
 		t.errorf("", "target name must not be empty")
 	}
@@ -95,6 +95,15 @@ func (p *parser) policy(s section, base Policy) Policy {
 	}
 	if a, ok := s.sub("archive"); ok {
 		pol.Archive = p.archive(a)
+	}
+	if r, ok := s.sub("reindex"); ok {
+		pol.Reindex = p.reindex(r)
+	}
+	if d, ok := s.sub("disk"); ok {
+		pol.Disk = p.disk(d)
+	}
+	if h, ok := s.sub("health"); ok {
+		pol.Health = p.health(h)
 	}
 	return pol
 }
@@ -163,7 +172,7 @@ func canonicalName(name string) string {
 }
 
 func (p *parser) table(s section, name string) TablePolicy {
-	s.unknown("time_column", "retention", "permanent", "expected_growth", "compress_after", "segment_by", "time_zone")
+	s.unknown("time_column", "retention", "permanent", "expected_growth", "compress_after", "segment_by", "order_by", "time_zone")
 	tp := TablePolicy{Name: name}
 	if parts := strings.Split(name, "."); len(parts) > 2 || hasBlank(parts) {
 		s.errorf("", "bad table name %q: write table or \"schema.table\"", name)
@@ -208,6 +217,7 @@ func (p *parser) table(s section, name string) TablePolicy {
 		}
 	}
 	tp.SegmentBy, _ = s.strings("segment_by")
+	tp.OrderBy, _ = s.strings("order_by")
 	tp.TimeZone, _ = s.zone("time_zone")
 	return tp
 }
@@ -224,7 +234,7 @@ func hasBlank(parts []string) bool {
 // backup reads [backup]; once the section exists, dir and keep_daily >= 1
 // are required, since a backup with nowhere to go or nothing kept is a typo.
 func (p *parser) backup(s section) Backup {
-	s.unknown("dir", "keep_daily")
+	s.unknown("dir", "keep_daily", "keep_days", "format", "jobs")
 	var b Backup
 	if v, ok := s.str("dir", "/var/backups/pgtend"); ok {
 		if strings.TrimSpace(v) == "" {
@@ -242,20 +252,52 @@ func (p *parser) backup(s section) Backup {
 	} else if !s.has("keep_daily") {
 		s.errorf("keep_daily", "missing: [backup] needs keep_daily = 7 (at least 1)")
 	}
+	if v, ok := s.str("keep_days", "14d"); ok {
+		n, err := parseDays(v)
+		switch {
+		case err != nil:
+			s.errorf("keep_days", "%v", err)
+		case n <= 0:
+			s.errorf("keep_days", "must be greater than zero (got %q); leave keep_days out to keep by count only", v)
+		default:
+			b.KeepDays = n
+		}
+	}
+	if v, ok := s.str("format", "custom"); ok {
+		switch v {
+		case "custom", "plain", "directory":
+			b.Format = v
+		default:
+			s.errorf("format", "must be \"custom\" (pg_dump -Fc), \"plain\" (.sql.gz) or \"directory\" (-Fd), not %q", v)
+		}
+	}
+	if n, ok := s.integer("jobs"); ok {
+		if n < 1 || n > 64 {
+			s.errorf("jobs", "must be 1 to 64 (got %d)", n)
+		}
+		b.Jobs = int(n)
+	}
 	return b
 }
 
 // archive reads [archive]; listing directories without a destination is an error.
 func (p *parser) archive(s section) Archive {
-	s.unknown("dirs", "dest")
+	s.unknown("dirs", "monthly_dirs", "dest", "keep")
 	var a Archive
 	a.Dirs, _ = s.strings("dirs")
+	a.MonthlyDirs, _ = s.strings("monthly_dirs")
+	if n, ok := s.integer("keep"); ok {
+		if n < 1 {
+			s.errorf("keep", "must be at least 1 (got %d)", n)
+		}
+		a.Keep = int(n)
+	}
 	if v, ok := s.str("dest", "/var/backups/pgtend/archive"); ok {
 		if strings.TrimSpace(v) == "" {
 			s.errorf("dest", "must not be empty")
 		}
 		a.Dest = v
-	} else if !s.has("dest") && s.has("dirs") {
+	} else if !s.has("dest") && (s.has("dirs") || s.has("monthly_dirs")) {
 		s.errorf("dest", "missing: [archive] needs dest = \"/path/to/archive\" to copy dirs to")
 	}
 	return a

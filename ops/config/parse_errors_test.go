@@ -44,7 +44,7 @@ func TestParseErrors(t *testing.T) {
 			`[bakup]`,
 			`dir = "/x"`,
 			`keep_daily = 1`,
-		), []want{{3, "bakup", "unknown key (expected one of: time_zone, connection, tables, backup, archive, targets)"}}},
+		), []want{{3, "bakup", "unknown key (expected one of: time_zone, connection, tables, backup, archive, reindex, disk, health, targets)"}}},
 		{"unknown table key", doc(
 			`[tables.x]`,
 			`time_column = "t"`,
@@ -70,7 +70,7 @@ func TestParseErrors(t *testing.T) {
 			`[targets.prod]`,
 			`dsn = "service=p"`,
 			`host = "db1"`,
-		), []want{{3, "targets.prod.host", "unknown key (expected one of: dsn, time_zone, connection, tables, backup, archive)"}}},
+		), []want{{3, "targets.prod.host", "unknown key (expected one of: dsn, time_zone, connection, tables, backup, archive, reindex, disk, health)"}}},
 		{"unknown connection key", doc(
 			`[connection]`,
 			`statment_timeout = "1s"`,
@@ -235,6 +235,19 @@ func TestParseErrors(t *testing.T) {
 			`[archive]`,
 			`dirs = ["models/"]`,
 		), []want{{1, "archive.dest", "missing"}}},
+		{"backup format, jobs and keep_days", doc(
+			`[backup]`,
+			`dir = "/b"`,
+			`keep_daily = 3`,
+			`format = "tar"`,
+			`jobs = 0`,
+			`keep_days = "0d"`,
+		), []want{{4, "backup.format", `not "tar"`}, {5, "backup.jobs", "must be 1 to 64 (got 0)"}, {6, "backup.keep_days", "must be greater than zero"}}},
+		{"archive monthly_dirs without dest, keep zero", doc(
+			`[archive]`,
+			`monthly_dirs = ["trade_logs/"]`,
+			`keep = 0`,
+		), []want{{1, "archive.dest", "missing"}, {3, "archive.keep", "must be at least 1 (got 0)"}}},
 
 		{"target empty dsn", doc(
 			`[targets.prod]`,

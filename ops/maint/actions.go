@@ -30,7 +30,41 @@ type Action struct {
 	Task        string // the calendar task a run counts for (calendar.Tasks' ID)
 	Destructive bool   // its plans may delete data: confirmed by typing the table's name, or --yes
 	Key         string // the console key that plans it for the table under the cursor
-	Planner     Planner
+	// Database: it works on the whole database, not a table (--table does
+	// not apply; its console key works in the Disk pane).
+	Database bool
+	Planner  Planner
+	// Flags are its options beyond --table, on plan's and run's command
+	// line (pgtend plan reindex --index I); the planner reads the ones set
+	// with FlagsOf. The console sets none.
+	Flags []Flag
+}
+
+// Flag is an option of an action: --Name, taking a Value ("INDEX"), or a
+// switch when Value is "".
+type Flag struct {
+	Name, Value, Help string
+}
+
+// Flags are the action flags set for a plan: name → value ("true" for a
+// switch).
+type Flags map[string]string
+
+type flagsKey struct{}
+
+// WithFlags hands the flags set on the command line to the planners
+// called with ctx.
+func WithFlags(ctx context.Context, f Flags) context.Context {
+	return context.WithValue(ctx, flagsKey{}, f)
+}
+
+// FlagsOf are the flags WithFlags set on ctx (none: an empty map).
+func FlagsOf(ctx context.Context) Flags {
+	f, _ := ctx.Value(flagsKey{}).(Flags)
+	if f == nil {
+		return Flags{}
+	}
+	return f
 }
 
 // Plan makes the action's plan within PlanTimeout, stamps it with the
@@ -81,14 +115,59 @@ func Default() *Registry {
 			{
 				Name: "retention", Heading: "retention cleanup of", Task: "retention_cleanup", Key: "d", Destructive: true,
 				Help: "remove data older than the policy's retention",
-				Planner: func(ctx context.Context, conn *pgx.Conn, policy config.Policy, table string) (*Plan, error) {
-					return PlanRetention(ctx, conn, policy, table, RetentionOptions{})
+				Flags: []Flag{{Name: FlagIncludeDefault, Help: "also delete, in batches, the rows past the cutoff in DEFAULT partitions, which no partition removal takes " +
+					"(the space is reused by the table, not returned to the filesystem)"}},
+				Planner: planRetentionWithFlags,
+			},
+			{
+				Name: "compress", Heading: "compression of", Task: "compression_check", Key: "c",
+				Help:    "compress the chunks past the policy's compress_after, one at a time (TimescaleDB hypertables)",
+				Flags:   []Flag{{Name: FlagAddPolicy, Help: "add TimescaleDB's compression policy (compress_after) where a hypertable has none"}},
+				Planner: PlanCompress,
+			},
+			{
+				Name: "decompress", Heading: "decompression of",
+				Help:    "decompress one chunk (--chunk), refused unless the disk has room for it",
+				Flags:   []Flag{{Name: FlagChunk, Value: "CHUNK", Help: "the compressed chunk to decompress (schema.name)"}},
+				Planner: PlanDecompress,
+			},
+			{
+				Name: "reindex", Heading: "REINDEX", Task: "reindex", Key: "i",
+				Help: "rebuild invalid and bloated indexes with REINDEX INDEX CONCURRENTLY, chunk by chunk; drop leftovers of failed rebuilds",
+				Flags: []Flag{
+					{Name: FlagIndex, Value: "INDEX", Help: "one index (a hypertable's or partitioned table's: each chunk's or partition's), whatever its bloat"},
+					{Name: FlagMeasure, Help: "measure bloat with pgstatindex (pgstattuple), which reads each index whole, instead of estimating it"},
 				},
+				Planner: PlanReindex,
+			},
+			{
+				Name: "backup", Heading: "backup of", Task: "verify_backup", Key: "b", Database: true,
+				Help:    "pg_dump of the database, verified by reading it back whole, then rotation of old backups",
+				Flags:   BackupFlags,
+				Planner: planBackupWithFlags,
+			},
+			{
+				Name: "archive", Heading: "archives of", Task: "archive_trade_logs", Database: true,
+				Help:    "tar.gz archives of the policy's [archive] directories, each read back entry by entry",
+				Planner: planArchiveWithFlags,
+			},
+			{
+				Name: "schedule", Heading: "schedules for", Destructive: true, Database: true,
+				Help: "hand the policy to the database's own schedulers: TimescaleDB retention and compression policies, pg_cron jobs for the rest " +
+					"(partitioned and plain tables' retention, the weekly VACUUM ANALYZE, a trim of cron.job_run_details)",
+				Planner: PlanSchedule,
+			},
+			{
+				Name: "jobs", Heading: "TimescaleDB jobs run now for", Destructive: true,
+				Help:    "run TimescaleDB's jobs now (CALL run_job), each run recorded in the job ledger; --table: the table's jobs",
+				Flags:   []Flag{{Name: FlagJob, Value: "ID", Help: "one TimescaleDB job, by its id"}},
+				Planner: PlanRunJobs,
 			},
 		},
 		Scripts: []Script{
-			{Name: "weekly", Help: "VACUUM ANALYZE of every table, then the sizes and disk report", Actions: []string{"vacuum"}, Report: true},
-			{Name: "monthly", Help: "retention cleanup, then VACUUM ANALYZE", Actions: []string{"retention", "vacuum"}},
+			{Name: "weekly", Help: "VACUUM ANALYZE of every table, a verified backup, then the sizes and disk report", Actions: []string{"vacuum", "backup"}, Report: true},
+			{Name: "monthly", Help: "retention cleanup, compression of the chunks past compress_after, VACUUM ANALYZE, then the indexes that need it rebuilt",
+				Actions: []string{"retention", "compress", "vacuum", "reindex"}},
 		},
 	}
 }

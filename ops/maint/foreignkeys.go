@@ -25,6 +25,7 @@ type ForeignKey struct {
 	fromCols   []string
 	toCols     []string
 	fromOID    uint32
+	toOID      uint32 // the relation it references
 	toTableOID uint32 // the policy table it reaches (the partition's root for ToPart)
 }
 
@@ -94,7 +95,7 @@ func readForeignKeys(ctx context.Context, conn *pgx.Conn, tables []uint32) (inco
 		if err := rows.Scan(&f.OID, &f.Name, &f.fromOID, &toOID, &f.toTableOID, &del, &f.From, &f.To, &f.fromRel, &f.toRel, &f.fromCols, &f.toCols); err != nil {
 			return nil, nil, fmt.Errorf("reading foreign keys: %w", err)
 		}
-		f.OnDelete, f.ToPart = onDelete[del], f.toTableOID != 0 && f.toTableOID != toOID
+		f.OnDelete, f.ToPart, f.toOID = onDelete[del], f.toTableOID != 0 && f.toTableOID != toOID, toOID
 		if f.toTableOID != 0 {
 			incoming[f.toTableOID] = append(incoming[f.toTableOID], f)
 		}

@@ -119,6 +119,15 @@ type Portion struct {
 	Rows  *int64     `json:"rows"`
 	// RowsFromCatalog: Rows is the catalog's estimate, not a count.
 	RowsFromCatalog bool `json:"rows_from_catalog"`
+	// RowsPastCutoff counts the rows older than the cutoff in chunks and
+	// partitions not removed whole — a DEFAULT partition, one straddling
+	// the cutoff, an inheritance parent's own rows and children without a
+	// proven range: in Goes those deleted in batches, in Stays those left
+	// (nil when none). BytesPastCutoff is their estimated share of the
+	// bytes; in Goes it is space the table reuses, not returned to the
+	// filesystem.
+	RowsPastCutoff  *int64 `json:"rows_past_cutoff"`
+	BytesPastCutoff *int64 `json:"bytes_past_cutoff"`
 }
 
 // Destructive reports whether any step destroys data: such a plan needs a

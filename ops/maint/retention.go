@@ -15,13 +15,35 @@ import (
 type RetentionOptions struct {
 	// Cutoff replaces now − retention (a cutoff in the future is refused).
 	Cutoff *time.Time
+	// IncludeDefault also deletes, in batches, the rows past the cutoff in
+	// DEFAULT partitions, which no partition removal takes (pgtend plan|run
+	// retention --include-default): the space is reused by the table, not
+	// returned to the filesystem. Without it they are counted and said to
+	// stay.
+	IncludeDefault bool
+}
+
+// FlagIncludeDefault is retention's --include-default: IncludeDefault.
+const FlagIncludeDefault = "include-default"
+
+// planRetentionWithFlags is the registry's retention planner: the flags
+// set (WithFlags: the command line's; the console sets none) are its
+// options.
+func planRetentionWithFlags(ctx context.Context, conn *pgx.Conn, policy config.Policy, table string) (*Plan, error) {
+	return PlanRetention(ctx, conn, policy, table, RetentionOptions{IncludeDefault: FlagsOf(ctx)[FlagIncludeDefault] == "true"})
 }
 
 // PlanRetention plans removing the data older than each table's retention
 // ("" for every table of the policy with a retention), by the kind of table:
 //   - a hypertable drops whole chunks (drop_chunks): instant, and the files
 //     go back to the filesystem;
-//   - a partitioned table detaches and drops whole partitions;
+//   - a partitioned table detaches and drops whole partitions; the rows
+//     past the cutoff in its DEFAULT partition are deleted in batches with
+//     o.IncludeDefault, else counted and said to stay, like those in
+//     partitions (and chunks) straddling the cutoff, which go whole later;
+//   - an inheritance parent drops the children whose CHECK constraints
+//     prove every row older than the cutoff, and deletes in batches, child
+//     by child, the older rows of the others and its own;
 //   - a plain table deletes in batches, then VACUUM ANALYZE: the space is
 //     reusable by the table but not returned to the filesystem.
 //
@@ -119,6 +141,7 @@ type tableJob struct {
 	held      []ForeignKey // it holds
 	kept      map[uint32]string
 	policy    []report.Table // every table of the report, to say why rows must stay
+	opts      RetentionOptions
 }
 
 // tableResult is what planning one table gives.
@@ -153,8 +176,10 @@ func newTableJob(ctx context.Context, conn *pgx.Conn, r *report.Report, t report
 	if o.Cutoff != nil {
 		cutoff = *o.Cutoff
 	}
-	j := &tableJob{r: r, t: t, name: name, rel: pgx.Identifier{t.Schema, t.Name}.Sanitize(), cutoff: cutoff.UTC(), col: pgx.Identifier{*t.TimeColumn}.Sanitize()}
-	if *t.Kind != report.KindTable && (t.PartitionColumn == nil || *t.PartitionColumn != *t.TimeColumn) {
+	j := &tableJob{r: r, t: t, name: name, rel: pgx.Identifier{t.Schema, t.Name}.Sanitize(), cutoff: cutoff.UTC(), col: pgx.Identifier{*t.TimeColumn}.Sanitize(), opts: o}
+	// An inheritance parent's children are cut along no key: their CHECK
+	// constraints on the time column say (or not) what they hold.
+	if *t.Kind != report.KindTable && *t.Kind != report.KindInherited && (t.PartitionColumn == nil || *t.PartitionColumn != *t.TimeColumn) {
 		return nil, fmt.Errorf("%s: the policy's time column %q is not the column the table is partitioned by: whole chunks cannot be dropped by it", name, *t.TimeColumn)
 	}
 	if t.TimeType() == "" {
@@ -177,9 +202,15 @@ func newTableJob(ctx context.Context, conn *pgx.Conn, r *report.Report, t report
 func (j *tableJob) plan(ctx context.Context, conn *pgx.Conn) (tableResult, error) {
 	switch *j.t.Kind {
 	case report.KindHypertable:
-		return j.hypertableSteps()
+		res, err := j.hypertableSteps()
+		if err != nil {
+			return res, err
+		}
+		return res, j.chunksLeftover(ctx, conn, &res)
 	case report.KindPartitioned:
 		return j.partitionSteps(ctx, conn)
+	case report.KindInherited:
+		return j.inheritedSteps(ctx, conn)
 	default:
 		return j.plainSteps(ctx, conn)
 	}

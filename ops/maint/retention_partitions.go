@@ -14,7 +14,11 @@ import (
 // cutoff, but for those a foreign key holds: PostgreSQL refuses to detach
 // a partition whose rows are referenced (whatever the ON DELETE action:
 // a DETACH never cascades) or to drop one a constraint names; the plan
-// keeps them and says why.
+// keeps them and says why. The rows past the cutoff in the partitions
+// that stay — a DEFAULT partition, one straddling the cutoff — are
+// counted and said; those of the DEFAULT partition are deleted in batches
+// when asked (RetentionOptions.IncludeDefault), those straddling the
+// cutoff go with their partition at a later run.
 func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableResult, error) {
 	r, t, rel, name, cutoff := j.r, j.t, j.rel, j.name, j.cutoff
 	all, _ := chunksOf(r, t, cutoff)
@@ -49,10 +53,10 @@ func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 			old = append(old, p.leaves...)
 		}
 	}
-	if len(old) == 0 {
-		return tableResult{notes: []string{name + ": no partition is wholly older than " + when(t, cutoff)}, stays: portionOf(all)}, nil
-	}
 	var res tableResult
+	if len(old) == 0 {
+		res.notes = append(res.notes, name+": no partition is wholly older than "+when(t, cutoff))
+	}
 	var gone []*part // the partitions to detach and drop
 	var leavesGone []report.Chunk
 	for _, p := range parts {
@@ -73,8 +77,11 @@ func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 	res.kept = notIn(leavesGone)
 	res.goes, res.stays = portionOf(leavesGone), portionOf(without(all, leavesGone))
 	res.goes.Parts, res.stays.Parts = len(gone), len(parts)-len(gone)
+	if len(old) == 0 {
+		res.goes = Portion{}
+	}
 	if len(gone) == 0 {
-		return res, nil
+		return res, j.partitionsLeftover(ctx, conn, &res, without(all, leavesGone))
 	}
 	// DETACH CONCURRENTLY (PostgreSQL 14+) takes only SHARE UPDATE
 	// EXCLUSIVE on the parent, so writers go on; it is refused when the
@@ -146,7 +153,74 @@ func (j *tableJob) partitionSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 		})
 	}
 	res.steps = steps
-	return res, nil
+	return res, j.partitionsLeftover(ctx, conn, &res, without(all, leavesGone))
+}
+
+// partitionsLeftover counts the rows past the cutoff in the leaves that
+// stay, but for the wholly old ones a foreign key holds (said already):
+// those straddling the cutoff and DEFAULT partitions. A DEFAULT
+// partition's rows are deleted in batches with IncludeDefault (the rows
+// a reference holds stay), else said to stay, as straddling ones are.
+func (j *tableJob) partitionsLeftover(ctx context.Context, conn *pgx.Conn, res *tableResult, stays []report.Chunk) error {
+	var deleted []string
+	for _, c := range stays {
+		if olderThan(c, j.cutoff) || (c.RangeStart != nil && !c.RangeStart.Before(j.cutoff)) {
+			continue // held whole (said why), or wholly newer
+		}
+		leaf := pgx.Identifier{c.ChunkSchema, c.Chunk}.Sanitize()
+		n, err := j.countPast(ctx, conn, leaf)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			continue
+		}
+		bytes := share(c.TotalBytes, c.RowEstimate, n)
+		if !c.Default {
+			addPast(&res.stays, n, bytes)
+			res.notes = append(res.notes, fmt.Sprintf("%s: %s past retention stay in %s, which straddles the cutoff: partitions go whole, and %s",
+				j.name, rowsOf(n), display(c), j.goesWhole(c)))
+			continue
+		}
+		what := fmt.Sprintf("%s past retention stay in %s, the DEFAULT partition: no partition removal takes them", rowsOf(n), display(c))
+		if !j.opts.IncludeDefault {
+			addPast(&res.stays, n, bytes)
+			res.notes = append(res.notes, fmt.Sprintf("%s: %s; --include-default deletes them in batches (the space is reused by the table, not returned to the filesystem)", j.name, what))
+			continue
+		}
+		// The foreign keys that reach its rows: those to the partitioned
+		// table, and those to the DEFAULT partition (or its leaf) itself.
+		top := c.TopSchema + "." + c.Top
+		d := rowsDelete{rel: leaf, name: display(c), what: display(c) + " (the DEFAULT partition of " + j.name + ")", rows: n, bytes: bytes,
+			refs: []string{j.rel, leaf}}
+		if top != display(c) {
+			d.refs = append(d.refs, pgx.Identifier{c.TopSchema, c.Top}.Sanitize())
+		}
+		for _, f := range j.incoming {
+			if !f.ToPart || f.To == display(c) || f.To == top {
+				d.fks = append(d.fks, f)
+			}
+		}
+		steps, notes, held, err := j.deleteSteps(ctx, conn, d, res.kept)
+		if err != nil {
+			return err
+		}
+		if held != "" {
+			addPast(&res.stays, n, bytes)
+			res.notes = append(res.notes, fmt.Sprintf("%s: %s; not deleted: %s", j.name, what, held))
+			continue
+		}
+		res.steps = append(res.steps, steps...)
+		res.notes = append(res.notes, notes...)
+		res.notes = append(res.notes, fmt.Sprintf("%s: %s in %s go in batches (--include-default): DELETE frees space for the table's new rows but does not return it to the filesystem",
+			j.name, rowsOf(n), display(c)))
+		addPast(&res.goes, n, bytes)
+		deleted = append(deleted, leaf)
+	}
+	if len(deleted) > 0 {
+		res.kept = fmt.Sprintf("(%s) AND NOT (r.tableoid::regclass = ANY (%s) AND r.%s < %s)", res.kept, regclasses(deleted), j.col, j.t.Bound(j.cutoff))
+	}
+	return nil
 }
 
 // heldBy says why a foreign key keeps the partition id (with its leaves)

@@ -83,36 +83,7 @@ func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult,
 		Statements: shown,
 		Lock:       LockRowExclusive + " (row locks on the deleted rows only)", Destructive: true,
 		EstRows: &old, EstBytes: bytes, Unit: "rows", Table: rel, needs: need,
-		run: func(ctx context.Context, r *runner, i int) (int64, error) {
-			var done int64
-			for {
-				if err := ctx.Err(); err != nil {
-					return done, err
-				}
-				picked, deleted, err := b.run(ctx, r.conn, r.opts.BatchSize)
-				done += deleted
-				if err != nil {
-					return done, err
-				}
-				if bytes != nil && old > 0 { // the rows' share of the estimate: space for the table, not the filesystem
-					r.freed = *bytes * min(done, old) / old
-				}
-				r.emit(Event{Kind: Progress, Step: i, Done: done, Total: old, Unit: "rows"})
-				if picked == 0 {
-					if done == 0 {
-						return 0, skip("no row older than the cutoff was left to delete")
-					}
-					return done, nil
-				}
-				if r.opts.BatchPause > 0 {
-					select {
-					case <-ctx.Done():
-						return done, ctx.Err()
-					case <-time.After(r.opts.BatchPause):
-					}
-				}
-			}
-		},
+		run: b.runAll(old, bytes),
 	}
 	vac := vacuumStep("VACUUM (ANALYZE) "+name, rel, name)
 	stays := max(t.RowEstimate-old, 0)
@@ -130,9 +101,49 @@ func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult,
 // batch is one DELETE batch: pick locks the rows first ("" when no foreign
 // key references the table: del picks its rows itself).
 type batch struct {
-	rel       string
-	planned   []uint32 // the foreign keys that referenced rel when planned
+	rel     string
+	planned []uint32 // the foreign keys that referenced rel when planned
+	// refs are the relations (quoted) whose referencing foreign keys are
+	// compared with planned; rel alone when empty. A partition's rows are
+	// reached by those of its partitioned table too.
+	refs      []string
 	pick, del string
+}
+
+// runAll is a step that runs batches until none is left (old rows were
+// counted, their bytes estimated), each its own transaction, pausing
+// between them; cancelling stops between batches.
+func (b batch) runAll(old int64, bytes *int64) func(ctx context.Context, r *runner, i int) (int64, error) {
+	return func(ctx context.Context, r *runner, i int) (int64, error) {
+		var done int64
+		for {
+			if err := ctx.Err(); err != nil {
+				return done, err
+			}
+			picked, deleted, err := b.run(ctx, r.conn, r.opts.BatchSize)
+			done += deleted
+			if err != nil {
+				return done, err
+			}
+			if bytes != nil && old > 0 { // the rows' share of the estimate: space for the table, not the filesystem
+				r.freed = *bytes * min(done, old) / old
+			}
+			r.emit(Event{Kind: Progress, Step: i, Done: done, Total: old, Unit: "rows"})
+			if picked == 0 {
+				if done == 0 {
+					return 0, skip("no row older than the cutoff was left to delete")
+				}
+				return done, nil
+			}
+			if r.opts.BatchPause > 0 {
+				select {
+				case <-ctx.Done():
+					return done, ctx.Err()
+				case <-time.After(r.opts.BatchPause):
+				}
+			}
+		}
+	}
 }
 
 // run is one batch in one transaction: the foreign keys that reference
@@ -146,8 +157,12 @@ func (b batch) run(ctx context.Context, conn *pgx.Conn, size int) (picked, delet
 	}
 	defer tx.Rollback(context.Background())
 	var now []uint32
+	refs := b.refs
+	if len(refs) == 0 {
+		refs = []string{b.rel}
+	}
 	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(c.oid ORDER BY c.oid), '{}') FROM pg_constraint c
-		WHERE `+declaredForeignKey+` AND c.confrelid = $1::regclass`, b.rel).Scan(&now); err != nil {
+		WHERE `+declaredForeignKey+` AND c.confrelid = ANY ($1::text[]::regclass[])`, refs).Scan(&now); err != nil {
 		return 0, 0, err
 	}
 	if !slices.Equal(now, b.planned) {

@@ -32,7 +32,8 @@ func PlanVacuum(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 		}
 		sum := TableSummary{Table: name, Kind: *t.Kind, TimeZone: t.Location().String(), Locks: []string{LockShareUpdateExclusive}, ForeignKeys: []ForeignKey{}, Findings: []string{}}
 		var rels [][2]string // what to vacuum, in order
-		if *t.Kind == report.KindTable {
+		// An inheritance parent holds rows of its own.
+		if *t.Kind == report.KindTable || *t.Kind == report.KindInherited {
 			rels = append(rels, [2]string{t.Schema, t.Name})
 		}
 		for _, c := range r.Chunks {

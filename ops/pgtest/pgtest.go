@@ -26,7 +26,13 @@ func Main(m *testing.M) int { return MainWith(m, cluster.Options{}) }
 // MainWith is Main with cluster options (e.g. pg_hba.conf lines).
 func MainWith(m *testing.M, opts cluster.Options) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	if opts.CronDatabase == "" {
+		opts.CronDatabase = CronDatabase
+	}
 	c, err := cluster.Start(ctx, opts)
+	if err == nil {
+		err = prepareCron(ctx, c)
+	}
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "pgtest: cannot start the throwaway PostgreSQL cluster: %v\n", err)
@@ -34,6 +40,9 @@ func MainWith(m *testing.M, opts cluster.Options) int {
 	}
 	if !c.Timescale {
 		fmt.Fprintln(os.Stderr, "pgtest: WARNING: TimescaleDB is not installed on this machine; hypertable tests will be SKIPPED")
+	}
+	if !c.Cron {
+		fmt.Fprintln(os.Stderr, "pgtest: WARNING: pg_cron is not installed on this machine; pg_cron tests will be SKIPPED")
 	}
 	Cluster = c
 	code := m.Run()

@@ -12,8 +12,8 @@ type Sizes struct{ Total, Table, Index, Toast int64 }
 
 // MeasureTable measures a table of any kind with other catalog functions
 // than the report uses: it lists the relations holding the table's data
-// itself (the table; every descendant of a partitioned table via
-// pg_inherits; a hypertable's root, chunks and compressed chunks via
+// itself (the table; every descendant of a partitioned table or an
+// inheritance parent via pg_inherits; a hypertable's root, chunks and compressed chunks via
 // TimescaleDB's catalog) and sums pg_table_size (heap + TOAST) minus the
 // TOAST table's total, pg_indexes_size, and the TOAST table's own total.
 func MeasureTable(t testing.TB, conn *pgx.Conn, schema, name, kind string) Sizes {
@@ -30,7 +30,7 @@ func MeasureTable(t testing.TB, conn *pgx.Conn, schema, name, kind string) Sizes
 		  FROM _timescaledb_catalog.chunk c JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id
 		  JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id
 		 WHERE format('%I.%I', h.schema_name, h.table_name)::regclass = '` + rel + `'::regclass`
-	case "partitioned":
+	case "partitioned", "inherited":
 		rels = `WITH RECURSIVE t(r) AS (SELECT '` + rel + `'::regclass::oid
 			UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN t ON i.inhparent = t.r) SELECT r FROM t`
 	default:

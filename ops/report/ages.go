@@ -37,7 +37,7 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 			// chunks): it is asked only by a role that may read the column.
 			parentAllowed := *t.Kind == KindTable || slices.Contains(t.readableTimeColumns, *t.TimeColumn)
 			var chunks []Chunk
-			if byChunks {
+			if byChunks && *t.Kind != KindInherited { // an inheritance parent has rows of its own: asked as a whole
 				chunks = r.Chunks
 			}
 			err := oldestRow(ctx, conn, t, chunks, col, parentAllowed)
@@ -85,6 +85,15 @@ func fillAges(ctx context.Context, conn *pgx.Conn, r *Report, now time.Time) err
 				n += *c.TotalBytes
 			}
 		}
+		// And the rows past the cutoff that no whole chunk takes.
+		partly, err := partlyExpired(ctx, conn, r, t, col, cutoff, readable)
+		if err != nil {
+			return fmt.Errorf("estimating the rows of %s past retention: %w", rel, err)
+		}
+		if partly != nil {
+			n += *partly
+		}
+		t.PartlyExpiredBytes = partly
 		t.ExpiredBytes = &n
 	}
 	return nil

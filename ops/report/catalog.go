@@ -13,15 +13,20 @@ const systemSchemas = `'pg_catalog','information_schema','_timescaledb_internal'
 	'timescaledb_information','timescaledb_experimental','toolkit_experimental',
 	'pgtend'`
 
-// partitionTree walks pg_inherits from every partitioned root, giving each
-// descendant its root and its ancestor one level below the root (the level
-// partitioned by the root's key). pg_partition_tree would do the same but
-// locks every partition.
+// partitionTree walks pg_inherits from every partitioned root and every
+// inheritance parent (a table with children that is no one's child, not a
+// hypertable), giving each descendant its root and its ancestor one level
+// below the root (the level partitioned by the root's key). A child of
+// several parents (multiple inheritance) belongs to its first one's tree
+// only. pg_partition_tree would do the same but locks every partition.
 const partitionTree = `
 ptree(root, relid, top) AS (
-	SELECT c.oid, c.oid, NULL::oid FROM pg_class c WHERE c.relkind = 'p' AND NOT c.relispartition
+	SELECT c.oid, c.oid, NULL::oid FROM pg_class c
+	WHERE (c.relkind = 'p' AND NOT c.relispartition)
+	   OR (c.relkind = 'r' AND c.relhassubclass AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+	       AND c.oid NOT IN (SELECT relid FROM tsparents))
 	UNION ALL
-	SELECT t.root, i.inhrelid, coalesce(t.top, i.inhrelid) FROM ptree t JOIN pg_inherits i ON i.inhparent = t.relid
+	SELECT t.root, i.inhrelid, coalesce(t.top, i.inhrelid) FROM ptree t JOIN pg_inherits i ON i.inhparent = t.relid AND i.inhseqno = 1
 )`
 
 // hypertablesCTE: ht lists hypertables with their time column; tsparents
@@ -71,18 +76,20 @@ tschunks AS MATERIALIZED (
 }
 
 // relsCTE selects the tables pgtend reports: ordinary and partitioned
-// tables outside the system schemas, excluding partitions and chunks (they
-// are reported under their parent).
+// tables outside the system schemas, excluding partitions, chunks and
+// inheritance children (they are reported under their parent, or root).
 const relsCTE = `
 rels AS MATERIALIZED (
 	SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name,
 	       CASE WHEN c.oid IN (SELECT relid FROM ht) THEN 'hypertable'
-	            WHEN c.relkind = 'p' THEN 'partitioned' ELSE 'table' END AS kind
+	            WHEN c.relkind = 'p' THEN 'partitioned'
+	            WHEN c.relhassubclass AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid) THEN 'inherited'
+	            ELSE 'table' END AS kind
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
 	  AND n.nspname NOT IN (` + systemSchemas + `)
 	  AND n.nspname !~ '^pg_(temp|toast)'
-	  AND c.oid NOT IN (SELECT i.inhrelid FROM pg_inherits i JOIN tsparents t ON t.relid = i.inhparent)
+	  AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
 )`
 
 func catalogCTEs(f Features) string {

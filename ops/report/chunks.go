@@ -16,7 +16,7 @@ const hypertableChunksQuery = `
 SELECT ch.hypertable_schema::text, ch.hypertable_name::text, ch.chunk_schema::text, ch.chunk_name::text,
        rc.oid,
        ch.range_start, ch.range_end, ch.range_start_integer, ch.range_end_integer,
-       coalesce(ch.is_compressed, false), ch.chunk_schema::text, ch.chunk_name::text
+       coalesce(ch.is_compressed, false), ch.chunk_schema::text, ch.chunk_name::text, false
 FROM timescaledb_information.chunks ch
 LEFT JOIN pg_namespace n ON n.nspname = ch.chunk_schema
 LEFT JOIN pg_class rc ON rc.relnamespace = n.oid AND rc.relname = ch.chunk_name
@@ -32,7 +32,11 @@ ORDER BY 1, 2, ch.range_start NULLS FIRST, ch.range_start_integer NULLS FIRST, 4
 // the range of its ancestor one level below the root. pg_get_expr gets
 // relid 0: bounds hold no column references, and a relid would lock.
 // The CTEs are MATERIALIZED so each regexp and key lookup runs once per
-// leaf, not once per reference (10x the cost at 5,000 partitions).
+// leaf, not once per reference (10x the cost at 5,000 partitions). A leaf
+// whose direct partition is the DEFAULT one says so. The children of an
+// inheritance parent, at every level (each holds rows of its own), come
+// without ranges: readInheritedRanges reads them from their CHECK
+// constraints once the policy names the time column.
 func partitionsQuery(f Features) string {
 	return catalogCTEs(f) + `,
 leaves AS MATERIALIZED (
@@ -42,14 +46,15 @@ leaves AS MATERIALIZED (
 	          JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
 	         WHERE pt.partrelid = r.oid AND pt.partstrat = 'r' AND pt.partnatts = 1) AS keytype,
 	       regexp_match(pg_get_expr(bc.relpartbound, 0),
-	                    $re$^FOR VALUES FROM \('?([^')]*)'?\) TO \('?([^')]*)'?\)$$re$) AS b
+	                    $re$^FOR VALUES FROM \('?([^')]*)'?\) TO \('?([^')]*)'?\)$$re$) AS b,
+	       bc.oid IN (SELECT pt.partdefid FROM pg_partitioned_table pt) AS is_default
 	FROM rels r
 	JOIN ptree p ON p.root = r.oid
 	JOIN pg_class lc ON lc.oid = p.relid AND lc.relkind <> 'p'
 	JOIN pg_namespace ln ON ln.oid = lc.relnamespace
 	JOIN pg_class bc ON bc.oid = p.top
 	JOIN pg_namespace bn ON bn.oid = bc.relnamespace
-	WHERE r.kind = 'partitioned'
+	WHERE r.kind = 'partitioned' OR (r.kind = 'inherited' AND p.relid <> r.oid)
 ),
 bounds AS MATERIALIZED (
 	SELECT l.*,
@@ -66,7 +71,7 @@ SELECT schema, name, leaf_schema, leaf, leaf_oid,
                     WHEN 'date'::regtype THEN hi::date::timestamp AT TIME ZONE 'UTC' END,
        CASE WHEN keytype IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN lo::bigint END,
        CASE WHEN keytype IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN hi::bigint END,
-       false, top_schema, top
+       false, top_schema, top, is_default
 FROM bounds
 ORDER BY 1, 2, 6 NULLS FIRST, 8 NULLS FIRST, 4`
 }
@@ -95,7 +100,7 @@ func readChunks(ctx context.Context, conn *pgx.Conn, f Features, tables []tableR
 			var c Chunk
 			var oid *uint32
 			if err := rows.Scan(&c.TableSchema, &c.Table, &c.ChunkSchema, &c.Chunk, &oid,
-				&c.RangeStart, &c.RangeEnd, &c.RangeStartInteger, &c.RangeEndInteger, &c.Compressed, &c.TopSchema, &c.Top); err != nil {
+				&c.RangeStart, &c.RangeEnd, &c.RangeStartInteger, &c.RangeEndInteger, &c.Compressed, &c.TopSchema, &c.Top, &c.Default); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("reading chunks: %w", err)
 			}

@@ -15,7 +15,11 @@ import (
 // Collect reads one report: a fixed number of catalog queries (the sizes
 // read again, at most twice, when relations change meanwhile), plus, per
 // table with a time column, a few index probes for its oldest row (see
-// oldestRow) and for a plain table one EXPLAIN for what is past retention.
+// oldestRow) and for a plain table one EXPLAIN for what is past retention;
+// for a chunk only partly past it (DEFAULT, straddling the cutoff, an
+// inheritance child of no proven range) an index probe and an EXPLAIN (see
+// partlyExpired); with inheritance parents, one more for their children's
+// CHECK constraints.
 func Collect(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*Report, error) {
 	return gather(ctx, conn, policy, false)
 }
@@ -63,6 +67,9 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	if r.Tables, err = applyPolicy(ctx, conn, rows, policy); err != nil {
 		return nil, err
 	}
+	if err := readInheritedRanges(ctx, conn, r, locked); err != nil {
+		return nil, err
+	}
 	if err := readLocalTimes(ctx, conn, r, dbZone); err != nil {
 		return nil, err
 	}
@@ -70,6 +77,9 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 		return nil, err
 	}
 	if err := readManagers(ctx, conn, f, r); err != nil {
+		return nil, err
+	}
+	if err := readJobs(ctx, conn, f, r); err != nil {
 		return nil, err
 	}
 	r.Disk = measureDisk(facts)
@@ -87,6 +97,7 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	}
 	r.calendarZone = calendarZone(policy)
 	r.Calendar = BuildCalendar(lastRuns, now.In(r.calendarZone))
+	r.buildLedger()
 	return r, nil
 }
 
@@ -267,6 +278,7 @@ func (r *Report) MergeLastRuns(more map[string]time.Time) {
 		}
 	}
 	r.Calendar = BuildCalendar(last, r.GeneratedAt.In(r.calendar()))
+	r.buildLedger()
 }
 
 // databaseSize is pg_database_size, which stats every file of the database

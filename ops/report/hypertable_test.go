@@ -49,7 +49,7 @@ func TestHypertableSizesMatchCatalog(t *testing.T) {
 	}
 
 	var compressed, chunks int
-	var expired int64
+	var expired, partly int64
 	for _, c := range r.Chunks {
 		if c.Table != "metrics" {
 			continue
@@ -75,12 +75,20 @@ func TestHypertableSizesMatchCatalog(t *testing.T) {
 		} else if c.Expired {
 			expired += total
 		}
+		if c.PartlyExpiredBytes != nil {
+			partly += *c.PartlyExpiredBytes
+		}
 	}
 	if chunks < 20 || compressed < 12 || m.Chunks != chunks {
 		t.Errorf("%d chunks (%d compressed), table says %d", chunks, compressed, m.Chunks)
 	}
-	if m.ExpiredBytes == nil || *m.ExpiredBytes != expired || expired == 0 {
-		t.Errorf("expired bytes %v, want %d", m.ExpiredBytes, expired)
+	// Past retention: the chunks wholly past it, and the estimate of the
+	// rows past it in the chunk that straddles the cutoff.
+	if m.PartlyExpiredBytes == nil || *m.PartlyExpiredBytes != partly {
+		t.Errorf("partly expired bytes %v, the chunks' %d", m.PartlyExpiredBytes, partly)
+	}
+	if m.ExpiredBytes == nil || *m.ExpiredBytes != expired+partly || expired == 0 {
+		t.Errorf("expired bytes %v, want %d + %d", m.ExpiredBytes, expired, partly)
 	}
 	if m.RowEstimate < 50000 {
 		t.Errorf("row estimate %d, want about 57600 (compressed chunks included)", m.RowEstimate)

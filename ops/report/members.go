@@ -10,8 +10,8 @@ import (
 
 // Member roles: the relations that hold a table's data.
 const (
-	roleSelf       = "self"       // a plain table, or a hypertable's root
-	rolePart       = "part"       // a leaf partition or a chunk
+	roleSelf       = "self"       // a plain table, a hypertable's root, an inheritance parent
+	rolePart       = "part"       // a leaf partition, a chunk, an inheritance child
 	roleCompressed = "compressed" // a chunk's compressed relation
 )
 
@@ -88,7 +88,7 @@ members AS (
 	SELECT r.oid AS root, r.oid AS relid, 'self' AS role, r.oid AS chunk, NULL::bigint AS pre_rows FROM rels r WHERE r.kind <> 'partitioned'
 	UNION ALL
 	SELECT r.oid, p.relid, 'part', p.relid, NULL FROM rels r JOIN ptree p ON p.root = r.oid JOIN pg_class pc ON pc.oid = p.relid
-	WHERE r.kind = 'partitioned' AND pc.relkind <> 'p'
+	WHERE (r.kind = 'partitioned' AND pc.relkind <> 'p') OR (r.kind = 'inherited' AND p.relid <> r.oid)
 	UNION ALL
 	SELECT r.oid, i.inhrelid, 'part', i.inhrelid, NULL FROM rels r JOIN pg_inherits i ON i.inhparent = r.oid WHERE r.kind = 'hypertable'
 	UNION ALL

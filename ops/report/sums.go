@@ -9,6 +9,10 @@ import "time"
 type ChunkTotals struct {
 	Chunks, Compressed, Expired        int
 	Bytes, Before, After, ExpiredBytes int64
+	// Partly and PartlyBytes: the chunks not wholly past retention that
+	// hold rows past it, and those rows' bytes (estimated).
+	Partly      int
+	PartlyBytes int64
 }
 
 // Add counts one chunk in.
@@ -23,6 +27,10 @@ func (t *ChunkTotals) Add(c Chunk) {
 	if c.Expired {
 		t.Expired++
 		t.ExpiredBytes += orZero(c.TotalBytes)
+	}
+	if c.PartlyExpiredBytes != nil {
+		t.Partly++
+		t.PartlyBytes += *c.PartlyExpiredBytes
 	}
 }
 

@@ -12,6 +12,10 @@ const (
 	KindHypertable  = "hypertable"
 	KindPartitioned = "partitioned"
 	KindTable       = "table"
+	// KindInherited is a table with children by legacy inheritance
+	// (CREATE TABLE child () INHERITS (parent)): counted with its children,
+	// like a partitioned table with its partitions.
+	KindInherited = "inherited"
 )
 
 // How a report's sizes were read.
@@ -58,6 +62,10 @@ type Report struct {
 	// and kept (retention_keep_table): out of the set, still on disk.
 	// Never nil.
 	DetachedTables []DetachedTable `json:"detached_tables"`
+	// Jobs is the job ledger: who does each calendar task — TimescaleDB's
+	// jobs, pg_cron, pg_partman, a timer of pgtend's, pgtend by hand — and
+	// how their runs went (see jobs.go).
+	Jobs Jobs `json:"jobs"`
 
 	calendarZone *time.Location // whose days the calendar follows; nil = this machine's
 }
@@ -100,13 +108,23 @@ type Table struct {
 	TimeColumn     *string    `json:"time_column"`
 	// PartitionColumn is the hypertable's time dimension or the range
 	// partition key; retention by whole chunks needs it to be TimeColumn.
+	// For an inheritance parent it is the policy's time column: the one
+	// its children's CHECK constraints are read on for their ranges.
 	PartitionColumn *string    `json:"partition_column"`
 	Oldest          *time.Time `json:"oldest"`
 	// ExpiredBytes estimates the bytes older than the retention: whole chunks
 	// or partitions past the cutoff for chunked tables (what dropping them
-	// frees), the planner's row fraction times the size for plain tables.
+	// frees) plus PartlyExpiredBytes, the planner's row fraction times the
+	// size for plain tables.
 	ExpiredBytes *int64 `json:"expired_bytes"`
-	InPolicy     bool   `json:"in_policy"`
+	// PartlyExpiredBytes is the part of ExpiredBytes, estimated, in rows no
+	// whole chunk or partition removal takes: in DEFAULT partitions, in
+	// chunks and partitions straddling the cutoff, in inheritance children
+	// whose CHECK constraints prove no range, in an inheritance parent's
+	// own rows (the chunks' PartlyExpiredBytes, and the parent's). Nil for
+	// plain tables and when unknown.
+	PartlyExpiredBytes *int64 `json:"partly_expired_bytes"`
+	InPolicy           bool   `json:"in_policy"`
 	// ExpectedGrowthPerDay comes from the policy (bytes/day), nil when unknown.
 	ExpectedGrowthPerDay *int64 `json:"expected_growth_per_day"`
 	Chunks               int    `json:"chunks"` // chunks or leaf partitions; 0 for plain tables
@@ -131,7 +149,9 @@ type Table struct {
 	readableTimeColumns []string
 }
 
-// Chunk is a TimescaleDB chunk or a leaf partition of a partitioned table.
+// Chunk is a TimescaleDB chunk, a leaf partition of a partitioned table, or
+// a child (at any level) of an inheritance parent; a child's range is what
+// its CHECK constraints on the time column say, nil where they say nothing.
 type Chunk struct {
 	TableSchema       string     `json:"table_schema"`
 	Table             string     `json:"table"`
@@ -148,6 +168,18 @@ type Chunk struct {
 	AfterBytes        *int64     `json:"after_bytes"`
 	// Expired: the whole range ends before the table's retention cutoff.
 	Expired bool `json:"expired"`
+	// Default: a DEFAULT partition (or a leaf under one), which holds the
+	// rows no other partition's range takes, old and new alike.
+	Default bool `json:"default"`
+	// PartlyExpiredRows and PartlyExpiredBytes estimate the rows older than
+	// the table's retention cutoff in a chunk not wholly past it (a DEFAULT
+	// partition, one straddling the cutoff, an inheritance child without a
+	// proven range), which no whole removal takes: the planner's estimate
+	// for the predicate (for a compressed chunk or one without statistics,
+	// the share of its range past the cutoff) times its rows and bytes. Nil
+	// when it holds none, or unknown.
+	PartlyExpiredRows  *int64 `json:"partly_expired_rows"`
+	PartlyExpiredBytes *int64 `json:"partly_expired_bytes"`
 	// Top is, for a partition, the table's direct partition holding this
 	// leaf (the leaf itself unless partitioned in several levels): what
 	// retention detaches.

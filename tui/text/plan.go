@@ -91,8 +91,11 @@ func SummaryLines(t maint.TableSummary, loc *time.Location, arrow string) []stri
 	var out []string
 	if !empty(t.Goes) || !empty(t.Stays) {
 		noun := "chunk"
-		if t.Kind == "partitioned" {
+		switch t.Kind {
+		case "partitioned":
 			noun = "partition"
+		case "inherited":
+			noun = "child table"
 		}
 		out = append(out, "goes    "+PortionText(t.Goes, noun, loc, arrow), "stays   "+PortionText(t.Stays, noun, loc, arrow))
 	}
@@ -126,7 +129,18 @@ func PortionText(p maint.Portion, noun string, loc *time.Location, arrow string)
 	if p.Rows != nil {
 		parts = append(parts, RowsText(*p.Rows, p.RowsFromCatalog))
 	}
-	if len(parts) == 0 || (p.Parts == 0 && p.Rows != nil && *p.Rows == 0 && p.From == nil) {
+	empty := len(parts) == 0 || (p.Parts == 0 && p.Rows != nil && *p.Rows == 0 && p.From == nil)
+	if p.RowsPastCutoff != nil { // counted, in what is not removed whole
+		past := Count(*p.RowsPastCutoff) + " rows past the cutoff not in whole " + noun + "s"
+		if p.BytesPastCutoff != nil {
+			past += " (~" + BytesOf(*p.BytesPastCutoff) + ")"
+		}
+		if empty {
+			return past
+		}
+		parts = append(parts, past)
+	}
+	if empty {
 		return "nothing"
 	}
 	return strings.Join(parts, ", ")

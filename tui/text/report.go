@@ -47,6 +47,15 @@ func WriteReport(w io.Writer, r *report.Report) error {
 	}
 	writeTable(&b, tables, map[int]bool{2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 11: true})
 	for _, t := range r.Tables {
+		if t.PartlyExpiredBytes != nil && *t.PartlyExpiredBytes > 0 && t.RetentionDays != nil && t.Kind != nil {
+			where := map[string]string{
+				report.KindHypertable:  "chunks straddling the cutoff",
+				report.KindPartitioned: "DEFAULT partitions and partitions straddling the cutoff",
+				report.KindInherited:   "children not proven wholly past it, and the parent's own",
+			}[*t.Kind]
+			fmt.Fprintf(&b, "  %s: PAST RETENTION includes ~%s (estimated) of rows no whole removal takes, in %s\n",
+				Clean(t.Key()), BytesOf(*t.PartlyExpiredBytes), where)
+		}
 		if t.TimeZone != nil {
 			fmt.Fprintf(&b, "  %s: %s (no time zone of its own) is read in time zone %s, and its dates are shown there\n",
 				Clean(t.Key()), Clean(StringOr(t.TimeColumn, "?")), Clean(*t.TimeZone))
@@ -94,6 +103,7 @@ func WriteReport(w io.Writer, r *report.Report) error {
 		cal = append(cal, []string{title, c.Cadence, Ago(c.LastRun, r.GeneratedAt), c.NextDue.Format("Mon 2006-01-02"), c.Status})
 	}
 	writeTable(&b, cal, nil)
+	writeJobs(&b, r)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

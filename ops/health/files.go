@@ -1,0 +1,228 @@
+package health
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pgtend/pgtend/ops/config"
+	"github.com/pgtend/pgtend/ops/report"
+	"github.com/pgtend/pgtend/ops/state"
+)
+
+// Backups judges the policy's backup directory on this machine: its newest
+// entry's age against backup_max_age, and its free space against that
+// entry's size (what the next backup will need). An empty or missing
+// directory is critical: there is no backup to restore.
+func Backups(b config.Backup, h config.Health, now time.Time) Finding {
+	return normalize(backups(b, h.Effective(), now))
+}
+
+func backups(b config.Backup, h config.Health, now time.Time) Finding {
+	f := Finding{Check: CheckBackups, Title: "backups",
+		Meaning: "A backup older than its interval means the last ones failed or never ran; a directory without room for the " +
+			"next backup makes it fail.",
+		Action: "Read why the last backup failed (the backup job's log), free space in the directory or move it, " +
+			"then take a backup and verify it.",
+	}
+	if b.Dir == "" {
+		f.Status = Unknown
+		f.Summary = "the policy has no [backup] dir: pgtend cannot tell whether backups are made"
+		f.Action = "Name the directory backups go to in the policy's [backup] section."
+		return f
+	}
+	dir := b.Dir
+	f.Evidence = append(f.Evidence, ev("directory", dir, "policy [backup] dir, on this machine"),
+		ev("maximum age", Span(h.BackupMaxAge), "policy [health] backup_max_age"))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		f.Status = Critical
+		f.Summary = "cannot read the backup directory: " + oneLine(err.Error(), 200)
+		if os.IsNotExist(err) {
+			f.Summary = dir + " does not exist on this machine: no backup"
+		}
+		return f
+	}
+	var newest os.FileInfo
+	n := 0
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue // work in progress, or a sidecar
+		}
+		fi, err := e.Info()
+		if err != nil || !(fi.Mode().IsRegular() || fi.IsDir()) {
+			continue
+		}
+		n++
+		if newest == nil || fi.ModTime().After(newest.ModTime()) {
+			newest = fi
+		}
+	}
+	free, freeErr := freeBytes(dir)
+	if freeErr == nil {
+		f.Evidence = append(f.Evidence, ev("free space", bytesOf(free), "statfs("+dir+")"))
+	}
+	f.Evidence = append(f.Evidence, ev("backups", fmt.Sprint(n), "files and directories in "+dir))
+	if newest == nil {
+		f.Status = Critical
+		f.Summary = "no backup in " + dir
+		return f
+	}
+	size := newest.Size()
+	if newest.IsDir() { // pg_dump -Fd
+		size = treeSize(filepath.Join(dir, newest.Name()))
+	}
+	age := max(now.Sub(newest.ModTime()), 0)
+	f.Evidence = append(f.Evidence, ev("newest", fmt.Sprintf("%s, %s, %s old", newest.Name(), bytesOf(size), Span(age)), "mtime in "+dir))
+	f.Items = append(f.Items, Item{Kind: KindBackup, Status: OK, Name: newest.Name(),
+		Text: fmt.Sprintf("newest: %s, %s, %s old", newest.Name(), bytesOf(size), Span(age)),
+		Evidence: []Evidence{ev("file", filepath.Join(dir, newest.Name()), "readdir"), ev("size", bytesOf(size), "stat"),
+			ev("modified", newest.ModTime().UTC().Format("2006-01-02 15:04:05 UTC"), "stat (mtime)")}})
+	f.Summary = fmt.Sprintf("newest backup %s old", Span(age))
+	if age > h.BackupMaxAge {
+		f.Status = Warning
+		f.Summary = fmt.Sprintf("newest backup %s old, past %s", Span(age), Span(h.BackupMaxAge))
+	}
+	if freeErr == nil {
+		f.Summary += fmt.Sprintf(", %s free", bytesOf(free))
+		if free < size {
+			f.Status = Critical
+			f.Summary += fmt.Sprintf(": less than the newest backup's %s, the next one will not fit", bytesOf(size))
+		}
+	}
+	return f
+}
+
+func freeBytes(dir string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
+}
+
+func treeSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, e os.DirEntry, err error) error {
+		if err == nil && e.Type().IsRegular() {
+			if fi, err := e.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// Growth is how the disk's growth per day was told, for the disk finding.
+type Growth struct {
+	PerDay float64 // bytes a day
+	Basis  string  // "measured while pgtend ran", "expected by the policy"; "" unknown
+}
+
+// Disk judges the data directory's filesystem, as the Disk pane shows it:
+// its share used and the days until it is full at the given growth.
+func Disk(d report.Disk, g Growth, h config.Health) Finding {
+	h = h.Effective()
+	f := Finding{Check: CheckDisk, Title: "disk",
+		Meaning: "When the data directory's disk fills, PostgreSQL stops: no write succeeds, not even the one that would free space.",
+		Action: "Free space before it runs out: retention cleanup of the tables past their retention (d in the Tables pane), " +
+			"compression, dropping replication slots nobody uses (they keep WAL); then grow the disk. The Disk pane (3) has the figures.",
+	}
+	total, free, ok := d.Space()
+	if !ok {
+		f.Status = Unknown
+		f.Summary = "the data directory's disk is not visible: " + d.Reason
+		f.Evidence = append(f.Evidence, ev("database size", bytesOf(d.DatabaseBytes), "pg_database_size"))
+		return f
+	}
+	used := total - free
+	usedPct := pct(float64(used), float64(max(total, 1)))
+	src := "statfs(" + deref(d.Path, "data directory") + ")"
+	f.Evidence = append(f.Evidence, ev("used", fmt.Sprintf("%s of %s (%.0f%%)", bytesOf(used), bytesOf(total), usedPct), src),
+		ev("free", bytesOf(free), src), ev("database", bytesOf(d.DatabaseBytes), "pg_database_size"))
+	if d.WALBytes != nil {
+		f.Evidence = append(f.Evidence, ev("WAL", bytesOf(*d.WALBytes), "pg_ls_waldir"))
+	}
+	switch {
+	case usedPct >= float64(h.DiskUsedCritical):
+		f.Status = Critical
+	case usedPct >= float64(h.DiskUsedWarn):
+		f.Status = Warning
+	}
+	days := -1.0
+	if g.PerDay > 0 {
+		days = math.Floor(float64(free) / g.PerDay)
+	}
+	switch {
+	case g.Basis == "":
+		f.Summary = fmt.Sprintf("%s free (%.0f%% used); growth unknown", bytesOf(free), usedPct)
+		f.Evidence = append(f.Evidence, ev("growth", "unknown", "the policy expects none; measured once pgtend has run a while"))
+	case days < 0:
+		f.Summary = fmt.Sprintf("%s free (%.0f%% used), not growing", bytesOf(free), usedPct)
+		f.Evidence = append(f.Evidence, ev("growth", "none", g.Basis))
+	default:
+		f.Summary = fmt.Sprintf("full in about %.0f days, %s free (%.0f%% used)", days, bytesOf(free), usedPct)
+		f.Evidence = append(f.Evidence, ev("growth", bytesOf(int64(g.PerDay))+"/day", g.Basis),
+			ev("full in", fmt.Sprintf("about %.0f days", days), "free / growth"))
+		switch {
+		case days < float64(h.DiskFullCriticalDays):
+			f.Status = Critical
+		case days < float64(h.DiskFullWarnDays):
+			f.Status = Worse(f.Status, Warning)
+		}
+	}
+	f.Evidence = append(f.Evidence, ev("thresholds", fmt.Sprintf("warning at %d%% used or %d days left, critical at %d%% or %d days",
+		h.DiskUsedWarn, h.DiskFullWarnDays, h.DiskUsedCritical, h.DiskFullCriticalDays), "policy [health] disk_*"))
+	return normalize(f)
+}
+
+// minGrowthWindow is how long sizes must have been watched before their
+// change is the growth (the console's Disk pane waits as long).
+const minGrowthWindow = 10 * time.Minute
+
+// GrowthOf is the growth per day headless, as the Disk pane tells it:
+// measured from the sizes pgtend stored (the first and the latest sample
+// of each table, when they are far enough apart), else the policy's
+// expected growth (expected: each table's ExpectedGrowthPerDay).
+func GrowthOf(samples []state.Sample, expected map[string]*int64) Growth {
+	type span struct{ first, last state.Sample }
+	by := map[string]*span{}
+	for _, s := range samples {
+		sp := by[s.Table]
+		if sp == nil {
+			by[s.Table] = &span{s, s}
+			continue
+		}
+		if s.At.Before(sp.first.At) {
+			sp.first = s
+		}
+		if s.At.After(sp.last.At) {
+			sp.last = s
+		}
+	}
+	var g Growth
+	measured, known := false, false
+	for table, exp := range expected {
+		if sp := by[table]; sp != nil && sp.last.At.Sub(sp.first.At) >= minGrowthWindow {
+			g.PerDay += float64(sp.last.Bytes-sp.first.Bytes) / sp.last.At.Sub(sp.first.At).Hours() * 24
+			measured = true
+			continue
+		}
+		if exp != nil {
+			g.PerDay += float64(*exp)
+			known = true
+		}
+	}
+	switch {
+	case measured:
+		g.Basis = "measured from the sizes pgtend stored"
+	case known:
+		g.Basis = "expected by the policy"
+	}
+	return g
+}
