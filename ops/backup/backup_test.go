@@ -300,7 +300,13 @@ func TestPasswordNeverInTheProcessList(t *testing.T) {
 	// process list is read meanwhile.
 	holder := pgtest.Connect(t, dsn)
 	pgtest.Exec(t, holder, "BEGIN; LOCK TABLE trades IN ACCESS EXCLUSIVE MODE")
-	go func() { time.Sleep(1500 * time.Millisecond); holder.Exec(context.Background(), "COMMIT") }()
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		time.Sleep(1500 * time.Millisecond)
+		holder.Exec(context.Background(), "COMMIT")
+	}()
+	t.Cleanup(func() { <-committed }) // before the holder's connection is closed (cleanups run last first)
 	var args, env []string
 	var passfile string
 	var passMode os.FileMode
