@@ -156,6 +156,9 @@ WITH t AS MATERIALIZED (
 	                          bool_and(x.option_value::bool) FILTER (WHERE x.option_name = 'autovacuum_enabled') AS enabled
 	                     FROM pg_options_to_table(c.reloptions) x) o ON true
 	WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+	  -- an extension's own tables (TimescaleDB's catalog) are autovacuum's
+	  -- and the extension's to keep: no action of the operator's applies
+	  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 ), c AS MATERIALIZED (
 	SELECT * FROM t WHERE n_dead_tup > threshold
 	ORDER BY n_dead_tup / greatest(threshold, 1) DESC, schema, name
