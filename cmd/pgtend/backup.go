@@ -123,12 +123,7 @@ func newBackupListCmd() *cobra.Command {
 			return err
 		}
 		if *asJSON {
-			b, err := json.MarshalIndent(l, "", "  ")
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(append(b, '\n'))
-			return err
+			return writeJSON(cmd.OutOrStdout(), l)
 		}
 		writeBackupList(cmd.OutOrStdout(), l, time.Now())
 		return nil

@@ -65,20 +65,14 @@ func newDoctorCmd(reg *maint.Registry) *cobra.Command {
 // as the Disk pane tells it (the catalog's estimated sizes suffice: the
 // free space is the filesystem's, the growth the stored sizes' or the
 // policy's).
-func readHealth(ctx context.Context, t target) (*health.Report, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.reportTimeout())
-	defer cancel()
-	conn, err := t.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer closeConn(conn)
-	r, err := health.Collect(ctx, conn, health.Options{Policy: t.policy})
-	if err != nil {
-		return nil, err
-	}
-	r.Set(diskFinding(ctx, conn, t))
-	return r, nil
+func readHealth(ctx context.Context, t target) (r *health.Report, err error) {
+	err = t.read(ctx, func(ctx context.Context, conn *pgx.Conn) error {
+		if r, err = health.Collect(ctx, conn, health.Options{Policy: t.policy}); err == nil {
+			r.Set(diskFinding(ctx, conn, t))
+		}
+		return err
+	})
+	return r, err
 }
 
 func diskFinding(ctx context.Context, conn *pgx.Conn, t target) health.Finding {
@@ -94,6 +88,7 @@ func diskFinding(ctx context.Context, conn *pgx.Conn, t target) health.Finding {
 	return health.Disk(rep.Disk, health.GrowthOf(openMemory(t).loadSizes(time.Now()), expected), t.policy.Health)
 }
 
+// writeJSON prints v as indented JSON: the commands' --json.
 func writeJSON(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

@@ -188,6 +188,19 @@ func (t target) connect(ctx context.Context) (*pgx.Conn, error) {
 	return conn, nil
 }
 
+// read runs fn on a connection of its own, within the deadline of one
+// report: the headless commands' reads.
+func (t target) read(ctx context.Context, fn func(context.Context, *pgx.Conn) error) error {
+	ctx, cancel := context.WithTimeout(ctx, t.reportTimeout())
+	defer cancel()
+	conn, err := t.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn(conn)
+	return fn(ctx, conn)
+}
+
 func closeConn(conn *pgx.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/pgtend/pgtend/ops/maint"
@@ -58,12 +57,7 @@ func newPlanCmd(reg *maint.Registry) *cobra.Command {
 		if _, isScript := reg.Script(args[0]); !isScript {
 			out = plans[0]
 		}
-		b, err := json.MarshalIndent(out, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = stdout.Write(append(b, '\n'))
-		return err
+		return writeJSON(stdout, out)
 	}
 	return cmd
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5"
 	"io"
 
 	"github.com/pgtend/pgtend/ops/report"
@@ -30,15 +32,11 @@ func newReportCmd() *cobra.Command {
 
 // readReport reads one report of the target on a connection of its own,
 // annotated from this machine's history.
-func readReport(ctx context.Context, t target) (*report.Report, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.reportTimeout())
-	defer cancel()
-	conn, err := t.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer closeConn(conn)
-	r, err := report.Collect(ctx, conn, t.policy)
+func readReport(ctx context.Context, t target) (r *report.Report, err error) {
+	err = t.read(ctx, func(ctx context.Context, conn *pgx.Conn) error {
+		r, err = report.Collect(ctx, conn, t.policy)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -52,12 +50,7 @@ func printReport(ctx context.Context, t target, asJSON bool, stdout io.Writer) e
 		return err
 	}
 	if asJSON {
-		b, err := r.JSON()
-		if err != nil {
-			return err
-		}
-		_, err = stdout.Write(append(b, '\n'))
-		return err
+		return writeJSON(stdout, r)
 	}
 	return text.WriteReport(stdout, r)
 }

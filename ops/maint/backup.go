@@ -356,65 +356,48 @@ func shortSum(s string) string {
 // copyPoll follows pg_stat_progress_copy of pg_dump's sessions from the
 // watch connection.
 type copyPoll struct {
-	mu     sync.Mutex
-	last   string
-	cancel context.CancelFunc
-	done   chan struct{}
-	once   sync.Once
+	mu   sync.Mutex
+	last string
+	stop func()
 }
 
 func (c *copyPoll) text() string { c.mu.Lock(); defer c.mu.Unlock(); return c.last }
 
-func (c *copyPoll) stop() {
-	c.once.Do(func() { c.cancel(); <-c.done })
-}
-
 func (r *runner) pollCopy(ctx context.Context, app string) *copyPoll {
-	ctx, cancel := context.WithCancel(ctx)
-	c := &copyPoll{cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			rows, err := r.watch.Query(ctx, `SELECT coalesce(p.relid::regclass::text, 'a query'), p.bytes_processed,
+	c := &copyPoll{}
+	c.stop = r.poll(ctx, 500*time.Millisecond, func(ctx context.Context) {
+		rows, err := r.watch.Query(ctx, `SELECT coalesce(p.relid::regclass::text, 'a query'), p.bytes_processed,
 				coalesce(pg_table_size(nullif(p.relid, 0)), 0)
 				FROM pg_stat_progress_copy p JOIN pg_stat_activity a ON a.pid = p.pid
 				WHERE a.application_name = $1 ORDER BY p.bytes_processed DESC`, app)
-			if err != nil {
+		if err != nil {
+			return
+		}
+		var parts []string
+		for rows.Next() {
+			var rel string
+			var done, size int64
+			if rows.Scan(&rel, &done, &size) != nil {
 				continue
 			}
-			var parts []string
-			for rows.Next() {
-				var rel string
-				var done, size int64
-				if rows.Scan(&rel, &done, &size) != nil {
-					continue
-				}
-				s := rel + ": " + bkBytes(done)
-				if size > 0 {
-					s += " of " + bkBytes(size)
-				}
-				parts = append(parts, s+" copied")
+			s := rel + ": " + bkBytes(done)
+			if size > 0 {
+				s += " of " + bkBytes(size)
 			}
-			rows.Close()
-			msg := ""
-			if len(parts) > 0 {
-				msg = parts[0]
-				if len(parts) > 1 {
-					msg += fmt.Sprintf(" (and %d more tables at once)", len(parts)-1)
-				}
-			}
-			c.mu.Lock()
-			c.last = msg
-			c.mu.Unlock()
+			parts = append(parts, s+" copied")
 		}
-	}()
+		rows.Close()
+		msg := ""
+		if len(parts) > 0 {
+			msg = parts[0]
+			if len(parts) > 1 {
+				msg += fmt.Sprintf(" (and %d more tables at once)", len(parts)-1)
+			}
+		}
+		c.mu.Lock()
+		c.last = msg
+		c.mu.Unlock()
+	})
 	return c
 }
 

@@ -196,32 +196,17 @@ func (r *runner) dropCopies(step int, index string, table uint32, before map[uin
 // REINDEX from the watch connection until stopped: its phase, blocks and
 // tuples done of their totals.
 func (r *runner) pollCreateIndex(ctx context.Context, step int) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			var phase string
-			var blocks, blocksTotal, tuples, tuplesTotal int64
-			err := r.watch.QueryRow(ctx, `SELECT phase, coalesce(blocks_done, 0), coalesce(blocks_total, 0), coalesce(tuples_done, 0), coalesce(tuples_total, 0)
-				FROM pg_stat_progress_create_index WHERE pid = $1`, r.pid).Scan(&phase, &blocks, &blocksTotal, &tuples, &tuplesTotal)
-			if err != nil {
-				continue
-			}
-			if tuplesTotal > 0 {
-				phase += fmt.Sprintf(", %s of %s tuples", humanize.Comma(tuples), humanize.Comma(tuplesTotal))
-			}
-			r.emit(Event{Kind: Progress, Step: step, Done: blocks, Total: blocksTotal, Unit: "blocks", Message: phase})
+	return r.poll(ctx, 200*time.Millisecond, func(ctx context.Context) {
+		var phase string
+		var blocks, blocksTotal, tuples, tuplesTotal int64
+		err := r.watch.QueryRow(ctx, `SELECT phase, coalesce(blocks_done, 0), coalesce(blocks_total, 0), coalesce(tuples_done, 0), coalesce(tuples_total, 0)
+			FROM pg_stat_progress_create_index WHERE pid = $1`, r.pid).Scan(&phase, &blocks, &blocksTotal, &tuples, &tuplesTotal)
+		if err != nil {
+			return
 		}
-	}()
-	return func() { close(done); <-finished }
+		if tuplesTotal > 0 {
+			phase += fmt.Sprintf(", %s of %s tuples", humanize.Comma(tuples), humanize.Comma(tuplesTotal))
+		}
+		r.emit(Event{Kind: Progress, Step: step, Done: blocks, Total: blocksTotal, Unit: "blocks", Message: phase})
+	})
 }

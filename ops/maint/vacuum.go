@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -88,29 +89,37 @@ func vacuumStep(title, target, table string) Step {
 // pollVacuum reports pg_stat_progress_vacuum of the running VACUUM from the
 // watch connection until stopped.
 func (r *runner) pollVacuum(ctx context.Context, step int) (stop func()) {
-	done := make(chan struct{})
+	return r.poll(ctx, 200*time.Millisecond, func(ctx context.Context) {
+		var phase string
+		var total, scanned int64
+		err := r.watch.QueryRow(ctx, `SELECT phase, heap_blks_total, heap_blks_scanned FROM pg_stat_progress_vacuum WHERE pid = $1`, r.pid).Scan(&phase, &total, &scanned)
+		if err == nil {
+			r.emit(Event{Kind: Progress, Step: step, Done: scanned, Total: total, Unit: "blocks", Message: phase})
+		}
+	})
+}
+
+// poll calls read every period, on a goroutine of its own, until stop is
+// called (once or more) or ctx ends; stop returns when read is done: the
+// progress views of a running statement, read from the watch connection.
+func (r *runner) poll(ctx context.Context, every time.Duration, read func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		tick := time.NewTicker(200 * time.Millisecond)
+		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
 			select {
-			case <-done:
-				return
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-			}
-			var phase string
-			var total, scanned int64
-			err := r.watch.QueryRow(ctx, `SELECT phase, heap_blks_total, heap_blks_scanned FROM pg_stat_progress_vacuum WHERE pid = $1`, r.pid).Scan(&phase, &total, &scanned)
-			if err == nil {
-				r.emit(Event{Kind: Progress, Step: step, Done: scanned, Total: total, Unit: "blocks", Message: phase})
+				read(ctx)
 			}
 		}
 	}()
-	return func() { close(done); <-finished }
+	var once sync.Once
+	return func() { once.Do(func() { cancel(); <-finished }) }
 }
 
 // inventory reads what a plan works from: the report (tables, chunks and
