@@ -14,6 +14,9 @@ func (o Options) actionsEnabled() bool { return o.Actions != nil && !o.ReadOnly 
 // schema.name for ops and the name as the Tables pane shows it. An action
 // on the whole database (backup) works from the Disk pane, on "".
 func (m *Model) actionTarget(action maint.Action) (table, shown string, ok bool) {
+	if action.Database && m.active == paneHealth && m.health.fixes(action.Name) && m.report != nil {
+		return "", "database " + m.report.Server.Database, true // a finding's fix: "no verified backup"
+	}
 	if action.Database != (m.active == paneDisk) {
 		return "", "", false // table actions on a table's pane, the database's on the Disk pane
 	}

@@ -149,6 +149,7 @@ func New(opts Options) *Model {
 	m.keys.Terminate.SetEnabled(opts.signalsEnabled())
 	for _, a := range m.keys.Actions {
 		m.health.actions[a.Action.Name] = a.Binding
+		m.health.database[a.Action.Name] = a.Action.Database
 	}
 	m.health.km = m.keys
 	for _, smp := range opts.SizeHistory {

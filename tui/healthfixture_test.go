@@ -90,7 +90,9 @@ func fixtureHealth() *health.Report {
 				Text:  "public.ml_features: its job 1004 failed 20h ago; 3 chunks past compress_after still uncompressed",
 				Table: "public.ml_features", Fix: "compress",
 				Evidence: []health.Evidence{{Label: "last error", Value: "cannot drop portal \"\" while it is being set up", Source: "timescaledb_information.job_errors"}}}}},
-		{Check: health.CheckBackups, Title: "backups", Status: health.Warning, Summary: "newest backup 2d4h old, past 26h, 1.1 TiB free"},
+		{Check: health.CheckBackups, Title: "backups", Status: health.Warning, Summary: "no verified backup within 26h: the newest is 2d4h old, 1.1 TiB free",
+			Items: []health.Item{{Kind: health.KindBackup, Status: health.Warning, Name: "trading_20260703_030000.dump",
+				Text: "newest verified: trading_20260703_030000.dump, 48 GiB, 2d4h old", Fix: "backup"}}},
 	} {
 		r.Set(f)
 	}

@@ -47,11 +47,16 @@ type healthPane struct {
 
 	signals bool                   // cancel and terminate may be offered
 	actions map[string]key.Binding // the registry's actions with a key, by name
-	enabled bool                   // a Health loader was given
-	km      KeyMap                 // for the keys the detail names
+	// database are the names of those that work on the whole database
+	// (backup): an item may name one without a table.
+	database map[string]bool
+	enabled  bool   // a Health loader was given
+	km       KeyMap // for the keys the detail names
 }
 
-func newHealthPane() *healthPane { return &healthPane{actions: map[string]key.Binding{}} }
+func newHealthPane() *healthPane {
+	return &healthPane{actions: map[string]key.Binding{}, database: map[string]bool{}}
+}
 
 func (p *healthPane) Title() string { return "Health" }
 
@@ -183,6 +188,13 @@ func (p *healthPane) session() (*health.Session, bool) {
 	return it.Session, true
 }
 
+// fixes says whether the item under the cursor names the action as its
+// fix: a database action (backup) opens from it with no table.
+func (p *healthPane) fixes(action string) bool {
+	_, it := p.selected()
+	return it != nil && it.Fix == action
+}
+
 // table is the table under the cursor that a registry action works on.
 func (p *healthPane) table() (string, bool) {
 	_, it := p.selected()
@@ -220,7 +232,7 @@ func (p *healthPane) keys(k KeyMap) []key.Binding {
 		}
 	}
 	if it != nil && it.Fix != "" {
-		if b, ok := p.actions[it.Fix]; ok && it.Table != "" {
+		if b, ok := p.actions[it.Fix]; ok && (it.Table != "" || p.database[it.Fix]) {
 			out = append(out, b)
 		}
 	}

@@ -231,6 +231,14 @@ func TestHealthTableKeysAndEnter(t *testing.T) {
 		t.Errorf("enter on a hypertable: pane %d, chunks of %q", m.active, m.chunks.table)
 	}
 	press(m, "6")
+	moveTo(t, m, "newest verified: trading_")
+	wants(t, m, "b backup") // a database action, from a finding's item
+	deliver(t, m, press(m, "b"))
+	if len(act.planned) != 2 || !strings.HasPrefix(act.planned[1], "backup") {
+		t.Fatalf("planned %q", act.planned)
+	}
+	press(m, "esc")
+	press(m, "6")
 	moveTo(t, m, "disk")
 	press(m, "enter")
 	if m.active != paneDisk {

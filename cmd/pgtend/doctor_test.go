@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,13 +14,12 @@ import (
 // healthPolicy is a policy whose backups are fine (a fresh file in a
 // directory of the test's) and whose thresholds a test reaches in seconds;
 // the disk's share used is left out of it (the test machine's own).
-func healthPolicy(t *testing.T, extra string) string {
+// healthPolicy is a policy whose [backup] dir holds a verified backup of
+// the database at dsn, made by pgtend backup: the backups finding is well.
+func healthPolicy(t *testing.T, dsn, extra string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "trading_20261128.dump"), []byte("dump"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return writeFile(t, "pgtend.toml", fmt.Sprintf(`[backup]
+	cfg := writeFile(t, "pgtend.toml", fmt.Sprintf(`[backup]
 dir = %q
 keep_daily = 1
 
@@ -31,12 +28,16 @@ idle_in_transaction_warn = "1s"
 disk_used_warn = "99%%"
 disk_used_critical = "100%%"
 %s`, dir, extra))
+	if r := pgtend(t, nil, "backup", "--dsn", dsn, "--config", cfg); r.code != 0 {
+		t.Fatalf("pgtend backup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	return cfg
 }
 
 var doctorKeys = []string{"generated_at", "database", "role", "server_version", "status", "sees_all_sessions", "findings"}
 var findingKeys = []string{"check", "title", "status", "summary", "meaning", "action", "evidence", "items"}
 var itemKeys = []string{"kind", "status", "name", "text", "evidence", "session", "table", "fix", "no_fix"}
-var checks = []string{"connections", "idle_in_transaction", "long_transactions", "locks", "xmin_horizon", "dead_tuples",
+var checks = []string{"connections", "idle_in_transaction", "long_transactions", "locks", "xmin_horizon", "slot_wal", "dead_tuples",
 	"autovacuum", "wraparound", "compression", "backups", "disk"}
 
 func keysOf(m map[string]any) []string {
@@ -103,7 +104,7 @@ func findingOf(r map[string]any, check string) map[string]any {
 // critical one, 2; no connection, 2.
 func TestDoctorJSONAndExitStatuses(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
-	cfg := healthPolicy(t, "")
+	cfg := healthPolicy(t, dsn, "")
 	r, code := doctorJSON(t, "--dsn", dsn, "--config", cfg)
 	if code != 0 || r["status"] != "ok" {
 		var bad []string
@@ -141,7 +142,7 @@ func TestDoctorJSONAndExitStatuses(t *testing.T) {
 		t.Errorf("doctor: exit %d, stderr %q", res.code, res.stderr)
 	}
 
-	critical := healthPolicy(t, `idle_in_transaction_critical = "2s"`+"\n")
+	critical := healthPolicy(t, dsn, `idle_in_transaction_critical = "2s"`+"\n")
 	time.Sleep(time.Second)
 	if r, code = doctorJSON(t, "--dsn", dsn, "--config", critical); code != 2 || r["status"] != "critical" {
 		t.Errorf("past idle_in_transaction_critical: exit %d, status %v", code, r["status"])

@@ -23,7 +23,7 @@ func TestConsoleHealthTerminatesAfterConfirmation(t *testing.T) {
 	}
 	time.Sleep(1200 * time.Millisecond)
 	s := startScreen(t, 80, 24, []string{"LANG=C.UTF-8", "TERM=xterm-256color", "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir()},
-		"--dsn", "'"+dsn+"'", "--config", healthPolicy(t, ""), "--refresh", "2s")
+		"--dsn", "'"+dsn+"'", "--config", healthPolicy(t, dsn, ""), "--refresh", "2s")
 	s.waitFor("connected")
 	s.keys("6")
 	who := fmt.Sprintf("pid %d (pgtend, invoice-worker)", pid)

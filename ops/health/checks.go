@@ -215,6 +215,16 @@ func (j judge) connections() Finding {
 		ev("by user", groups(clients, func(s Session) string { return s.User }, 5), "pg_stat_activity"),
 		ev("by application", groups(clients, func(s Session) string { return s.Application }, 5), "pg_stat_activity"),
 	)
+	if limits := j.connLimits(clients); len(limits) > 0 {
+		f.Items = append(f.Items, limits...)
+		for _, it := range limits {
+			f.Status = Worse(f.Status, it.Status)
+		}
+		f.Summary += "; " + limits[0].Text
+		if len(limits) > 1 {
+			f.Summary += fmt.Sprintf(" (and %d more)", len(limits)-1)
+		}
+	}
 	if f.Status == OK {
 		return f
 	}

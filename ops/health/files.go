@@ -4,30 +4,36 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/pgtend/pgtend/ops/backup"
 	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/ops/state"
 )
 
-// Backups judges the policy's backup directory on this machine: its newest
-// entry's age against backup_max_age, and its free space against that
-// entry's size (what the next backup will need). An empty or missing
-// directory is critical: there is no backup to restore.
-func Backups(b config.Backup, h config.Health, now time.Time) Finding {
-	return normalize(backups(b, h.Effective(), now))
+// Backups judges the policy's backup directory on this machine as the
+// backups list reads it (ops/backup): the newest verified backup of
+// database — its sidecar says it was read back whole and the file is
+// unchanged since — against backup_max_age, backups that failed since, and
+// the directory's free space against the next backup's estimated size
+// (databaseBytes, 0 when unknown, feeds the estimate). No verified backup
+// is critical: there is nothing known good to restore. Its fix is the
+// registry's backup action.
+func Backups(b config.Backup, h config.Health, database string, databaseBytes int64, now time.Time) Finding {
+	return normalize(backups(b, h.Effective(), database, databaseBytes, now))
 }
 
-func backups(b config.Backup, h config.Health, now time.Time) Finding {
+// fixBackup is the registry action that makes a verified backup.
+const fixBackup = "backup"
+
+func backups(b config.Backup, h config.Health, database string, databaseBytes int64, now time.Time) Finding {
 	f := Finding{Check: CheckBackups, Title: "backups",
-		Meaning: "A backup older than its interval means the last ones failed or never ran; a directory without room for the " +
-			"next backup makes it fail.",
-		Action: "Read why the last backup failed (the backup job's log), free space in the directory or move it, " +
-			"then take a backup and verify it.",
+		Meaning: "Only a backup that was read back whole can be trusted to restore; one older than its interval means the last ones " +
+			"failed or never ran, and a directory without room for the next backup makes it fail.",
+		Action: "Read why the last backup failed (pgtend history, the backup job's log), free space in the directory or move it, " +
+			"then take a backup, which pgtend verifies (b in the Disk pane, pgtend backup).",
 	}
 	if b.Dir == "" {
 		f.Status = Unknown
@@ -38,63 +44,93 @@ func backups(b config.Backup, h config.Health, now time.Time) Finding {
 	dir := b.Dir
 	f.Evidence = append(f.Evidence, ev("directory", dir, "policy [backup] dir, on this machine"),
 		ev("maximum age", Span(h.BackupMaxAge), "policy [health] backup_max_age"))
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+	if _, err := os.Stat(dir); err != nil {
 		f.Status = Critical
 		f.Summary = "cannot read the backup directory: " + oneLine(err.Error(), 200)
 		if os.IsNotExist(err) {
 			f.Summary = dir + " does not exist on this machine: no backup"
 		}
+		f.Items = append(f.Items, backupFix("no backup of "+database))
 		return f
 	}
-	var newest os.FileInfo
-	n := 0
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			continue // work in progress, or a sidecar
-		}
-		fi, err := e.Info()
-		if err != nil || !(fi.Mode().IsRegular() || fi.IsDir()) {
+	l, err := backup.List(dir)
+	if err != nil {
+		f.Status = Critical
+		f.Summary = "cannot read the backup directory: " + oneLine(err.Error(), 200)
+		return f
+	}
+	var failed []backup.Entry
+	verified, unverified := 0, 0
+	newest, ok := l.Newest(database)
+	for _, e := range l.Entries {
+		if e.Database != database {
 			continue
 		}
-		n++
-		if newest == nil || fi.ModTime().After(newest.ModTime()) {
-			newest = fi
+		switch {
+		case e.State == backup.StateVerified && e.Checksum == backup.ChecksumRecorded:
+			verified++
+		case e.State == backup.StateFailed && (!ok || e.Created.After(newest.Created)):
+			failed = append(failed, e)
+		case e.State == backup.StateUnverified || e.Checksum == backup.ChecksumChanged:
+			unverified++
 		}
 	}
+	f.Evidence = append(f.Evidence, ev("verified backups of "+database, fmt.Sprint(verified), "pgtend's sidecars (.sha256) in "+dir))
+	if unverified > 0 {
+		f.Evidence = append(f.Evidence, ev("not verified", fmt.Sprintf("%d: no sidecar, or changed since verified; never counted", unverified), "pgtend backup list"))
+	}
+	format, err := backup.ParseFormat(b.Format)
+	if err != nil {
+		format = backup.Custom
+	}
+	need, how := backup.Estimate(l, database, databaseBytes, format)
 	free, freeErr := freeBytes(dir)
 	if freeErr == nil {
-		f.Evidence = append(f.Evidence, ev("free space", bytesOf(free), "statfs("+dir+")"))
+		f.Evidence = append(f.Evidence, ev("free space", bytesOf(free), "statfs("+dir+")"),
+			ev("next backup", "about "+bytesOf(need), how))
 	}
-	f.Evidence = append(f.Evidence, ev("backups", fmt.Sprint(n), "files and directories in "+dir))
-	if newest == nil {
+	for _, e := range failed {
+		f.Items = append(f.Items, Item{Kind: KindBackup, Status: Warning, Name: e.Name,
+			Text:     fmt.Sprintf("failed: %s, %s old (kept aside, never counted)", e.Name, Span(max(now.Sub(e.Created), 0))),
+			Evidence: []Evidence{ev("file", e.Path, "readdir"), ev("state", e.State, "pgtend backup list")}, Fix: fixBackup})
+	}
+	if !ok {
 		f.Status = Critical
-		f.Summary = "no backup in " + dir
+		f.Summary = "no verified backup of " + database + " in " + dir
+		f.Items = append(f.Items, backupFix("no verified backup of "+database))
 		return f
 	}
-	size := newest.Size()
-	if newest.IsDir() { // pg_dump -Fd
-		size = treeSize(filepath.Join(dir, newest.Name()))
-	}
-	age := max(now.Sub(newest.ModTime()), 0)
-	f.Evidence = append(f.Evidence, ev("newest", fmt.Sprintf("%s, %s, %s old", newest.Name(), bytesOf(size), Span(age)), "mtime in "+dir))
-	f.Items = append(f.Items, Item{Kind: KindBackup, Status: OK, Name: newest.Name(),
-		Text: fmt.Sprintf("newest: %s, %s, %s old", newest.Name(), bytesOf(size), Span(age)),
-		Evidence: []Evidence{ev("file", filepath.Join(dir, newest.Name()), "readdir"), ev("size", bytesOf(size), "stat"),
-			ev("modified", newest.ModTime().UTC().Format("2006-01-02 15:04:05 UTC"), "stat (mtime)")}})
-	f.Summary = fmt.Sprintf("newest backup %s old", Span(age))
+	age := max(now.Sub(newest.Created), 0)
+	f.Evidence = append(f.Evidence, ev("newest verified", fmt.Sprintf("%s, %s, %s old", newest.Name, bytesOf(newest.Bytes), Span(age)), "pgtend backup list"))
+	it := Item{Kind: KindBackup, Status: OK, Name: newest.Name,
+		Text: fmt.Sprintf("newest verified: %s, %s, %s old", newest.Name, bytesOf(newest.Bytes), Span(age)),
+		Evidence: []Evidence{ev("file", newest.Path, "readdir"), ev("size", bytesOf(newest.Bytes), "stat"),
+			ev("made", newest.Created.UTC().Format("2006-01-02 15:04:05 UTC"), "its name"),
+			ev("checksum", newest.Checksum, "its sidecar against the file")}}
+	f.Summary = fmt.Sprintf("newest verified backup %s old", Span(age))
 	if age > h.BackupMaxAge {
 		f.Status = Warning
-		f.Summary = fmt.Sprintf("newest backup %s old, past %s", Span(age), Span(h.BackupMaxAge))
+		f.Summary = fmt.Sprintf("no verified backup within %s: the newest is %s old", Span(h.BackupMaxAge), Span(age))
+		it.Status, it.Fix = Warning, fixBackup
+	}
+	f.Items = append([]Item{it}, f.Items...)
+	if len(failed) > 0 {
+		f.Status = Worse(f.Status, Warning)
+		f.Summary += fmt.Sprintf("; %s failed since", plural(len(failed), "backup"))
 	}
 	if freeErr == nil {
 		f.Summary += fmt.Sprintf(", %s free", bytesOf(free))
-		if free < size {
+		if free < need {
 			f.Status = Critical
-			f.Summary += fmt.Sprintf(": less than the newest backup's %s, the next one will not fit", bytesOf(size))
+			f.Summary += fmt.Sprintf(": less than the next backup's %s, it will not fit", bytesOf(need))
 		}
 	}
 	return f
+}
+
+// backupFix is the item that offers the backup action.
+func backupFix(text string) Item {
+	return Item{Kind: KindBackup, Status: Critical, Name: "backup", Text: text + ": take one now", Fix: fixBackup}
 }
 
 func freeBytes(dir string) (int64, error) {
@@ -103,19 +139,6 @@ func freeBytes(dir string) (int64, error) {
 		return 0, err
 	}
 	return int64(st.Bavail) * int64(st.Bsize), nil
-}
-
-func treeSize(dir string) int64 {
-	var n int64
-	_ = filepath.WalkDir(dir, func(_ string, e os.DirEntry, err error) error {
-		if err == nil && e.Type().IsRegular() {
-			if fi, err := e.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n
 }
 
 // Growth is how the disk's growth per day was told, for the disk finding.

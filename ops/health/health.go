@@ -70,6 +70,7 @@ const (
 	CheckLongTransactions  = "long_transactions"
 	CheckLocks             = "locks"
 	CheckXminHorizon       = "xmin_horizon"
+	CheckSlotWAL           = "slot_wal"
 	CheckDeadTuples        = "dead_tuples"
 	CheckAutovacuum        = "autovacuum"
 	CheckWraparound        = "wraparound"
@@ -80,7 +81,7 @@ const (
 
 // checkOrder places each check in the list.
 var checkOrder = []string{CheckConnections, CheckIdleInTransaction, CheckLongTransactions, CheckLocks, CheckXminHorizon,
-	CheckDeadTuples, CheckAutovacuum, CheckWraparound, CheckCompression, CheckBackups, CheckDisk}
+	CheckSlotWAL, CheckDeadTuples, CheckAutovacuum, CheckWraparound, CheckCompression, CheckBackups, CheckDisk}
 
 // Fixes an item may name besides a registry action (maint.Registry).
 const (

@@ -2,14 +2,18 @@ package health
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/backup"
 	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/pg"
 	"github.com/pgtend/pgtend/ops/pgtest"
@@ -296,36 +300,77 @@ func TestHiddenSessionsAreUnknownNotWell(t *testing.T) {
 	}
 }
 
-func TestBackupsFromTheDirectory(t *testing.T) {
+// writeBackup makes a backup file of trading named for its time, verified
+// (with the sidecar pgtend writes after reading it back) or not.
+func writeBackup(t *testing.T, dir string, made time.Time, body string, verified bool) string {
+	t.Helper()
+	name := backup.FileName("trading", made, backup.Custom)
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if verified {
+		sum := sha256.Sum256([]byte(body))
+		sc := fmt.Sprintf("# pgtend backup\n# pgtend: written=%s bytes=%d\n%x  %s\n", time.Now().UTC().Add(time.Second).Format(time.RFC3339), len(body), sum, name)
+		if err := os.WriteFile(path+backup.SidecarExt, []byte(sc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+func TestBackupsFromTheVerifiedList(t *testing.T) {
 	now := time.Now()
 	h := config.Health{}
-	if f := Backups(config.Backup{}, h, now); f.Status != Unknown {
+	judge := func(dir string) Finding {
+		return Backups(config.Backup{Dir: dir, KeepDaily: 1}, h, "trading", 1<<20, now)
+	}
+	offersBackup := func(f Finding) bool {
+		return slices.ContainsFunc(f.Items, func(it Item) bool { return it.Fix == "backup" })
+	}
+	if f := Backups(config.Backup{}, h, "trading", 0, now); f.Status != Unknown {
 		t.Errorf("no [backup]: %s", f.Status)
 	}
 	dir := t.TempDir()
-	if f := Backups(config.Backup{Dir: dir + "/none", KeepDaily: 1}, h, now); f.Status != Critical || !strings.Contains(f.Summary, "does not exist") {
+	if f := judge(dir + "/none"); f.Status != Critical || !strings.Contains(f.Summary, "does not exist") || !offersBackup(f) {
 		t.Errorf("missing directory: %+v", f)
 	}
-	if f := Backups(config.Backup{Dir: dir, KeepDaily: 1}, h, now); f.Status != Critical || f.Summary != "no backup in "+dir {
+	if f := judge(dir); f.Status != Critical || f.Summary != "no verified backup of trading in "+dir || !offersBackup(f) {
 		t.Errorf("empty directory: %+v", f)
 	}
-	path := dir + "/trading_20261128.dump"
-	if err := os.WriteFile(path, []byte("dump"), 0o600); err != nil {
+	// A dump nobody verified, and another database's verified one, count
+	// for nothing.
+	writeBackup(t, dir, now.Add(-time.Hour), "unverified", false)
+	other := backup.FileName("other", now.Add(-time.Hour), backup.Custom)
+	if err := os.WriteFile(filepath.Join(dir, other), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	old := now.Add(-50 * time.Hour)
-	if err := os.Chtimes(path, old, old); err != nil {
+	if f := judge(dir); f.Status != Critical || !strings.HasPrefix(f.Summary, "no verified backup of trading") || !strings.Contains(dump(f), "not verified") {
+		t.Errorf("only unverified: %+v", f)
+	}
+	writeBackup(t, dir, now.Add(-50*time.Hour), "old good dump", true)
+	f := judge(dir)
+	if f.Status != Warning || !strings.HasPrefix(f.Summary, "no verified backup within 26h: the newest is 2d2h old") || !offersBackup(f) {
+		t.Errorf("old verified backup: %+v", f)
+	}
+	fresh := writeBackup(t, dir, now.Add(-2*time.Hour), "fresh good dump", true)
+	if f := judge(dir); f.Status != OK || offersBackup(f) || !strings.Contains(dump(f), "about 15 B") {
+		t.Errorf("fresh verified backup (the next one estimated from it): %+v", dump(f))
+	}
+	// Changed after it was verified: no longer counted.
+	if err := os.WriteFile(fresh, []byte("fresh good dump, then changed"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f := Backups(config.Backup{Dir: dir, KeepDaily: 1}, h, now)
-	if f.Status != Warning || !strings.HasPrefix(f.Summary, "newest backup 2d2h old, past 26h") {
-		t.Errorf("old backup: %+v", f)
+	if f := judge(dir); f.Status != Warning || !strings.Contains(f.Summary, "2d2h old") {
+		t.Errorf("changed since verified: %+v", f)
 	}
-	if err := os.Chtimes(path, now, now); err != nil {
+	// A failure after the newest verified one is said.
+	failed := backup.FileName("trading", now.Add(-time.Minute), backup.Custom) + backup.FailedExt
+	if err := os.WriteFile(filepath.Join(dir, failed), []byte("cut"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if f := Backups(config.Backup{Dir: dir, KeepDaily: 1}, h, now); f.Status != OK {
-		t.Errorf("fresh backup: %+v", f)
+	if f := judge(dir); !strings.Contains(f.Summary, "1 backup failed since") || !strings.Contains(dump(f), "failed: "+failed) {
+		t.Errorf("a failed backup: %+v", dump(f))
 	}
 }
 

@@ -41,6 +41,7 @@ type settings struct {
 	inRecovery                      bool
 	pid                             int32
 	timescale                       *string
+	databaseBytes                   int64 // pg_database_size: the next backup's size, before a first one
 }
 
 const settingsQuery = `
@@ -59,7 +60,8 @@ SELECT now(), current_database(), current_user, current_setting('server_version'
        current_setting('autovacuum_multixact_freeze_max_age')::bigint,
        current_setting('idle_in_transaction_session_timeout'),
        pg_is_in_recovery(), pg_backend_pid(),
-       (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb')`
+       (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'),
+       pg_database_size(current_database())`
 
 // sessionsQuery is every server process but this session. A role without
 // pg_read_all_stats sees other roles' sessions with their state, times
@@ -101,8 +103,18 @@ const slotsQuery = `
 SELECT slot_name::text, coalesce(slot_type, ''), coalesce(database::text, ''), active, active_pid,
        age(xmin)::bigint, age(catalog_xmin)::bigint,
        CASE WHEN restart_lsn IS NOT NULL AND NOT pg_is_in_recovery() THEN pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint END,
-       coalesce(wal_status, '')
+       coalesce(wal_status, ''), safe_wal_size
 FROM pg_replication_slots ORDER BY slot_name`
+
+// connLimitsQuery is every role that may log in and every database that
+// accepts connections with a connection limit of its own (rolconnlimit,
+// datconnlimit; -1 is none): a pool may hit one long before
+// max_connections.
+const connLimitsQuery = `
+SELECT 'role', rolname::text, rolconnlimit FROM pg_roles WHERE rolcanlogin AND rolconnlimit >= 0
+UNION ALL
+SELECT 'database', datname::text, datconnlimit FROM pg_database WHERE datallowconn AND datconnlimit >= 0
+ORDER BY 1, 2`
 
 const standbysQuery = `
 SELECT pid, coalesce(application_name, ''), coalesce(host(client_addr), '[local]'), coalesce(state, ''),
@@ -187,6 +199,7 @@ type raw struct {
 	slots     []slot
 	standbys  []standby
 	databases []database
+	limits    []connLimit
 	frozen    []frozen
 	dead      []dead
 	vacuums   []vacuum
@@ -218,6 +231,13 @@ type slot struct {
 	xminAge, catalogAge  *int64
 	retainedWAL          *int64
 	walStatus            string
+	safeWAL              *int64 // safe_wal_size: WAL that may still be written before the slot is lost (max_slot_wal_keep_size)
+}
+
+// connLimit is a role's or a database's own connection limit.
+type connLimit struct {
+	kind, name string // "role" or "database"
+	limit      int
 }
 
 type standby struct {
@@ -283,8 +303,8 @@ func Collect(ctx context.Context, conn *pgx.Conn, opts Options) (*Report, error)
 	r := &Report{GeneratedAt: st.now, Database: st.database, Role: st.role, Server: st.version,
 		SeesAllSessions: st.superuser || st.readAllStats, Findings: []Finding{}}
 	j := judge{raw: rw, h: h, now: st.now, policy: opts.Policy}
-	for _, f := range []Finding{j.connections(), j.idleInTransaction(), j.longTransactions(), j.locks(), j.xminHorizon(),
-		j.deadTuples(), j.autovacuum(), j.wraparound(), j.compression(), Backups(opts.Policy.Backup, h, st.now)} {
+	for _, f := range []Finding{j.connections(), j.idleInTransaction(), j.longTransactions(), j.locks(), j.xminHorizon(), j.slotWAL(),
+		j.deadTuples(), j.autovacuum(), j.wraparound(), j.compression(), Backups(opts.Policy.Backup, h, st.database, st.databaseBytes, st.now)} {
 		if f.Check != "" {
 			r.Set(f)
 		}
@@ -305,7 +325,7 @@ func read(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*raw, erro
 		s := &rw.settings
 		return row.Scan(&s.now, &s.database, &s.role, &s.version, &s.superuser, &s.readAllStats, &s.signal,
 			&s.maxConnections, &s.superReserved, &s.reserved, &s.autovacuum, &s.trackCounts, &s.autovacuumWorkers,
-			&s.vacThreshold, &s.vacScale, &s.freezeMaxAge, &s.mxFreezeMaxAge, &s.idleTimeout, &s.inRecovery, &s.pid, &s.timescale)
+			&s.vacThreshold, &s.vacScale, &s.freezeMaxAge, &s.mxFreezeMaxAge, &s.idleTimeout, &s.inRecovery, &s.pid, &s.timescale, &s.databaseBytes)
 	})
 	queue(b, "sessions", sessionsQuery, &rw.sessions, func(row pgx.CollectableRow) (Session, error) {
 		var s Session
@@ -325,8 +345,13 @@ func read(ctx context.Context, conn *pgx.Conn, policy config.Policy) (*raw, erro
 	})
 	queue(b, "replication slots", slotsQuery, &rw.slots, func(row pgx.CollectableRow) (slot, error) {
 		var s slot
-		err := row.Scan(&s.name, &s.kind, &s.database, &s.active, &s.activePID, &s.xminAge, &s.catalogAge, &s.retainedWAL, &s.walStatus)
+		err := row.Scan(&s.name, &s.kind, &s.database, &s.active, &s.activePID, &s.xminAge, &s.catalogAge, &s.retainedWAL, &s.walStatus, &s.safeWAL)
 		return s, err
+	})
+	queue(b, "connection limits", connLimitsQuery, &rw.limits, func(row pgx.CollectableRow) (connLimit, error) {
+		var l connLimit
+		err := row.Scan(&l.kind, &l.name, &l.limit)
+		return l, err
 	})
 	queue(b, "standbys", standbysQuery, &rw.standbys, func(row pgx.CollectableRow) (standby, error) {
 		var s standby

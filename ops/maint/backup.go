@@ -87,7 +87,7 @@ func PlanBackup(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 	if err != nil {
 		return nil, fmt.Errorf("reading the backup directory: %w", err)
 	}
-	estimate, how := estimateBackup(listing, f, format)
+	estimate, how := backup.Estimate(listing, f.database, f.databaseBytes, format)
 	free, where, err := roomIn(dir, o.FreeSpace)
 	if err != nil {
 		return nil, err
@@ -186,26 +186,6 @@ type backupState struct {
 func (s *backupState) set(m *backup.Made) { s.mu.Lock(); s.made = m; s.mu.Unlock() }
 
 func (s *backupState) get() *backup.Made { s.mu.Lock(); defer s.mu.Unlock(); return s.made }
-
-// estimateBackup is the size the dump will have: the last verified backup
-// of this database in this format, else the database's size times the
-// last compression ratio seen, else the database's size.
-func estimateBackup(l backup.Listing, f backupFacts, format backup.Format) (int64, string) {
-	for _, e := range l.Entries {
-		if e.Database == f.database && e.Format == format && e.State == backup.StateVerified {
-			return e.Bytes, "the last verified backup of " + f.database + ", " + e.Name
-		}
-	}
-	for _, sameFormat := range []bool{true, false} {
-		for _, e := range l.Entries {
-			if e.State == backup.StateVerified && e.DatabaseBytes > 0 && (e.Format == format) == sameFormat {
-				ratio := float64(e.Bytes) / float64(e.DatabaseBytes)
-				return int64(float64(f.databaseBytes) * ratio), fmt.Sprintf("the database's %s times the last compression ratio, %.0f%% (%s)", bkBytes(f.databaseBytes), 100*ratio, e.Name)
-			}
-		}
-	}
-	return f.databaseBytes, "the database's size, no earlier backup to go by"
-}
 
 // roomIn is the free space where dir is (or will be made): the nearest
 // directory that exists, which must be writable.
