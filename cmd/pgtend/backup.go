@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 
-	"path/filepath"
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/backup"
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/tui/text"
@@ -147,128 +145,6 @@ func writeBackupList(w io.Writer, l backup.Listing, now time.Time) {
 	if l.Other > 0 {
 		fmt.Fprintf(w, "  and %s pgtend did not make (never rotated)\n", text.Plural(l.Other, "other file"))
 	}
-}
-
-// newBackupVerifyCmd is `pgtend backup verify FILE`: the restore check.
-func newBackupVerifyCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "verify FILE",
-		Short: "restore a backup into a scratch database and compare row counts with the database",
-		Long: "Reads FILE whole and checks its SHA-256 against its sidecar, restores it into a scratch database " +
-			"on the same server (TimescaleDB: the same extension version, between timescaledb_pre_restore() and " +
-			"timescaledb_post_restore()), compares every table's rows with the database it came from (the catalog's " +
-			"estimates for tables over --count-limit, labelled), and drops the scratch database. Row counts that " +
-			"differ are reported: the database may have changed since the dump. Exit status: 0 restored, 1 not.",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageError("pgtend backup verify needs one backup file")
-			}
-			return nil
-		},
-	}
-	c := addCommon(cmd)
-	limit := cmd.Flags().Int64("count-limit", 1<<30, "bytes above which a table's rows are estimated rather than counted")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx, w := cmd.Context(), cmd.OutOrStdout()
-		path, err := filepath.Abs(args[0])
-		if err != nil {
-			return err
-		}
-		n, ok := backup.ParseName(filepath.Base(path))
-		if !ok {
-			return fmt.Errorf("%s is not named as pgtend names backups (<database>_<YYYYmmdd_HHMMSS>.dump, .sql.gz or .dir)", path)
-		}
-		_, conn, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeConn(conn)
-		if c.readOnly {
-			return fmt.Errorf("%w: pgtend runs with --read-only; the restore check creates a scratch database", maint.ErrReadOnly)
-		}
-		var num int
-		var version string
-		var timescale *string
-		if err := conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, current_setting('server_version'),
-			(SELECT extversion FROM pg_extension WHERE extname = 'timescaledb')`).Scan(&num, &version, &timescale); err != nil {
-			return err
-		}
-		tools, err := backup.FindTools(ctx, num, version)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "reading %s whole…\n", text.Clean(path))
-		checked, err := backup.Verify(ctx, tools, path, n.Format, nil)
-		if err != nil {
-			return fmt.Errorf("%s does not read back whole: %w", path, err)
-		}
-		if err := backup.MatchesSidecar(path, checked); err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "read back whole: %s, SHA-256 %s\n", text.BytesOf(checked.Bytes), checksumText(checked))
-		scratch := fmt.Sprintf("pgtend_verify_%d", time.Now().UnixNano()%1_000_000_000)
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{scratch}.Sanitize()); err != nil {
-			return fmt.Errorf("creating the scratch database %s: %w", scratch, err)
-		}
-		defer func() {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			defer cancel()
-			if _, err := conn.Exec(dctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{scratch}.Sanitize()+" WITH (FORCE)"); err != nil {
-				fmt.Fprintf(cmd.ErrOrStderr(), "pgtend: dropping the scratch database %s: %v\n", scratch, err)
-			} else {
-				fmt.Fprintf(w, "dropped the scratch database %s\n", scratch)
-			}
-		}()
-		cfg := conn.Config().Copy()
-		cfg.Database = scratch
-		dst, err := pgx.ConnectConfig(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer closeConn(dst)
-		ts := ""
-		if timescale != nil {
-			ts = *timescale
-			if v, ok := backup.SidecarMeta(path)["timescaledb"]; ok {
-				ts = v
-			}
-		}
-		fmt.Fprintf(w, "restoring into %s…\n", scratch)
-		start := time.Now()
-		if err := backup.Restore(ctx, path, n.Format, backup.RestoreOptions{Tools: tools, Target: backup.ConnOf(cfg), Conn: dst, Timescale: ts}); err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "restored in %s\n", time.Since(start).Round(time.Millisecond))
-		counts, err := backup.CompareCounts(ctx, conn, dst, *limit)
-		if err != nil {
-			return err
-		}
-		missing, differ := 0, 0
-		for _, k := range counts {
-			mark := "equal"
-			switch {
-			case k.Missing:
-				mark, missing = "MISSING from the restore", missing+1
-			case !k.Equal():
-				mark, differ = "differs", differ+1
-			}
-			how := "rows"
-			if k.Estimated {
-				how = "rows (estimates)"
-			}
-			fmt.Fprintf(w, "  %-40s %12s in %s, %12s restored %s  %s\n", text.Clean(k.Table), text.Count(k.Source), conn.Config().Database, text.Count(k.Restored), how, mark)
-		}
-		if missing > 0 {
-			return &exitError{code: 1, err: fmt.Errorf("%d tables of %s are missing from the restore", missing, conn.Config().Database)}
-		}
-		if differ > 0 {
-			fmt.Fprintf(w, "%s differ: the database changed since the dump, or the dump is not of it\n", text.Plural(differ, "table"))
-		} else {
-			fmt.Fprintf(w, "every table's rows match (%s)\n", text.Plural(len(counts), "table"))
-		}
-		return nil
-	}
-	return cmd
 }
 
 func checksumText(c backup.Checked) string {
