@@ -38,6 +38,7 @@ type backupFacts struct {
 	versionNum              int
 	databaseBytes           int64
 	timescale               *string
+	standby                 bool
 }
 
 // PlanBackup plans a dump of the connected database by the server's own
@@ -72,8 +73,8 @@ func PlanBackup(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 	var f backupFacts
 	if err := conn.QueryRow(ctx, `SELECT current_database(), current_user, current_setting('server_version'),
 		current_setting('server_version_num')::int, pg_database_size(current_database()),
-		(SELECT extversion FROM pg_extension WHERE extname = 'timescaledb')`).
-		Scan(&f.database, &f.role, &f.version, &f.versionNum, &f.databaseBytes, &f.timescale); err != nil {
+		(SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'), pg_is_in_recovery()`).
+		Scan(&f.database, &f.role, &f.version, &f.versionNum, &f.databaseBytes, &f.timescale, &f.standby); err != nil {
 		return nil, fmt.Errorf("reading the server's facts: %w", err)
 	}
 	tools, err := backup.FindTools(ctx, f.versionNum, f.version, o.BinDirs...)
@@ -116,7 +117,12 @@ func PlanBackup(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 		verify = "read " + partial + " whole through gzip (CRC and length, like gzip -t), check it ends with \"-- PostgreSQL database dump complete\", and the SHA-256 of every byte"
 	}
 	target := pgx.Identifier{f.database}.Sanitize()
-	p := &Plan{Target: "database " + f.database, Created: now, Tables: []TableSummary{}, Refused: []Refusal{}}
+	// pg_dump only reads: a standby, or a read-only session, may be backed up.
+	p := &Plan{Target: "database " + f.database, Created: now, Tables: []TableSummary{}, Refused: []Refusal{}, filesOnly: true}
+	if f.standby {
+		p.Notes = append(p.Notes, "a standby: pg_dump reads it like any session, but a long dump may be cancelled by a conflict with recovery "+
+			"(max_standby_streaming_delay; hot_standby_feedback on avoids it); the history goes to this machine's state file")
+	}
 	state := &backupState{}
 	p.Steps = append(p.Steps, Step{
 		Title:  fmt.Sprintf("pg_dump %s (%s format) into %s, verified by a full read", f.database, format, dir),

@@ -2,6 +2,7 @@ package maint
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -281,5 +282,36 @@ func TestArchivePlanRunsOnceAndSaysWhatIsMissing(t *testing.T) {
 	policy.Archive.Dirs, policy.Archive.MonthlyDirs = []string{filepath.Join(root, "nope")}, nil
 	if _, err := PlanArchive(context.Background(), conn, policy, "", ArchiveOptions{}); err == nil || !strings.Contains(err.Error(), "nothing to archive") {
 		t.Errorf("only a missing directory: %v", err)
+	}
+}
+
+// A read-only session (default_transaction_read_only, as on a standby)
+// may be backed up: pg_dump only reads. A plan that changes the database
+// is still refused there.
+func TestBackupOnAReadOnlySession(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := connect(t, dsn)
+	pgtest.Exec(t, conn, `CREATE TABLE ro_rows (id int); INSERT INTO ro_rows SELECT generate_series(1, 100)`)
+	var db string
+	pgtest.QueryRow(t, conn, "SELECT current_database()").Scan(&db)
+	pgtest.Exec(t, conn, "ALTER DATABASE "+pgx.Identifier{db}.Sanitize()+" SET default_transaction_read_only = on")
+	t.Cleanup(func() {
+		c := connect(t, dsn)
+		pgtest.Exec(t, c, "SET default_transaction_read_only = off")
+		pgtest.Exec(t, c, "ALTER DATABASE "+pgx.Identifier{db}.Sanitize()+" RESET default_transaction_read_only")
+	})
+	ro := connect(t, dsn)
+	dir := t.TempDir()
+	policy := backupPolicy(dir, 2)
+	a, _ := Default().Action("backup")
+	p := mustPlan(t, a, ro, policy)
+	res, _ := runBackup(t, dsn, p, Options{Policy: policy})
+	if res.Outcome != OutcomeOK || len(verifiedIn(t, dir)) != 1 {
+		t.Fatalf("backup of a read-only session: %+v", res)
+	}
+	v, _ := Default().Action("vacuum")
+	vp := mustPlan(t, v, ro, policy)
+	if _, err := Run(context.Background(), dsn, pg.Settings{}, vp, Options{Policy: policy}, func(Event) {}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("vacuum on a read-only session: %v", err)
 	}
 }

@@ -72,6 +72,10 @@ type Plan struct {
 	// Refused are the tables the plan leaves alone, and why.
 	Refused []Refusal `json:"refused"`
 	Notes   []string  `json:"notes"` // what the operator should know: disk space truths
+	// filesOnly: the run changes no database, only files (a backup reads
+	// the database; archives and rotation touch files): a read-only
+	// session or a standby may run it.
+	filesOnly bool
 }
 
 // Remarks are everything the plan says besides its steps: the refusals,

@@ -105,12 +105,16 @@ func (r *runner) emit(e Event) {
 }
 
 // guard refuses a plan that must not run: --read-only, a read-only session
-// (default_transaction_read_only, a standby), or a destructive step on a
+// (default_transaction_read_only, a standby) for a plan that changes the
+// database (a backup does not), or a destructive step on a
 // permanent table. Run calls it, so every caller — console or headless —
 // gets the same refusals.
 func guard(ctx context.Context, conn *pgx.Conn, plan *Plan, opts Options) error {
 	if opts.ReadOnly {
 		return fmt.Errorf("%w: pgtend runs with --read-only; %s changes the database", ErrReadOnly, plan.Action)
+	}
+	if plan.filesOnly {
+		return nil // it writes files, not the database
 	}
 	var ro bool
 	if err := conn.QueryRow(ctx, `SELECT current_setting('transaction_read_only') = 'on' OR pg_is_in_recovery()`).Scan(&ro); err != nil {
