@@ -15,6 +15,9 @@ const (
 	// OutcomeDeclined: the step did not run — the operator skipped it,
 	// or it could not be planned (Reason says which).
 	OutcomeDeclined = "declined"
+	// OutcomeUnconfigured: the policy does not ask for the step (no
+	// [archive]); the routine did its part.
+	OutcomeUnconfigured = "unconfigured"
 	// OutcomeEarlier: its task was done earlier in this period; a
 	// resumed checklist passes it.
 	OutcomeEarlier = "earlier"
@@ -97,6 +100,9 @@ func (s *Summary) Outcome() string {
 		case maint.OutcomeCancelled:
 			out = maint.OutcomeCancelled
 		case maint.OutcomeSkipped, OutcomeDeclined:
+			if r.Step.Kind == maint.KindManual { // a person's task, left to them: the routine did its part
+				continue
+			}
 			if out == maint.OutcomeOK {
 				out = maint.OutcomeSkipped
 			}
