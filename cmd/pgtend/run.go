@@ -80,7 +80,9 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 		if _, ok := reg.Script(args[0]); ok {
 			return runScript(ctx, reg, args[0], headlessChecklist{
 				ops: checklistOps{t: t, mem: mem}, out: out, run: runPlan, yes: yes, printed: out.line,
-				plan: func(ctx context.Context, a maint.Action) (*maint.Plan, error) { return a.Plan(ctx, conn, t.policy, *table) },
+				plan: func(ctx context.Context, a maint.Action) (*maint.Plan, error) {
+					return a.Plan(ctx, conn, t.policy, *table)
+				},
 			})
 		}
 		failed := false

@@ -114,9 +114,10 @@ func ReadAudit(ctx context.Context, conn *pgx.Conn) (*Audit, error) {
 		return nil, fmt.Errorf("reading the duplicate indexes: %w", err)
 	}
 	a.NeverVacuum, err = collectAudit(ctx, conn, `
-		SELECT quote_ident(s.schemaname) || '.' || quote_ident(s.relname), pg_total_relation_size(s.relid), s.n_live_tup + s.n_dead_tup
+		SELECT quote_ident(s.schemaname) || '.' || quote_ident(s.relname), pg_total_relation_size(s.relid),
+		       greatest(c.reltuples::bigint, s.n_live_tup + s.n_dead_tup)
 		FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE s.last_vacuum IS NULL AND s.last_autovacuum IS NULL AND s.n_live_tup + s.n_dead_tup > 0 AND `+userSchemas+`
+		WHERE s.last_vacuum IS NULL AND s.last_autovacuum IS NULL AND greatest(c.reltuples::bigint, s.n_live_tup + s.n_dead_tup) > 0 AND `+userSchemas+`
 		ORDER BY 2 DESC, 1`, func(r pgx.CollectableRow) (AuditTable, error) {
 		var t AuditTable
 		return t, r.Scan(&t.Table, &t.Bytes, &t.Rows)
