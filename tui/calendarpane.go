@@ -31,6 +31,8 @@ type calendarPane struct {
 	// nil when there is none or nothing may run it.
 	schedule, runJobs *maint.Action
 
+	checklists bool // Enter on a due task opens its checklist
+
 	tick   func(ctx context.Context, task, note string) error
 	noting bool            // typing the note of a tick-off
 	task   string          // the task being ticked off
@@ -105,6 +107,9 @@ func (p *calendarPane) bindings(k KeyMap) []key.Binding {
 	if p.tick != nil { // somewhere to record a tick-off
 		out = append(out, k.Tick)
 	}
+	if p.checklists {
+		out = append(out, as(k.Enter, "checklist of a due task"))
+	}
 	if p.schedule != nil {
 		out = append(out, scheduleKey)
 	}
@@ -124,6 +129,9 @@ func (p *calendarPane) keys(k KeyMap) []key.Binding {
 		out = append(out, ledgerKey)
 		if c := p.selected(); c != nil && c.Manual && p.tick != nil {
 			out = append(out, k.Tick)
+		}
+		if _, ok := dueChecklist(p.selected()); ok && p.checklists {
+			out = append(out, as(k.Enter, "checklist"))
 		}
 	}
 	if p.schedule != nil {
@@ -190,6 +198,10 @@ func (p *calendarPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 				table = *j.Table // that table's jobs
 			}
 			return p.open(*p.runJobs, table)
+		}
+	case !p.ledger && p.checklists && key.Matches(msg, k.Enter):
+		if open, ok := dueChecklist(p.selected()); ok {
+			return func() tea.Msg { return open }
 		}
 	case !p.ledger && key.Matches(msg, k.Tick):
 		if c := p.selected(); c != nil && c.Manual && p.tick != nil {

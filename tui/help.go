@@ -26,6 +26,7 @@ func (m *Model) helpGroups() []helpGroup {
 	groups := []helpGroup{
 		{"Everywhere", append(k.paneKeys(), k.NextPane, k.PrevPane, k.Refresh, k.Help, k.Quit)},
 		{"Lists", k.listKeys()},
+		{"Checklists", k.checklistKeys()},
 	}
 	for _, p := range m.panes() {
 		groups = append(groups, helpGroup{p.Title(), p.bindings(k)})
