@@ -57,7 +57,7 @@ func (w *wizardView) headerLines() []string {
 			mark, style = g.Cursor, s.PaneTitle
 		case r.Outcome == maint.OutcomeOK || r.Outcome == state.OutcomeTicked:
 			mark, style = g.Check, s.OK
-		case r.Outcome == checklist.OutcomeEarlier:
+		case r.Outcome == checklist.OutcomeEarlier || r.Outcome == checklist.OutcomeUnconfigured:
 			mark = g.Check
 		case r.Outcome == maint.OutcomeFailed:
 			mark, style = g.Cross, s.Error
@@ -121,12 +121,19 @@ func (w *wizardView) bodyLines() []string {
 func (w *wizardView) sheetBody() []string {
 	out := make([]string, 0, len(w.sheetLines)+1)
 	out = append(out, "")
+	// The log's lines are read whole: wrapped, not cut; the sheets of
+	// tables keep their columns.
+	wrap := w.at < len(w.steps) && w.steps[w.at].Name == maint.SheetLogs
 	for _, l := range w.sheetLines {
-		l = w.clean(l)
-		if l != "" && !strings.HasPrefix(l, " ") {
-			l = w.styles.PaneTitle.Render(l)
+		switch {
+		case l != "" && !strings.HasPrefix(l, " "):
+			out = append(out, w.styles.PaneTitle.Render(w.clean(l)))
+		case wrap:
+			v := actionView{paneBase: w.paneBase}
+			out = append(out, v.wrap(lipgloss.NewStyle(), strings.TrimLeft(l, " "), "  ", "      ")...)
+		default:
+			out = append(out, w.clean(l))
 		}
-		out = append(out, l)
 	}
 	return out
 }
