@@ -19,46 +19,47 @@ const userSchemas = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_t
 
 // Audit is the quarterly performance audit sheet.
 type Audit struct {
-	Largest     []AuditTable
-	Unused      []AuditIndex // never scanned since the statistics were reset
-	Duplicates  []DuplicateIndexes
-	NeverVacuum []AuditTable // holding rows, never vacuumed by hand or by autovacuum
-	StatsReset  *time.Time   // when the counters behind Unused began
-	XID         XIDAge
+	Largest     []AuditTable       `json:"largest"`
+	Unused      []AuditIndex       `json:"unused"` // never scanned since the statistics were reset
+	Duplicates  []DuplicateIndexes `json:"duplicates"`
+	NeverVacuum []AuditTable       `json:"never_vacuum"` // holding rows, never vacuumed by hand or by autovacuum
+	StatsReset  *time.Time         `json:"stats_reset"`  // when the counters behind Unused began
+	XID         XIDAge             `json:"xid"`
 }
 
 // AuditTable is a table with its size (its chunks' or partitions' with it).
 type AuditTable struct {
-	Table string
-	Bytes int64
-	Rows  int64
+	Table string `json:"table"`
+	Bytes int64  `json:"bytes"`
+	Rows  int64  `json:"rows"`
 }
 
 // AuditIndex is an index never scanned.
 type AuditIndex struct {
-	Index, Table string
-	Bytes        int64
+	Index string `json:"index"`
+	Table string `json:"table"`
+	Bytes int64  `json:"bytes"`
 }
 
 // DuplicateIndexes are indexes of one table on the same columns, operator
 // classes, expressions and predicate: all but one are dead weight.
 type DuplicateIndexes struct {
-	Table   string
-	Indexes []string
-	Bytes   int64 // of all but the first
+	Table   string   `json:"table"`
+	Indexes []string `json:"indexes"`
+	Bytes   int64    `json:"bytes"` // of all but the first
 }
 
 // XIDAge is how close the database is to an anti-wraparound vacuum.
 type XIDAge struct {
-	Database     int64 // age(datfrozenxid)
-	FreezeMaxAge int64 // autovacuum_freeze_max_age
-	Oldest       []AuditXID
+	Database     int64      `json:"database"`       // age(datfrozenxid)
+	FreezeMaxAge int64      `json:"freeze_max_age"` // autovacuum_freeze_max_age
+	Oldest       []AuditXID `json:"oldest"`
 }
 
 // AuditXID is a table's age(relfrozenxid).
 type AuditXID struct {
-	Table string
-	Age   int64
+	Table string `json:"table"`
+	Age   int64  `json:"age"`
 }
 
 // ReadAudit reads the audit sheet from the catalogue and the statistics.

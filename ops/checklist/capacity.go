@@ -12,23 +12,24 @@ import (
 // Capacity is the storage forecast: the data directory's filesystem, the
 // database's growth and when the one fills at the other.
 type Capacity struct {
-	Visible      bool   // the filesystem was measured
-	Reason       string // why not
-	Total, Free  int64
-	Database     int64
-	Growth       Growth  // the sum of the tables'
-	DaysToFull   float64 // -1: not growing, or not known
-	Growers      []TableGrowth
-	Measured     int // tables whose growth was measured
-	Expected     int // tables whose growth is the policy's
-	UnknownCount int // tables with neither
+	Visible      bool          `json:"visible"` // the filesystem was measured
+	Reason       string        `json:"reason"`  // why not
+	Total        int64         `json:"total"`
+	Free         int64         `json:"free"`
+	Database     int64         `json:"database"`
+	Growth       Growth        `json:"growth"`       // the sum of the tables'
+	DaysToFull   float64       `json:"days_to_full"` // -1: not growing, or not known
+	Growers      []TableGrowth `json:"growers"`
+	Measured     int           `json:"measured"`      // tables whose growth was measured
+	Expected     int           `json:"expected"`      // tables whose growth is the policy's
+	UnknownCount int           `json:"unknown_count"` // tables with neither
 }
 
 // TableGrowth is one table's growth, for the forecast's largest growers.
 type TableGrowth struct {
-	Table  string
-	Bytes  *int64
-	Growth Growth
+	Table  string `json:"table"`
+	Bytes  *int64 `json:"bytes"`
+	Growth Growth `json:"growth"`
 }
 
 // maxGrowers is how many of the fastest-growing tables are listed.

@@ -15,12 +15,13 @@ const ColdAge = 30 * 24 * time.Hour
 
 // ColdStorage lists what could go to cold storage.
 type ColdStorage struct {
-	BackupDir, ArchiveDir string // "" when the policy has none
-	Backups               []backup.Entry
-	Archives              []backup.ArchiveEntry
-	Bytes                 int64 // of both lists
+	BackupDir  string                `json:"backup_dir"`
+	ArchiveDir string                `json:"archive_dir"` // "" when the policy has none
+	Backups    []backup.Entry        `json:"backups"`
+	Archives   []backup.ArchiveEntry `json:"archives"`
+	Bytes      int64                 `json:"bytes"` // of both lists
 	// Kept counts the younger backups and archives, which stay.
-	Kept int
+	Kept int `json:"kept"`
 }
 
 // ListCold lists the policy's backups and archives older than ColdAge.

@@ -24,14 +24,14 @@ const maxLogLines = 200
 
 // Logs is the server log's ERROR, FATAL and PANIC lines since a time.
 type Logs struct {
-	File     string    // the current log file, as the server names it
-	Readable bool      // the lines were read
-	Reason   string    // why not, when not
-	Via      string    // "pg_read_file", or "this machine's file"
-	Since    time.Time // zero: the whole file read
-	Lines    []string  // the latest maxLogLines
-	Total    int       // every matching line found
-	Partial  bool      // only the file's last logTail bytes were read
+	File     string    `json:"file"`     // the current log file, as the server names it
+	Readable bool      `json:"readable"` // the lines were read
+	Reason   string    `json:"reason"`   // why not, when not
+	Via      string    `json:"via"`      // "pg_read_file", or "this machine's file"
+	Since    time.Time `json:"since"`    // zero: the whole file read
+	Lines    []string  `json:"lines"`    // the latest maxLogLines
+	Total    int       `json:"total"`    // every matching line found
+	Partial  bool      `json:"partial"`  // only the file's last logTail bytes were read
 }
 
 var severityRe = regexp.MustCompile(`\b(ERROR|FATAL|PANIC):  `)

@@ -23,30 +23,30 @@ const (
 
 // RetentionReview is the quarterly review of the retention policy.
 type RetentionReview struct {
-	Rows []RetentionRow
+	Rows []RetentionRow `json:"rows"`
 	// NoPolicy are the tables the policy does not name.
-	NoPolicy []string
+	NoPolicy []string `json:"no_policy"`
 }
 
 // RetentionRow is one table against its policy.
 type RetentionRow struct {
-	Table         string
-	Kind          string
-	RetentionDays *int
-	Permanent     bool
-	InPolicy      bool
-	Oldest        *time.Time
-	SpanDays      *float64 // now - oldest, in days
-	Bytes         *int64
-	Growth        Growth
-	Verdict       string
+	Table         string     `json:"table"`
+	Kind          string     `json:"kind"`
+	RetentionDays *int       `json:"retention_days"`
+	Permanent     bool       `json:"permanent"`
+	InPolicy      bool       `json:"in_policy"`
+	Oldest        *time.Time `json:"oldest"`
+	SpanDays      *float64   `json:"span_days"` // now - oldest, in days
+	Bytes         *int64     `json:"bytes"`
+	Growth        Growth     `json:"growth"`
+	Verdict       string     `json:"verdict"`
 }
 
 // Growth is a table's (or the database's) growth a day.
 type Growth struct {
-	PerDay   float64 // bytes a day
-	Measured bool    // from the stored samples, not the policy's expectation
-	Known    bool
+	PerDay   float64 `json:"per_day"`  // bytes a day
+	Measured bool    `json:"measured"` // from the stored samples, not the policy's expectation
+	Known    bool    `json:"known"`
 }
 
 // ReviewRetention lays each table's actual age span, size and growth
