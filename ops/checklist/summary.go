@@ -112,12 +112,12 @@ func (s *Summary) Outcome() string {
 }
 
 // Entry is the summary's history entry; note is its text (tui/text's
-// ChecklistNote), what `pgtend history` shows of it.
+// ChecklistNote: the steps, the filesystem), what `pgtend history` shows
+// of it. Its bytes are the database's size, as every entry's are.
 func (s *Summary) Entry(database, role, note string) state.Entry {
 	deleted, _ := s.Rows()
-	before, after, _ := s.Space()
-	return state.Entry{Start: s.Started, End: s.Finished, Database: database, Role: role, Task: Task, Action: s.Script,
-		Rows: deleted, BytesBefore: before, BytesAfter: after, Outcome: s.Outcome(), Note: note}
+	return state.Entry{Start: s.Started, End: s.Finished, Database: database, Role: role, Task: Task, Action: s.Script, Target: s.Script,
+		Rows: deleted, BytesBefore: s.DiskBefore.DatabaseBytes, BytesAfter: s.DiskAfter.DatabaseBytes, Outcome: s.Outcome(), Note: note}
 }
 
 // DoneEarlier says, for each step, whether its task is done in its

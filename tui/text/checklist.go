@@ -288,5 +288,8 @@ func ChecklistNote(s *checklist.Summary) string {
 		}
 		parts = append(parts, p)
 	}
+	if before, after, fs := s.Space(); fs {
+		parts = append(parts, fmt.Sprintf("filesystem used %s -> %s", BytesOf(before), BytesOf(after)))
+	}
 	return strings.Join(parts, "; ")
 }
