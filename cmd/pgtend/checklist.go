@@ -93,7 +93,8 @@ func (c checklistOps) record(ctx context.Context, entry func(database, role stri
 // headlessChecklist is `pgtend run SCRIPT`: every step of the script's
 // checklist in order, as the console's wizard walks it with every step
 // confirmed — each action planned right before it runs, each sheet printed
-// and counted as looked at, the manual tasks listed as left to a person —
+// (and counted as looked at, unless its task is a person's), the manual
+// tasks listed as left to a person —
 // then the summary, recorded in the history.
 type headlessChecklist struct {
 	ops     checklistOps
@@ -168,6 +169,9 @@ func (h headlessChecklist) sheet(ctx context.Context, script string, st maint.Ch
 	s, err := h.ops.Sheet(ctx, st.Name, since)
 	if err == nil {
 		err = h.out.sheet(s)
+	}
+	if err == nil && st.ByHand { // printed for a person, who ticks it off once read
+		return checklist.StepResult{Step: st, Outcome: checklist.OutcomePrinted, Reason: "a person's review: printed here, counted done when looked at in the console's checklist"}
 	}
 	if err == nil {
 		err = h.ops.Looked(ctx, st, script)

@@ -18,6 +18,9 @@ const (
 	// OutcomeUnconfigured: the policy does not ask for the step (no
 	// [archive]); the routine did its part.
 	OutcomeUnconfigured = "unconfigured"
+	// OutcomePrinted: a sheet of a person's task printed by a headless
+	// run, which does not count it done (maint.ChecklistStep.ByHand).
+	OutcomePrinted = "printed"
 	// OutcomeEarlier: its task was done earlier in this period; a
 	// resumed checklist passes it.
 	OutcomeEarlier = "earlier"
@@ -100,7 +103,7 @@ func (s *Summary) Outcome() string {
 		case maint.OutcomeCancelled:
 			out = maint.OutcomeCancelled
 		case maint.OutcomeSkipped, OutcomeDeclined:
-			if r.Step.Kind == maint.KindManual { // a person's task, left to them: the routine did its part
+			if r.Step.Kind == maint.KindManual || r.Step.ByHand { // a person's task, left to them: the routine did its part
 				continue
 			}
 			if out == maint.OutcomeOK {

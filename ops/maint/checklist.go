@@ -57,6 +57,10 @@ type ChecklistStep struct {
 	Task   string // the calendar task it counts for
 	Title  string
 	Action Action // KindAction's
+	// ByHand: the sheet's task is a person's (the calendar's manual
+	// review_logs, performance_audit…): only a person looking at it in
+	// the console counts it done; a headless run prints it.
+	ByHand bool
 }
 
 // Checklist is a script as the steps the console's wizard walks and the
@@ -91,7 +95,8 @@ func (r *Registry) Checklist(script string) ([]ChecklistStep, error) {
 		if !ok {
 			return nil, fmt.Errorf("script %s names the unknown sheet %q", s.Name, n)
 		}
-		out = append(out, ChecklistStep{Kind: KindSheet, Name: n, Task: d.task, Title: d.title})
+		t, _ := calendar.Find(d.task)
+		out = append(out, ChecklistStep{Kind: KindSheet, Name: n, Task: d.task, Title: d.title, ByHand: t.Manual})
 	}
 	for _, id := range s.Manual {
 		t, ok := calendar.Find(id)

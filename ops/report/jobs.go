@@ -359,10 +359,11 @@ var SystemdDirs = []string{"/etc/systemd/system", "/usr/lib/systemd/system", "/l
 
 // ScriptTasks are the calendar tasks of the scripts the systemd units run
 // (`pgtend run weekly` and `monthly`): those of their actions in ops/maint's
-// registry, and those of its sheets (check_sizes, review_logs) — not its
-// manual tasks (a test there keeps the two in step).
+// registry, and those of its sheets a run counts done (check_sizes) — not
+// its manual tasks, nor a person's reviews it prints (a test there keeps the
+// two in step).
 var ScriptTasks = map[string][]string{
-	"weekly":  {"vacuum_analyze", "verify_backup", "check_sizes", "review_logs"},
+	"weekly":  {"vacuum_analyze", "verify_backup", "check_sizes"},
 	"monthly": {"retention_cleanup", "compression_check", "archive_trade_logs", "vacuum_analyze", "reindex"},
 }
 

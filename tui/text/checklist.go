@@ -232,6 +232,8 @@ func ChecklistOutcome(r checklist.StepResult) string {
 		return "skipped"
 	case checklist.OutcomeUnconfigured:
 		return "not set up"
+	case checklist.OutcomePrinted:
+		return "printed"
 	case checklist.OutcomeEarlier:
 		return "done earlier"
 	case state.OutcomeTicked:
