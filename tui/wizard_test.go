@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"charm.land/bubbles/v2/key"
+
 	"github.com/pgtend/pgtend/ops/checklist"
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/state"
@@ -213,4 +215,36 @@ func TestWizardCtrlCAsksFirst(t *testing.T) {
 func footer(t testing.TB, m *Model) string {
 	lines := strings.Split(plain(t, m), "\n")
 	return lines[len(lines)-1]
+}
+
+// w, m and Q work from every pane: no pane's key, global key or registry
+// action may be one of them.
+func TestChecklistKeysAreFree(t *testing.T) {
+	m, _ := newTestModel(&fakeDB{}, everyKeyBound)
+	k := m.keys
+	taken := map[string]string{}
+	add := func(bs []key.Binding) {
+		for _, b := range bs {
+			for _, name := range b.Keys() {
+				taken[name] = b.Help().Desc
+			}
+		}
+	}
+	add(append(k.paneKeys(), k.NextPane, k.PrevPane, k.Refresh, k.Help, k.Quit, k.Cancel, k.Terminate))
+	add(k.listKeys())
+	for _, p := range m.panes() {
+		add(p.bindings(k))
+	}
+	for _, a := range maint.Default().Actions {
+		if a.Key != "" {
+			taken[a.Key] = a.Name
+		}
+	}
+	for _, b := range k.checklistKeys() {
+		for _, name := range b.Keys() {
+			if other, ok := taken[name]; ok {
+				t.Errorf("%s (%s) is already %q", name, b.Help().Desc, other)
+			}
+		}
+	}
 }
