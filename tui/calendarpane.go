@@ -107,9 +107,6 @@ func (p *calendarPane) bindings(k KeyMap) []key.Binding {
 	if p.tick != nil { // somewhere to record a tick-off
 		out = append(out, k.Tick)
 	}
-	if p.checklists {
-		out = append(out, as(k.Enter, "checklist of a due task"))
-	}
 	if p.schedule != nil {
 		out = append(out, scheduleKey)
 	}
@@ -141,6 +138,15 @@ func (p *calendarPane) keys(k KeyMap) []key.Binding {
 		out = append(out, runJobsKey)
 	}
 	return out
+}
+
+// checklistBinding is Enter on a due task, as the help lists it (with
+// the checklist keys, not the pane's: 80x24 has no room there).
+func (p *calendarPane) checklistBinding(k KeyMap) []key.Binding {
+	if !p.checklists {
+		return nil
+	}
+	return []key.Binding{as(k.Enter, "a due task's (Calendar)")}
 }
 
 // noteKeys are the keys while the tick-off's note is typed.

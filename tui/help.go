@@ -26,11 +26,12 @@ func (m *Model) helpGroups() []helpGroup {
 	groups := []helpGroup{
 		{"Everywhere", append(k.paneKeys(), k.NextPane, k.PrevPane, k.Refresh, k.Help, k.Quit)},
 		{"Lists", k.listKeys()},
-		{"Checklists", k.checklistKeys()},
 	}
 	for _, p := range m.panes() {
 		groups = append(groups, helpGroup{p.Title(), p.bindings(k)})
 	}
+	// Last: 80x24 has room for the panes' keys, not for these too.
+	groups = append(groups, helpGroup{"Checklists", append(k.checklistKeys(), m.calendar.checklistBinding(k)...)})
 	out := groups[:0]
 	for _, g := range groups {
 		var enabled []key.Binding
