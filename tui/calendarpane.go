@@ -130,6 +130,9 @@ func (p *calendarPane) keys(k KeyMap) []key.Binding {
 		if _, ok := dueChecklist(p.selected()); ok && p.checklists {
 			out = append(out, as(k.Enter, "checklist"))
 		}
+		if p.checklists {
+			out = append(out, k.checklistKeys()...)
+		}
 	}
 	if p.schedule != nil {
 		out = append(out, scheduleKey)
