@@ -73,6 +73,9 @@ func (m *Model) actionKey(msg tea.KeyPressMsg) tea.Cmd {
 // one for a view since closed is dropped.
 func (m *Model) actionMsg(msg tea.Msg) tea.Cmd {
 	v := m.action
+	if m.wizard != nil { // a checklist's action step
+		v = m.wizard.act
+	}
 	switch msg := msg.(type) {
 	case planMsg:
 		if v != nil && v.id == msg.id {

@@ -59,6 +59,9 @@ type Options struct {
 	// Signals cancels queries and terminates sessions from the Health
 	// pane; nil (or ReadOnly) disables its keys.
 	Signals Signals
+	// Checklists reads the checklists' sheets and records their walks;
+	// nil (or no Actions, or ReadOnly) hides the checklist keys (w, m, Q).
+	Checklists Checklists
 }
 
 // Actions is what the console's maintenance needs from ops.
@@ -105,6 +108,7 @@ type Model struct {
 
 	action    *actionView // open maintenance, drawn in the panes' place
 	actionSeq int
+	wizard    *wizardView // an open checklist, drawn in the panes' place
 
 	report      *report.Report
 	loading     bool
@@ -137,11 +141,13 @@ func New(opts Options) *Model {
 	}
 	m := &Model{opts: opts, keys: DefaultKeyMap(), help: help.New()}
 	m.keys.Actions = registryKeys(opts.Registry, opts.actionsEnabled())
+	m.keys.enableChecklists(opts.checklistsEnabled())
 	m.tables = newTablesPane()
 	m.chunks = newChunksPane()
 	m.disk = newDiskPane()
 	m.calendar = newCalendarPane()
 	m.calendar.tick = opts.Tick
+	m.calendar.checklists = opts.checklistsEnabled()
 	m.calendar.enableActions(opts.Registry, opts.actionsEnabled())
 	m.health = newHealthPane()
 	m.health.enabled, m.health.signals = opts.healthEnabled(), opts.signalsEnabled()
@@ -170,6 +176,9 @@ func (m *Model) setStyles(s theme.Styles) {
 	m.setStale(m.lastErr != nil)
 	if m.action != nil {
 		m.action.setStyles(s)
+	}
+	if m.wizard != nil {
+		m.wizard.setStyles(s)
 	}
 }
 
@@ -236,6 +245,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.startClock()
 	case planMsg, runEventMsg, runDoneMsg, runIdleMsg:
 		return m, m.actionMsg(msg)
+	case openChecklistMsg, wizardDiskMsg, wizardSheetMsg, wizardDoneMsg, wizardRecordedMsg:
+		return m, m.wizardMsg(msg)
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 	}
@@ -249,9 +260,15 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.action.askCancel()
 			return nil
 		}
+		if f == focusWizard && m.wizard.running() {
+			m.wizard.act.askCancel()
+			return nil
+		}
 		return tea.Quit
 	}
 	switch f {
+	case focusWizard:
+		return m.wizardKey(msg)
 	case focusAction:
 		ran := m.action.phase == phaseFinished
 		cmd := m.actionKey(msg)
@@ -275,6 +292,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if a, ok := m.keys.matchAction(msg); ok {
 		return m.openAction(a)
+	}
+	if script, ok := m.keys.matchChecklist(msg); ok {
+		return m.openChecklist(script, "")
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):

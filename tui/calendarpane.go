@@ -31,6 +31,8 @@ type calendarPane struct {
 	// nil when there is none or nothing may run it.
 	schedule, runJobs *maint.Action
 
+	checklists bool // Enter on a due task opens its checklist
+
 	tick   func(ctx context.Context, task, note string) error
 	noting bool            // typing the note of a tick-off
 	task   string          // the task being ticked off
@@ -125,6 +127,12 @@ func (p *calendarPane) keys(k KeyMap) []key.Binding {
 		if c := p.selected(); c != nil && c.Manual && p.tick != nil {
 			out = append(out, k.Tick)
 		}
+		if _, ok := dueChecklist(p.selected()); ok && p.checklists {
+			out = append(out, as(k.Enter, "checklist"))
+		}
+		if p.checklists {
+			out = append(out, k.checklistKeys()...)
+		}
 	}
 	if p.schedule != nil {
 		out = append(out, scheduleKey)
@@ -133,6 +141,15 @@ func (p *calendarPane) keys(k KeyMap) []key.Binding {
 		out = append(out, runJobsKey)
 	}
 	return out
+}
+
+// checklistBinding is Enter on a due task, as the help lists it (with
+// the checklist keys, not the pane's: 80x24 has no room there).
+func (p *calendarPane) checklistBinding(k KeyMap) []key.Binding {
+	if !p.checklists {
+		return nil
+	}
+	return []key.Binding{as(k.Enter, "a due task's (Calendar)")}
 }
 
 // noteKeys are the keys while the tick-off's note is typed.
@@ -190,6 +207,10 @@ func (p *calendarPane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 				table = *j.Table // that table's jobs
 			}
 			return p.open(*p.runJobs, table)
+		}
+	case !p.ledger && p.checklists && key.Matches(msg, k.Enter):
+		if open, ok := dueChecklist(p.selected()); ok {
+			return func() tea.Msg { return open }
 		}
 	case !p.ledger && key.Matches(msg, k.Tick):
 		if c := p.selected(); c != nil && c.Manual && p.tick != nil {

@@ -7,6 +7,7 @@ type focus int
 const (
 	focusPanes  focus = iota // the active pane, and the keys of every pane
 	focusAction              // an open maintenance action, from plan to summary
+	focusWizard              // an open checklist, from its first step to its summary
 	focusFilter              // the Tables filter's input
 	focusNote                // the calendar tick-off's note
 	focusHelp                // the full help, over the panes
@@ -16,6 +17,8 @@ const (
 // everything, an input takes every key, the help covers the panes.
 func (m *Model) focus() focus {
 	switch {
+	case m.wizard != nil:
+		return focusWizard
 	case m.action != nil:
 		return focusAction
 	case m.tables.filtering:

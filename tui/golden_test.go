@@ -108,6 +108,7 @@ func TestGoldenStates(t *testing.T) {
 func everyKeyBound(o *Options) {
 	withActions(newFakeActions())(o)
 	o.Tick = func(context.Context, string, string) error { return nil }
+	o.Checklists = &fakeChecklist{}
 }
 
 // TestGoldenConnecting is the first frame, before any report arrived.

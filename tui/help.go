@@ -30,6 +30,8 @@ func (m *Model) helpGroups() []helpGroup {
 	for _, p := range m.panes() {
 		groups = append(groups, helpGroup{p.Title(), p.bindings(k)})
 	}
+	// Last: 80x24 has room for the panes' keys, not for these too.
+	groups = append(groups, helpGroup{"Checklists", append(k.checklistKeys(), m.calendar.checklistBinding(k)...)})
 	out := groups[:0]
 	for _, g := range groups {
 		var enabled []key.Binding

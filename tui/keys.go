@@ -20,6 +20,7 @@ type KeyMap struct {
 	Cancel, Terminate                       key.Binding // the Health pane's session under the cursor
 	Yes, No, Submit                         key.Binding // answers to a question, and to an input
 	Expand, Statements                      key.Binding // a plan's steps under each table, and their statements
+	Weekly, Monthly, Quarterly              key.Binding // the checklists (see wizard.go)
 	Help, Quit                              key.Binding
 	// Actions are the registry's actions with a console key: each plans
 	// its action for the table under the cursor. New makes them from the
@@ -106,6 +107,11 @@ func DefaultKeyMap() KeyMap {
 		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+
+		// The checklists, from any pane (Q: the quarterly one is rarer).
+		Weekly:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "weekly checklist")),
+		Monthly:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "monthly checklist")),
+		Quarterly: key.NewBinding(key.WithKeys("Q"), key.WithHelp("Q", "quarterly checklist")),
 
 		// The plan view's: unfold each table's steps, show their statements.
 		Expand:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "expand")),

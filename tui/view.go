@@ -31,6 +31,9 @@ func (m *Model) layout() {
 	if m.action != nil {
 		m.action.SetSize(m.width-2, innerH)
 	}
+	if m.wizard != nil {
+		m.wizard.SetSize(m.width-2, innerH)
+	}
 }
 
 func (m *Model) wide() bool { return m.width >= wideWidth }
@@ -94,6 +97,9 @@ func (m *Model) body() string {
 	}
 	if m.action != nil { // one box, full width, even where two panes would show
 		return strings.Join(draw(m.active, m.width, m.action.View()), "\n")
+	}
+	if m.wizard != nil {
+		return strings.Join(draw(m.active, m.width, m.wizard.View()), "\n")
 	}
 	if first := m.active - m.active%2; m.wide() && first+1 < paneCount {
 		return joinBoxes(
@@ -221,6 +227,8 @@ func (m *Model) footerLine() string {
 	switch m.focus() {
 	case focusAction:
 		optional = m.action.keys(m.keys)
+	case focusWizard:
+		optional = m.wizard.keys()
 	case focusFilter:
 		optional = m.tables.filterKeys(m.keys)
 	case focusNote:

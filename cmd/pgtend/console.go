@@ -171,6 +171,7 @@ func console(ctx context.Context, reg *maint.Registry, c *common, t target) erro
 		Tick:        mem.tickFunc(),
 		Actions:     consoleActions{reg: reg, t: t, readOnly: c.readOnly, mem: mem},
 		Registry:    reg,
+		Checklists:  checklistOps{t: t, mem: mem},
 		Health:      healthLoader(hsess, t, own),
 		Thresholds:  t.policy.Health,
 		Signals:     consoleSignals{sess: hsess, readOnly: c.readOnly, own: own, mem: mem},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pgtend/pgtend/ops/maint"
@@ -35,19 +36,46 @@ func newPlanCmd(reg *maint.Registry) *cobra.Command {
 			return err
 		}
 		defer closeConn(conn)
-		var plans []any
-		for i, a := range actions {
-			p, err := a.Plan(ctx, conn, t.policy, *table)
-			if err != nil {
+		plans := []any{}
+		var steps []maint.ChecklistStep
+		if _, ok := reg.Script(args[0]); ok {
+			if steps, err = reg.Checklist(args[0]); err != nil {
+				return err
+			}
+		} else {
+			steps = []maint.ChecklistStep{{Kind: maint.KindAction, Name: actions[0].Name, Action: actions[0]}}
+		}
+		planned := 0
+		for _, st := range steps {
+			if st.Kind != maint.KindAction {
+				if !*asJSON {
+					what := "then the sheet " + st.Title + ": read when the checklist runs, changing nothing"
+					if st.Kind == maint.KindManual {
+						what = "then by hand: " + st.Title + " (ticked off with a note in the console)"
+					}
+					fmt.Fprintln(stdout, what)
+				}
+				continue
+			}
+			p, err := st.Action.Plan(ctx, conn, t.policy, *table)
+			switch {
+			case errors.Is(err, maint.ErrNotConfigured) && len(steps) > 1:
+				if !*asJSON {
+					fmt.Fprintf(stdout, "%s is skipped: %s\n", st.Name, err)
+				}
+				continue
+			case err != nil:
 				return err
 			}
 			switch {
 			case *asJSON:
 				plans = append(plans, p.Contract())
+				planned++
 				continue
-			case i > 0:
+			case planned > 0:
 				fmt.Fprintln(stdout, "(planned again after the step before has run)")
 			}
+			planned++
 			text.WritePlan(stdout, p)
 		}
 		if !*asJSON {

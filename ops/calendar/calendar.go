@@ -64,6 +64,16 @@ func Evaluate(t Task, lastRun *time.Time, now time.Time) (nextDue time.Time, sta
 	return prev, Overdue
 }
 
+// Find is the task with the id.
+func Find(id string) (Task, bool) {
+	for _, t := range Tasks {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Task{}, false
+}
+
 // occurrences returns the latest scheduled day at or before now and the
 // first one after it, as midnights in now's location.
 func occurrences(cadence string, now time.Time) (prev, next time.Time) {

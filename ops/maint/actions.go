@@ -95,6 +95,13 @@ type Script struct {
 	// Report: the routine ends by printing the sizes and disk report
 	// (the guide's weekly "check table sizes" and "check disk").
 	Report bool
+	// Sheets are informational steps after the actions (see SheetOf):
+	// read, shown, and counted for their calendar task once looked at.
+	Sheets []string
+	// Manual are the calendar tasks a person does (retrain the models):
+	// the console's checklist ticks them off with a note; a headless run
+	// lists them as left to do.
+	Manual []string
 }
 
 // Registry is every action and script pgtend knows.
@@ -165,9 +172,12 @@ func Default() *Registry {
 			},
 		},
 		Scripts: []Script{
-			{Name: "weekly", Help: "VACUUM ANALYZE of every table, a verified backup, then the sizes and disk report", Actions: []string{"vacuum", "backup"}, Report: true},
-			{Name: "monthly", Help: "retention cleanup, compression of the chunks past compress_after, VACUUM ANALYZE, then the indexes that need it rebuilt",
-				Actions: []string{"retention", "compress", "vacuum", "reindex"}},
+			{Name: "weekly", Help: "VACUUM ANALYZE of every table, a verified backup, then the sizes and disk report and the server log's errors", Actions: []string{"vacuum", "backup"}, Report: true,
+				Sheets: []string{SheetLogs}},
+			{Name: "monthly", Help: "retention cleanup, compression of the chunks past compress_after, last month's archives, VACUUM ANALYZE, then the indexes that need it rebuilt",
+				Actions: []string{"retention", "compress", "archive", "vacuum", "reindex"}, Manual: []string{"retrain_models"}},
+			{Name: "quarterly", Help: "the retention policy review, old backups for cold storage, the capacity forecast and the performance audit (reads only)",
+				Sheets: []string{SheetRetention, SheetColdBackups, SheetCapacity, SheetAudit}},
 		},
 	}
 }

@@ -2,7 +2,6 @@ package maint
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -34,7 +33,7 @@ func PlanArchive(ctx context.Context, _ *pgx.Conn, policy config.Policy, table s
 	}
 	a := policy.Archive
 	if a.Dest == "" || len(a.Dirs)+len(a.MonthlyDirs) == 0 {
-		return nil, errors.New("the policy has no [archive]: add dirs (archived whole) or monthly_dirs (last month's files) and dest")
+		return nil, notConfigured("the policy has no [archive]: add dirs (archived whole) or monthly_dirs (last month's files) and dest")
 	}
 	now := time.Now()
 	if o.Now != nil {

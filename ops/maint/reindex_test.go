@@ -392,7 +392,7 @@ func TestMonthlyCompressesAndRebuildsIndexes(t *testing.T) {
 		}
 	}
 	s, _ := reg.Script("monthly")
-	if got := strings.Join(s.Actions, ","); got != "retention,compress,vacuum,reindex" {
+	if got := strings.Join(s.Actions, ","); got != "retention,compress,archive,vacuum,reindex" {
 		t.Errorf("monthly runs %s", got)
 	}
 }

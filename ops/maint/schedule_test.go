@@ -356,14 +356,15 @@ func TestScriptTasksMatchRegistry(t *testing.T) {
 		if !ok {
 			t.Fatalf("no script %s", name)
 		}
-		var want []string
-		for _, an := range s.Actions {
-			if a, ok := reg.Action(an); ok && a.Task != "" && !slices.Contains(want, a.Task) {
-				want = append(want, a.Task)
-			}
+		steps, err := reg.Checklist(s.Name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if s.Report {
-			want = append(want, "check_sizes")
+		var want []string
+		for _, st := range steps {
+			if st.Kind != KindManual && !st.ByHand && st.Task != "" && !slices.Contains(want, st.Task) {
+				want = append(want, st.Task)
+			}
 		}
 		got := slices.Clone(report.ScriptTasks[name])
 		slices.Sort(got)

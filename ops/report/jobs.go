@@ -359,11 +359,12 @@ var SystemdDirs = []string{"/etc/systemd/system", "/usr/lib/systemd/system", "/l
 
 // ScriptTasks are the calendar tasks of the scripts the systemd units run
 // (`pgtend run weekly` and `monthly`): those of their actions in ops/maint's
-// registry, and check_sizes for a script ending with the report (a test
-// there keeps the two in step).
+// registry, and those of its sheets a run counts done (check_sizes) — not
+// its manual tasks, nor a person's reviews it prints (a test there keeps the
+// two in step).
 var ScriptTasks = map[string][]string{
 	"weekly":  {"vacuum_analyze", "verify_backup", "check_sizes"},
-	"monthly": {"retention_cleanup", "compression_check", "vacuum_analyze", "reindex"},
+	"monthly": {"retention_cleanup", "compression_check", "archive_trade_logs", "vacuum_analyze", "reindex"},
 }
 
 // findTimers finds pgtend's timers on this host; enabled when linked into

@@ -1,0 +1,49 @@
+package text
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pgtend/pgtend/ops/checklist"
+	"github.com/pgtend/pgtend/ops/maint"
+	"github.com/pgtend/pgtend/ops/report"
+	"github.com/pgtend/pgtend/ops/state"
+)
+
+func TestChecklistSummaryLines(t *testing.T) {
+	total, free0, free1 := int64(100<<30), int64(40<<30), int64(42<<30)
+	start := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	s := &checklist.Summary{Script: "monthly", Started: start, Finished: start.Add(95 * time.Second),
+		DiskBefore: report.Disk{Visible: true, TotalBytes: &total, FreeBytes: &free0, DatabaseBytes: 50 << 30},
+		DiskAfter:  report.Disk{Visible: true, TotalBytes: &total, FreeBytes: &free1, DatabaseBytes: 48 << 30},
+		Steps: []checklist.StepResult{
+			{Step: maint.ChecklistStep{Name: "retention", Title: "Retention cleanup"}, Outcome: maint.OutcomeOK, Rows: 10, EstimatedRows: 5000},
+			{Step: maint.ChecklistStep{Name: "vacuum", Title: "VACUUM ANALYZE"}, Outcome: checklist.OutcomeDeclined, Reason: "skipped by the operator"},
+			{Step: maint.ChecklistStep{Kind: maint.KindManual, Name: "retrain_models", Title: "Retrain models"}, Outcome: state.OutcomeTicked, Reason: "v7\x1b[2J"},
+		}}
+	out := strings.Join(ChecklistSummaryLines(s, "→"), "\n")
+	for _, want := range []string{"monthly checklist: skipped", "10 deleted, ~5,000 rows", "filesystem used 60 GiB → 58 GiB (2.0 GiB freed)",
+		"duration  1m35s", "skipped      VACUUM ANALYZE: skipped by the operator", "ticked off   Retrain models: v7"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Error("a control character reached the text")
+	}
+	note := ChecklistNote(s)
+	if !strings.Contains(note, "vacuum skipped (skipped by the operator)") || !strings.Contains(note, "filesystem used 60 GiB -> 58 GiB") {
+		t.Errorf("note %q", note)
+	}
+	if e := s.Entry("trading", "postgres", note); e.Task != checklist.Task || e.Action != "monthly" || e.BytesBefore != 50<<30 || e.Rows != 10 || e.Outcome != maint.OutcomeSkipped {
+		t.Errorf("entry %+v", e)
+	}
+}
+
+func TestSheetLinesSayWhyTheLogIsUnread(t *testing.T) {
+	out := strings.Join(SheetLines(&checklist.Sheet{Name: maint.SheetLogs, Logs: &checklist.Logs{Reason: "logging_collector is off"}}), "\n")
+	if !strings.Contains(out, "The server log cannot be read: logging_collector is off") || !strings.Contains(out, "pg_read_server_files") {
+		t.Errorf("%s", out)
+	}
+}
