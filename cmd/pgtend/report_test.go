@@ -52,6 +52,9 @@ func TestReportJSONMatchesCatalog(t *testing.T) {
 				pgtest.RequireTimescale(t)
 			}
 			dsn, conn := seededDemo(t, tc.mode)
+			// Byte for byte: autovacuum must not add a visibility map or
+			// free space map between the report and the catalog's figures.
+			pgtest.Exec(t, conn, "VACUUM")
 			res := pgtend(t, nil, "report", "--json", "--dsn", dsn)
 			if res.code != 0 {
 				t.Fatalf("report: %s", res.stderr)
@@ -103,8 +106,10 @@ func checkChunks(t *testing.T, conn *pgx.Conn, r report.Report, timescale bool) 
 	for _, c := range r.Chunks {
 		m := pgtest.MeasureChunk(t, conn, c.ChunkSchema, c.Chunk, timescale)
 		total, before, after := m.Total, m.Before, m.After
-		if c.TotalBytes == nil || *c.TotalBytes != total {
-			t.Errorf("%s: %v bytes, catalog %d", c.Chunk, c.TotalBytes, total)
+		if c.TotalBytes == nil {
+			t.Errorf("%s: unmeasured, catalog %d", c.Chunk, total)
+		} else if *c.TotalBytes != total {
+			t.Errorf("%s: %d bytes, catalog %d", c.Chunk, *c.TotalBytes, total)
 		}
 		if c.Compressed {
 			compressed++
