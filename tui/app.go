@@ -18,6 +18,7 @@ import (
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/ops/state"
+	"github.com/pgtend/pgtend/ops/triage"
 	"github.com/pgtend/pgtend/theme"
 )
 
@@ -59,6 +60,13 @@ type Options struct {
 	// Signals cancels queries and terminates sessions from the Health
 	// pane; nil (or ReadOnly) disables its keys.
 	Signals Signals
+	// Triage reads the Triage pane's options from a measured report; it
+	// must honour ctx's deadline. nil: the pane says there are none.
+	Triage func(ctx context.Context, r *report.Report) (*triage.Triage, error)
+	// TriageAt opens the console on the Triage pane when the data
+	// directory's filesystem is at least this full (percent; [disk]
+	// triage_at, default 90).
+	TriageAt int
 }
 
 // Actions is what the console's maintenance needs from ops.
@@ -78,7 +86,8 @@ const (
 	paneChunks
 	paneDisk
 	paneCalendar
-	paneHealth // key 6: 5 is kept for the triage pane
+	paneTriage // key 5
+	paneHealth // key 6
 	paneCount
 )
 
@@ -99,9 +108,14 @@ type Model struct {
 	disk     *diskPane
 	calendar *calendarPane
 	health   *healthPane
+	triage   *triagePane
 
 	healthLoading bool
 	healthSeq     int
+
+	triageLoading bool
+	triageSeq     int
+	triageChecked bool // the first seen filesystem was judged for opening on Triage
 
 	action    *actionView // open maintenance, drawn in the panes' place
 	actionSeq int
@@ -151,6 +165,8 @@ func New(opts Options) *Model {
 		m.health.actions[a.Action.Name] = a.Binding
 	}
 	m.health.km = m.keys
+	m.triage = newTriagePane()
+	m.triage.enabled, m.triage.runs = opts.triageEnabled(), opts.actionsEnabled()
 	for _, smp := range opts.SizeHistory {
 		m.tables.growth.add(smp.Table, smp.At, smp.Bytes)
 	}
@@ -178,12 +194,14 @@ func (m *Model) setStale(stale bool) {
 	}
 }
 
-func (m *Model) panes() []pane { return []pane{m.tables, m.chunks, m.disk, m.calendar, m.health} }
+func (m *Model) panes() []pane {
+	return []pane{m.tables, m.chunks, m.disk, m.calendar, m.triage, m.health}
+}
 
 // paneKeys are the panes' keys, in the panes' order: the tab bar labels
 // each pane with its key.
 func (k KeyMap) paneKeys() []key.Binding {
-	return []key.Binding{k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Pane6}
+	return []key.Binding{k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Pane5, k.Pane6}
 }
 
 // Init starts the first load and asks the terminal for its background.
@@ -207,7 +225,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case reportMsg:
 		cmd := m.gotReport(msg)
 		m.healthDisk() // the Disk pane's figures changed
+		if msg.err == nil {
+			m.openOnTriage(msg.report)
+			cmd = tea.Batch(cmd, m.loadTriage(msg.report))
+		}
 		return m, cmd
+	case triageMsg:
+		m.gotTriage(msg)
+		return m, nil
 	case healthMsg:
 		return m, m.gotHealth(msg)
 	case healthRefreshMsg:
@@ -290,6 +315,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.active = paneDisk
 	case key.Matches(msg, m.keys.Pane4):
 		m.active = paneCalendar
+	case key.Matches(msg, m.keys.Pane5):
+		m.active = paneTriage
+		return m.loadTriage(m.report) // figures of now, not of a minute ago
 	case key.Matches(msg, m.keys.Pane6):
 		m.active = paneHealth
 	case key.Matches(msg, m.keys.NextPane):
@@ -303,6 +331,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case m.active == paneChunks && key.Matches(msg, m.keys.Back):
 		m.active = paneTables
+	case m.active == paneTriage && key.Matches(msg, m.keys.Enter):
+		return m.triageKey()
 	case m.active == paneHealth && healthKeyMatches(msg, m.keys):
 		return m.healthKey(msg)
 	default:

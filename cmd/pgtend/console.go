@@ -175,6 +175,8 @@ func console(ctx context.Context, reg *maint.Registry, c *common, t target) erro
 		Thresholds:  t.policy.Health,
 		Signals:     consoleSignals{sess: hsess, readOnly: c.readOnly, own: own, mem: mem},
 		Backups:     backupLister(t.policy.Backup.Dir),
+		Triage:      triageLoader(sess, t, mem),
+		TriageAt:    t.policy.Disk.Effective().TriageAtPercent,
 		Refresh:     c.refresh,
 		Timeout:     t.reportTimeout(),
 		ReadOnly:    c.readOnly,

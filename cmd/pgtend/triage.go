@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/pg"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/ops/state"
 	"github.com/pgtend/pgtend/ops/triage"
@@ -73,4 +74,16 @@ func writePrometheus(ctx context.Context, t target, path string) error {
 		return err
 	}
 	return state.WriteFileAtomic(path, b.Bytes(), 0o644)
+}
+
+// triageLoader is the Triage pane's loader: on the console's session, from
+// the report it just read, with this machine's size history.
+func triageLoader(sess *pg.Session, t target, mem *memory) func(context.Context, *report.Report) (*triage.Triage, error) {
+	return func(ctx context.Context, r *report.Report) (tr *triage.Triage, err error) {
+		err = sess.Do(ctx, func(conn *pgx.Conn) error {
+			tr, err = triage.Collect(ctx, conn, t.policy, triage.Inputs{Report: r, Samples: mem.loadSizes(time.Now())})
+			return err
+		})
+		return tr, err
+	}
 }
