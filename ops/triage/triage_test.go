@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -393,5 +395,47 @@ func TestBloatedTableIsOfferedARewrite(t *testing.T) {
 	a, _ := maint.Default().Action("rewrite")
 	if _, err := a.Plan(context.Background(), conn, tight, "public.fat"); err == nil {
 		t.Error("the rewrite plan ran without room: ops must refuse it too")
+	}
+}
+
+// An active slot — pg_receivewal streaming from it — is listed with what
+// it holds, but offered no action, and its drop is refused in ops.
+func TestActiveSlotIsNeverDropped(t *testing.T) {
+	_, conn := setup(t)
+	bin := filepath.Join(pgtest.Cluster.BinDir, "pg_receivewal")
+	if _, err := os.Stat(bin); err != nil {
+		t.Skipf("SKIPPED: no pg_receivewal in %s to hold a slot active: %v", pgtest.Cluster.BinDir, err)
+	}
+	name := fmt.Sprintf("live_replica_%d", time.Now().UnixNano()%100000)
+	pgtest.Exec(t, conn, `SELECT pg_create_physical_replication_slot($1, true)`, name)
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
+	os.Chmod(dir, 0o777)
+	recv := exec.CommandContext(ctx, bin, "-D", dir, "--slot", name, "-h", pgtest.Cluster.SocketDir(), "-p", fmt.Sprint(pgtest.Cluster.Port), "-U", pgtest.Cluster.Superuser, "-n")
+	if err := recv.Start(); err != nil {
+		t.Skipf("SKIPPED: pg_receivewal does not start: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		recv.Wait()
+		c := pgtest.Connect(t, pgtest.NewDatabase(t))
+		c.Exec(context.Background(), `SELECT pg_drop_replication_slot($1)`, name)
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for pgtest.Count(t, conn, `SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active`, name) == 0 {
+		if time.Now().After(deadline) {
+			t.Skip("SKIPPED: pg_receivewal did not make the slot active within 10 s (replication connections refused?)")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tr := collect(t, conn, config.Policy{})
+	for _, o := range tr.Options {
+		if o.Kind == KindReplicationSlot && o.Object == name && (o.Run != nil || o.Action != nil) {
+			t.Errorf("an active slot is offered %v", *o.Action)
+		}
+	}
+	a, _ := maint.Default().Action("drop-slot")
+	if _, err := a.Plan(maint.WithFlags(context.Background(), maint.Flags{maint.FlagSlot: name}), conn, config.Policy{}, ""); err == nil || !strings.Contains(err.Error(), "active") {
+		t.Errorf("the plan of an active slot's drop: %v", err)
 	}
 }
