@@ -16,7 +16,7 @@ import (
 // bytes (below it, a rewrite's cost outweighs the gain).
 const (
 	minBloatShare = 0.2
-	minBloatBytes = 8 << 20
+	minBloatBytes = 1 << 20
 )
 
 // bloatRow is what the statistics say of one plain table.

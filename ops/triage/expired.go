@@ -42,24 +42,41 @@ func expired(r *report.Report) []Option {
 				Detail: fmt.Sprintf("whole %ss wholly past the retention: dropping them returns their files at once", what),
 				Basis:  "measured: the " + what + "s' sizes (" + r.MeasuredBy + ")"})
 		}
-		rows := t.PartlyExpiredBytes
-		if *t.Kind == report.KindTable {
-			rows = t.ExpiredBytes
-		}
-		if rows != nil && *rows > 0 {
-			o := Option{Kind: KindExpiredRows, Schema: ptr(t.Schema), Table: ptr(t.Name), Object: "rows " + cutoff,
-				Bytes: *rows, Frees: FreesReuseOnly, Estimate: true,
-				Locks: maint.LockRowExclusive + " (row locks on the deleted rows only)", Run: run,
-				Detail: "a batched DELETE: the table reuses the space for new rows, the filesystem gains nothing (a rewrite would return it)",
-				Basis:  "estimated: the planner's share of the rows past the cutoff times the size"}
-			if *t.Kind != report.KindTable {
-				o.Object = "rows " + cutoff + " in DEFAULT or straddling partitions"
-				o.Run = &Run{Action: "retention", Table: t.Key(), Flags: maint.Flags{maint.FlagIncludeDefault: "true"}}
-			}
+		if o, ok := expiredRows(r, t, run, cutoff); ok {
 			out = append(out, o)
 		}
 	}
 	return out
+}
+
+// expiredRows is what retention deletes in batches from t: a plain
+// table's rows past the cutoff, an inheritance tree's rows in relations it
+// cannot drop whole, a partitioned table's in its DEFAULT partitions
+// (--include-default). Rows in chunks and partitions straddling the cutoff
+// are left out: no action deletes them, they go with their chunk.
+func expiredRows(r *report.Report, t report.Table, run *Run, cutoff string) (Option, bool) {
+	var bytes int64
+	o := Option{Kind: KindExpiredRows, Schema: ptr(t.Schema), Table: ptr(t.Name), Object: "rows " + cutoff, Frees: FreesReuseOnly, Estimate: true,
+		Locks: maint.LockRowExclusive + " (row locks on the deleted rows only)", Run: run,
+		Detail: "a batched DELETE: the table reuses the space for new rows, the filesystem gains nothing (a rewrite would return it)",
+		Basis:  "estimated: the planner's share of the rows past the cutoff times the size"}
+	switch *t.Kind {
+	case report.KindTable:
+		bytes = derefOr(t.ExpiredBytes)
+	case report.KindInherited:
+		bytes = derefOr(t.PartlyExpiredBytes)
+		o.Object += " in children no whole drop takes"
+	case report.KindPartitioned:
+		for _, c := range r.Chunks {
+			if c.TableKey() == t.Key() && c.Default {
+				bytes += derefOr(c.PartlyExpiredBytes)
+			}
+		}
+		o.Object += " in the DEFAULT partition"
+		o.Run = &Run{Action: "retention", Table: t.Key(), Flags: maint.Flags{maint.FlagIncludeDefault: "true"}}
+	}
+	o.Bytes = bytes
+	return o, bytes > 0
 }
 
 // compressRatio is what compression is assumed to keep of a chunk when

@@ -131,6 +131,9 @@ func TestExpiredChunksFreeWhatTriageSays(t *testing.T) {
 	pgtest.Exec(t, conn, fmt.Sprintf(fill, "ticks", 60*1440))
 	policy := config.Policy{Tables: []config.TablePolicy{{Name: "ticks", TimeColumn: "ts", RetentionDays: 20}}}
 	tr := collect(t, conn, policy)
+	if rows := find(tr, KindExpiredRows, "ticks"); rows != nil {
+		t.Errorf("the straddling chunk's rows offered to a DELETE no action does: %+v", rows)
+	}
 	o := find(tr, KindExpiredChunks, "ticks")
 	if o == nil || o.Frees != FreesNow || o.Estimate || o.Action == nil || *o.Action != "pgtend run retention --table public.ticks" {
 		t.Fatalf("expired chunks: %+v", o)
@@ -147,8 +150,17 @@ func TestExpiredPartitionsFreeWhatTriageSays(t *testing.T) {
 			today.AddDate(0, 0, -d-10).Format(time.RFC3339), today.AddDate(0, 0, -d).Format(time.RFC3339)))
 	}
 	pgtest.Exec(t, conn, fmt.Sprintf(fill, "bars", 59*1440))
+	// Older than every partition: the DEFAULT partition's rows, which only
+	// a batched DELETE (--include-default) removes.
+	pgtest.Exec(t, conn, `CREATE TABLE bars_default PARTITION OF bars DEFAULT`)
+	pgtest.Exec(t, conn, `INSERT INTO bars SELECT now() - interval '90 days' - g * interval '1 minute', md5(g::text) FROM generate_series(1, 20000) g`)
+	pgtest.Exec(t, conn, `ANALYZE bars`)
 	policy := config.Policy{Tables: []config.TablePolicy{{Name: "bars", TimeColumn: "ts", RetentionDays: 25}}}
 	tr := collect(t, conn, policy)
+	if rows := find(tr, KindExpiredRows, "bars"); rows == nil || rows.Frees != FreesReuseOnly || rows.Action == nil ||
+		*rows.Action != "pgtend run retention --table public.bars --include-default" {
+		t.Errorf("the DEFAULT partition's expired rows: %+v", rows)
+	}
 	o := find(tr, KindExpiredPartitions, "bars")
 	if o == nil || o.Frees != FreesNow || o.Run == nil || o.Run.Action != "retention" {
 		t.Fatalf("expired partitions: %+v", o)

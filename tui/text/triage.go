@@ -58,6 +58,8 @@ func DaysText(days *float64) string {
 		return "—"
 	case *days >= 10000:
 		return ">10000 d"
+	case *days < 0.1:
+		return "<0.1 d"
 	case *days < 1:
 		return fmt.Sprintf("%.1f d", *days)
 	}
