@@ -87,7 +87,7 @@ func (p *triagePane) detail() []string {
 	s := p.styles
 	var lines []string
 	if o := p.selected(); o != nil {
-		lines = append(lines, p.wrapped(s.PaneTitle, p.clean(text.OptionWhat(*o))+": "+text.OptionBytes(*o)+", frees "+text.FreesText(o.Frees), "", "  ")...)
+		lines = append(lines, p.wrapped(s.PaneTitle, p.clean(text.OptionWhat(*o))+": "+text.OptionBytes(*o)+", "+text.FreesPhrase(o.Frees), "", "  ")...)
 		lines = append(lines, p.wrapped(lipgloss.NewStyle(), p.clean(o.Detail), "", "")...)
 		if o.NeedsFreeBytes > 0 {
 			lines = append(lines, p.wrapped(lipgloss.NewStyle(), text.BytesOf(o.NeedsFreeBytes)+" free while it runs", "needs: ", "       ")...)

@@ -23,6 +23,21 @@ func FreesText(frees string) string {
 	return frees
 }
 
+// FreesPhrase says when an option's bytes come back, as a sentence's end.
+func FreesPhrase(frees string) string {
+	switch frees {
+	case triage.FreesNow:
+		return "back now"
+	case triage.FreesCheckpoint:
+		return "back at the next checkpoint"
+	case triage.FreesReuseOnly:
+		return "reused inside PostgreSQL only"
+	case triage.FreesNeedsFreeSpace:
+		return "back only after a rewrite that first needs room"
+	}
+	return frees
+}
+
 // KindText is an option's kind as a person reads it.
 func KindText(kind string) string {
 	return strings.ReplaceAll(kind, "_", " ")
@@ -106,7 +121,7 @@ func WriteTriage(w io.Writer, t *triage.Triage) error {
 		b.WriteString("\nnothing found to free: no expired data, bloat, slot, leftover or file beyond the rules\n")
 	}
 	for i, o := range t.Options {
-		fmt.Fprintf(&b, "\n%2d. %s — %s, frees %s, buys %s\n", i+1, OptionWhat(o), OptionBytes(o), FreesText(o.Frees), DaysText(o.DaysBought))
+		fmt.Fprintf(&b, "\n%2d. %s — %s, %s, buys %s\n", i+1, OptionWhat(o), OptionBytes(o), FreesPhrase(o.Frees), DaysText(o.DaysBought))
 		if o.Detail != "" {
 			fmt.Fprintf(&b, "    %s\n", Clean(o.Detail))
 		}

@@ -25,8 +25,8 @@ func TestWriteTriageSaysWhenSpaceComesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{"95% used", "full in about 12 d", "replication slot old_replica — ~2.0 GiB, frees at checkpoint, buys 3 d",
-		"→ pgtend run drop-slot --slot old_replica", "bloat public.fat: rewrite (pg_repack) — ~1.0 GiB, frees needs room", "needs 9.0 GiB free while it runs", "→ blocked: needs 9.0 GiB free"} {
+	for _, want := range []string{"95% used", "full in about 12 d", "replication slot old_replica — ~2.0 GiB, back at the next checkpoint, buys 3 d",
+		"→ pgtend run drop-slot --slot old_replica", "bloat public.fat: rewrite (pg_repack) — ~1.0 GiB, back only after a rewrite that first needs room", "needs 9.0 GiB free while it runs", "→ blocked: needs 9.0 GiB free"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}
