@@ -17,7 +17,14 @@ import (
 const (
 	minBloatShare = 0.2
 	minBloatBytes = 1 << 20
+	// maxMeasured bounds the pgstattuple_approx calls of one triage read.
+	maxMeasured = 20
 )
+
+// worth: bytes of a heap of heap bytes are enough bloat for an option.
+func worth(bytes, heap int64) bool {
+	return bytes >= minBloatBytes && float64(bytes) >= minBloatShare*float64(heap)
+}
 
 // bloatRow is what the statistics say of one plain table.
 type bloatRow struct {
@@ -27,7 +34,6 @@ type bloatRow struct {
 	width                 float64
 	dead, live            int64
 	blockSize, fillfactor int
-	measured              bool // pgstattuple_approx answered
 	free, deadLen         int64
 }
 
@@ -74,43 +80,45 @@ func bloat(ctx context.Context, conn *pgx.Conn, r *report.Report, policy config.
 	}
 	_, free, seen := r.Disk.Space()
 	var out []Option
+	measured := 0
 	for _, b := range stats {
 		t := byOID[b.oid]
-		if approx {
-			if err := conn.QueryRow(ctx, `SELECT approx_free_space, dead_tuple_len FROM pgstattuple_approx($1::oid::regclass)`, b.oid).Scan(&b.free, &b.deadLen); err == nil {
-				b.measured = true
-			}
-		}
 		tuple := b.width + 24 + 4 // the row, its header and its line pointer
 		reuse, rewrite := int64(float64(b.dead)*tuple), int64(0)
 		basis := "estimated from the statistics (pg_class.reltuples, pg_stats.avg_width, pg_stat_all_tables.n_dead_tup)"
-		switch {
-		case b.measured:
-			reuse, rewrite = b.deadLen, b.free+b.deadLen
-			basis = "estimated by pgstattuple_approx (free space from the visibility map and free space map, dead rows counted)"
-		case b.reltuples >= 0:
+		if b.reltuples >= 0 {
 			perPage := float64(b.blockSize-24) * float64(b.fillfactor) / 100 / tuple
 			need := int64(math.Ceil(b.reltuples/math.Max(math.Floor(perPage), 1))) * int64(b.blockSize)
 			rewrite = max(b.heap-need, 0)
 		}
-		if reuse >= minBloatBytes && float64(reuse) >= minBloatShare*float64(b.heap) {
+		// pgstattuple_approx reads the pages the visibility map does not
+		// vouch for: only for the tables the statistics point at (or know
+		// nothing of), and a bounded number of them per read.
+		if approx && measured < maxMeasured && (b.reltuples < 0 || worth(reuse, b.heap) || worth(rewrite, b.heap)) {
+			measured++
+			if err := conn.QueryRow(ctx, `SELECT approx_free_space, dead_tuple_len FROM pgstattuple_approx($1::oid::regclass)`, b.oid).Scan(&b.free, &b.deadLen); err == nil {
+				reuse, rewrite = b.deadLen, b.free+b.deadLen
+				basis = "estimated by pgstattuple_approx (free space from the visibility map and free space map, dead rows counted)"
+			}
+		}
+		if worth(reuse, b.heap) {
 			out = append(out, Option{Kind: KindBloat, Schema: ptr(t.Schema), Table: ptr(t.Name), Object: "dead rows (VACUUM)",
 				Bytes: reuse, Frees: FreesReuseOnly, Estimate: true, Locks: maint.LockShareUpdateExclusive + " (reads and writes go on)",
 				Run:    &Run{Action: "vacuum", Table: t.Key()},
 				Detail: fmt.Sprintf("%s dead rows: VACUUM makes their space reusable by the table's new rows; the filesystem gains nothing", humanize.Comma(b.dead)),
 				Basis:  basis})
 		}
-		if rewrite < minBloatBytes || float64(rewrite) < minBloatShare*float64(b.heap) {
+		if !worth(rewrite, b.heap) {
 			continue
 		}
 		o := Option{Kind: KindBloat, Schema: ptr(t.Schema), Table: ptr(t.Name), Bytes: rewrite, Estimate: true, Basis: basis,
 			NeedsFreeBytes: maint.RewriteNeed(t, policy), Run: &Run{Action: "rewrite", Table: t.Key()}}
 		if repack != nil {
 			o.Object, o.Locks = "rewrite (pg_repack)", maint.LockRepack
-			o.Detail = "pg_repack rewrites it and its indexes beside the old copy, locking only briefly, and returns the space at once"
+			o.Detail = "pg_repack rewrites it and its indexes beside the old copy, locking only briefly, and returns the space at once (the heap's free space counted; what the rebuilt indexes shrink comes on top)"
 		} else {
 			o.Object, o.Locks = "rewrite (VACUUM FULL)", maint.LockVacuumFull
-			o.Detail = "VACUUM FULL rewrites it and its indexes, the table locked throughout (pg_repack would not lock it: " + repackWhy + ")"
+			o.Detail = "VACUUM FULL rewrites it and its indexes, the table locked throughout, and returns the space at once (the heap's free space counted; what the rebuilt indexes shrink comes on top; pg_repack would not lock it: " + repackWhy + ")"
 		}
 		switch {
 		case !seen:

@@ -362,6 +362,12 @@ func TestBloatedTableIsOfferedARewrite(t *testing.T) {
 	if tool, why, err := maint.FindRepack(context.Background(), conn); err != nil || tool == nil {
 		t.Skipf("SKIPPED: no pg_repack client: %s %v", why, err)
 	}
+	measured := false
+	if _, err := conn.Exec(context.Background(), `CREATE EXTENSION pgstattuple`); err == nil {
+		measured = true // the figures come from pgstattuple_approx
+	} else {
+		t.Logf("pgstattuple is not installed (%v): the figures are the statistics' estimate", err)
+	}
 	pgtest.Exec(t, conn, `CREATE TABLE fat (id int PRIMARY KEY, payload text) WITH (autovacuum_enabled = false)`)
 	pgtest.Exec(t, conn, `INSERT INTO fat SELECT g, md5(g::text) || md5((g * 3)::text) FROM generate_series(1, 400000) g`)
 	pgtest.Exec(t, conn, `DELETE FROM fat WHERE id % 4 <> 0`)
@@ -376,6 +382,9 @@ func TestBloatedTableIsOfferedARewrite(t *testing.T) {
 	}
 	if o == nil || o.Frees != FreesNow || o.Object != "rewrite (pg_repack)" || !o.Estimate || o.NeedsFreeBytes <= 0 {
 		t.Fatalf("rewrite: %+v in %+v", o, tr.Options)
+	}
+	if measured && !strings.Contains(o.Basis, "pgstattuple_approx") {
+		t.Errorf("pgstattuple installed, the figure is %q", o.Basis)
 	}
 	var sizeBefore int64
 	pgtest.QueryRow(t, conn, `SELECT pg_total_relation_size('fat')`).Scan(&sizeBefore)
