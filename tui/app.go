@@ -18,6 +18,7 @@ import (
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/ops/state"
+	"github.com/pgtend/pgtend/ops/triage"
 	"github.com/pgtend/pgtend/theme"
 )
 
@@ -62,6 +63,13 @@ type Options struct {
 	// Checklists reads the checklists' sheets and records their walks;
 	// nil (or no Actions, or ReadOnly) hides the checklist keys (w, m, Q).
 	Checklists Checklists
+	// Triage reads the Triage pane's options from a measured report; it
+	// must honour ctx's deadline. nil: the pane says there are none.
+	Triage func(ctx context.Context, r *report.Report) (*triage.Triage, error)
+	// TriageAt opens the console on the Triage pane when the data
+	// directory's filesystem is at least this full (percent; [disk]
+	// triage_at, default 90).
+	TriageAt int
 }
 
 // Actions is what the console's maintenance needs from ops.
@@ -81,7 +89,8 @@ const (
 	paneChunks
 	paneDisk
 	paneCalendar
-	paneHealth // key 6: 5 is kept for the triage pane
+	paneTriage // key 5
+	paneHealth // key 6
 	paneCount
 )
 
@@ -102,9 +111,14 @@ type Model struct {
 	disk     *diskPane
 	calendar *calendarPane
 	health   *healthPane
+	triage   *triagePane
 
 	healthLoading bool
 	healthSeq     int
+
+	triageLoading bool
+	triageSeq     int
+	triageChecked bool // the first seen filesystem was judged for opening on Triage
 
 	action    *actionView // open maintenance, drawn in the panes' place
 	actionSeq int
@@ -158,6 +172,8 @@ func New(opts Options) *Model {
 		m.health.database[a.Action.Name] = a.Action.Database
 	}
 	m.health.km = m.keys
+	m.triage = newTriagePane()
+	m.triage.enabled, m.triage.runs = opts.triageEnabled(), opts.actionsEnabled()
 	for _, smp := range opts.SizeHistory {
 		m.tables.growth.add(smp.Table, smp.At, smp.Bytes)
 	}
@@ -188,12 +204,14 @@ func (m *Model) setStale(stale bool) {
 	}
 }
 
-func (m *Model) panes() []pane { return []pane{m.tables, m.chunks, m.disk, m.calendar, m.health} }
+func (m *Model) panes() []pane {
+	return []pane{m.tables, m.chunks, m.disk, m.calendar, m.triage, m.health}
+}
 
 // paneKeys are the panes' keys, in the panes' order: the tab bar labels
 // each pane with its key.
 func (k KeyMap) paneKeys() []key.Binding {
-	return []key.Binding{k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Pane6}
+	return []key.Binding{k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Pane5, k.Pane6}
 }
 
 // Init starts the first load and asks the terminal for its background.
@@ -217,7 +235,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case reportMsg:
 		cmd := m.gotReport(msg)
 		m.healthDisk() // the Disk pane's figures changed
+		if msg.err == nil {
+			m.openOnTriage(msg.report)
+			cmd = tea.Batch(cmd, m.loadTriage(msg.report))
+		}
 		return m, cmd
+	case triageMsg:
+		m.gotTriage(msg)
+		return m, nil
 	case healthMsg:
 		return m, m.gotHealth(msg)
 	case healthRefreshMsg:
@@ -311,6 +336,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.active = paneDisk
 	case key.Matches(msg, m.keys.Pane4):
 		m.active = paneCalendar
+	case key.Matches(msg, m.keys.Pane5):
+		m.active = paneTriage
+		return m.loadTriage(m.report) // figures of now, not of a minute ago
 	case key.Matches(msg, m.keys.Pane6):
 		m.active = paneHealth
 	case key.Matches(msg, m.keys.NextPane):
@@ -324,6 +352,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case m.active == paneChunks && key.Matches(msg, m.keys.Back):
 		m.active = paneTables
+	case m.active == paneTriage && key.Matches(msg, m.keys.Enter):
+		return m.triageKey()
 	case m.active == paneHealth && healthKeyMatches(msg, m.keys):
 		return m.healthKey(msg)
 	default:

@@ -246,7 +246,7 @@ func (p *healthPane) keys(k KeyMap) []key.Binding {
 func (p *healthPane) goesTo(f *health.Finding, it *health.Item) string {
 	switch {
 	case f.Check == health.CheckDisk:
-		return "disk pane"
+		return "triage pane"
 	case it != nil && it.Kind == health.KindHypertable:
 		return "its chunks"
 	case it != nil && it.Kind == health.KindTable && it.Table != "":
@@ -347,8 +347,9 @@ func (m *Model) healthKey(msg tea.KeyPressMsg) tea.Cmd {
 		f, it := m.health.selected()
 		switch {
 		case f == nil:
-		case f.Check == health.CheckDisk:
-			m.active = paneDisk
+		case f.Check == health.CheckDisk: // what frees space, ranked, one key from its plan
+			m.active = paneTriage
+			return m.loadTriage(m.report)
 		case it != nil && it.Kind == health.KindHypertable:
 			if schema, name, ok := strings.Cut(it.Table, "."); ok {
 				m.chunks.show(schema, name)

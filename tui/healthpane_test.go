@@ -241,8 +241,8 @@ func TestHealthTableKeysAndEnter(t *testing.T) {
 	press(m, "6")
 	moveTo(t, m, "disk")
 	press(m, "enter")
-	if m.active != paneDisk {
-		t.Errorf("enter on the disk: pane %d", m.active)
+	if m.active != paneTriage {
+		t.Errorf("enter on the disk: pane %d, want the Triage pane", m.active)
 	}
 }
 

@@ -196,7 +196,7 @@ func (p *healthPane) evidence(ev []health.Evidence) []string {
 
 // wrapped word-wraps a paragraph to the pane: lead before its first line,
 // indent before the others.
-func (p *healthPane) wrapped(st lipgloss.Style, body, lead, indent string) []string {
+func (p *paneBase) wrapped(st lipgloss.Style, body, lead, indent string) []string {
 	w := max(p.width-ansi.StringWidth(lead), 8)
 	var out []string
 	for i, l := range strings.Split(ansi.Wordwrap(body, w, " "), "\n") {

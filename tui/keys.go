@@ -14,6 +14,7 @@ type KeyMap struct {
 	Enter, Back                             key.Binding
 	NextPane, PrevPane                      key.Binding
 	Pane1, Pane2, Pane3, Pane4              key.Binding
+	Pane5                                   key.Binding // the Triage pane
 	Pane6                                   key.Binding // the Health pane
 	Sort, Filter, Refresh                   key.Binding
 	Tick                                    key.Binding
@@ -93,6 +94,7 @@ func DefaultKeyMap() KeyMap {
 		Pane2:    key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "chunks")),
 		Pane3:    key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "disk")),
 		Pane4:    key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "calendar")),
+		Pane5:    key.NewBinding(key.WithKeys("5"), key.WithHelp("5", "triage")),
 		Pane6:    key.NewBinding(key.WithKeys("6"), key.WithHelp("6", "health")),
 		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),

@@ -75,9 +75,9 @@ func TestSwitchPanes(t *testing.T) {
 		key  string
 		want int
 	}{
-		{"tab", paneChunks}, {"tab", paneDisk}, {"tab", paneCalendar}, {"tab", paneHealth}, {"tab", paneTables},
-		{"shift+tab", paneHealth}, {"shift+tab", paneCalendar}, {"shift+tab", paneDisk},
-		{"1", paneTables}, {"2", paneChunks}, {"3", paneDisk}, {"4", paneCalendar}, {"6", paneHealth},
+		{"tab", paneChunks}, {"tab", paneDisk}, {"tab", paneCalendar}, {"tab", paneTriage}, {"tab", paneHealth}, {"tab", paneTables},
+		{"shift+tab", paneHealth}, {"shift+tab", paneTriage}, {"shift+tab", paneCalendar}, {"shift+tab", paneDisk},
+		{"1", paneTables}, {"2", paneChunks}, {"3", paneDisk}, {"4", paneCalendar}, {"5", paneTriage}, {"6", paneHealth},
 	} {
 		press(m, s.key)
 		if m.active != s.want {

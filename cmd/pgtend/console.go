@@ -61,7 +61,7 @@ func newRootCmd(reg *maint.Registry, stdout, stderr io.Writer) *cobra.Command {
 		return console(cmd.Context(), reg, c, t)
 	}
 	root.SetVersionTemplate("pgtend {{.Version}}\n") // --version says what `pgtend version` says
-	root.AddCommand(newDemoCmd(reg), newReportCmd(), newPlanCmd(reg), newRunCmd(reg), newHistoryCmd(), newConfigCmd(), newScheduleCmd(), newDoctorCmd(reg), newVersionCmd())
+	root.AddCommand(newDemoCmd(reg), newReportCmd(), newTriageCmd(), newPlanCmd(reg), newRunCmd(reg), newHistoryCmd(), newConfigCmd(), newScheduleCmd(), newDoctorCmd(reg), newVersionCmd())
 	if a, ok := reg.Action("backup"); ok {
 		root.AddCommand(newBackupCmd(a))
 	}
@@ -176,6 +176,8 @@ func console(ctx context.Context, reg *maint.Registry, c *common, t target) erro
 		Thresholds:  t.policy.Health,
 		Signals:     consoleSignals{sess: hsess, readOnly: c.readOnly, own: own, mem: mem},
 		Backups:     backupLister(t.policy.Backup.Dir),
+		Triage:      triageLoader(sess, t, mem),
+		TriageAt:    t.policy.Disk.Effective().TriageAtPercent,
 		Refresh:     c.refresh,
 		Timeout:     t.reportTimeout(),
 		ReadOnly:    c.readOnly,

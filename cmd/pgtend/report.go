@@ -20,10 +20,14 @@ func newReportCmd() *cobra.Command {
 	}
 	c := addCommon(cmd)
 	asJSON := cmd.Flags().Bool("json", false, "print JSON (stable contract: fields are added, never renamed)")
+	prometheus := cmd.Flags().String("prometheus", "", "write the metrics to `FILE` for node_exporter's textfile collector (written whole, then renamed into place), printing nothing")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		t, err := c.resolve()
 		if err != nil {
 			return err
+		}
+		if *prometheus != "" {
+			return writePrometheus(cmd.Context(), t, *prometheus)
 		}
 		return printReport(cmd.Context(), t, *asJSON, cmd.OutOrStdout())
 	}

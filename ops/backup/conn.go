@@ -91,6 +91,11 @@ func (c Conn) Args() []string {
 	return []string{"--dbname=" + c.dbname}
 }
 
+// Command is command for client programs of other packages (pg_repack).
+func (c Conn) Command(ctx context.Context, path string, args ...string) (cmd *exec.Cmd, done func(), err error) {
+	return c.command(ctx, path, args...)
+}
+
 // command makes the exec.Cmd of a client program with the connection in
 // its environment; done removes the passfile. The program gets a process
 // group of its own, killed whole when ctx ends (pg_dump -j forks workers).

@@ -39,15 +39,21 @@ func (r Reindex) Effective() Reindex {
 // The zero value (no [disk] section) means DefaultDisk.
 type Disk struct {
 	KeepFreeBytes int64 // at least 1
+	// TriageAtPercent: when the filesystem is at least this full, the
+	// console opens on its Triage pane (what frees space) by itself.
+	TriageAtPercent int // 1 to 100
 }
 
-// DefaultDisk keeps 1 GB free.
-var DefaultDisk = Disk{KeepFreeBytes: 1_000_000_000}
+// DefaultDisk keeps 1 GB free and opens the console on Triage at 90%.
+var DefaultDisk = Disk{KeepFreeBytes: 1_000_000_000, TriageAtPercent: 90}
 
 // Effective is d with DefaultDisk's value where d sets none.
 func (d Disk) Effective() Disk {
 	if d.KeepFreeBytes == 0 {
 		d.KeepFreeBytes = DefaultDisk.KeepFreeBytes
+	}
+	if d.TriageAtPercent == 0 {
+		d.TriageAtPercent = DefaultDisk.TriageAtPercent
 	}
 	return d
 }
@@ -80,7 +86,7 @@ func (p *parser) reindex(s section) Reindex {
 
 // disk reads [disk].
 func (p *parser) disk(s section) Disk {
-	s.unknown("keep_free")
+	s.unknown("keep_free", "triage_at")
 	d := DefaultDisk
 	if v, ok := s.str("keep_free", "1 GB"); ok {
 		n, err := parseSize(v)
@@ -91,6 +97,14 @@ func (p *parser) disk(s section) Disk {
 			s.errorf("keep_free", "must be at least 1 B (got %q)", v)
 		default:
 			d.KeepFreeBytes = n
+		}
+	}
+	if v, ok := s.str("triage_at", "90%"); ok {
+		n, err := parsePercent(v)
+		if err != nil {
+			s.errorf("triage_at", "%v", err)
+		} else {
+			d.TriageAtPercent = n
 		}
 	}
 	return d
@@ -145,6 +159,7 @@ type (
 	}
 	encodedDisk struct {
 		KeepFree string `toml:"keep_free"`
+		TriageAt string `toml:"triage_at"`
 	}
 )
 
@@ -158,7 +173,8 @@ func (p Policy) encodedMaintenance() (*encodedReindex, *encodedDisk) {
 		r = &encodedReindex{MinBloat: strconv.Itoa(e.MinBloatPercent) + "%", MinBloatSize: formatSize(e.MinBloatBytes)}
 	}
 	if p.Disk != (Disk{}) {
-		d = &encodedDisk{KeepFree: formatSize(p.Disk.Effective().KeepFreeBytes)}
+		e := p.Disk.Effective()
+		d = &encodedDisk{KeepFree: formatSize(e.KeepFreeBytes), TriageAt: strconv.Itoa(e.TriageAtPercent) + "%"}
 	}
 	return r, d
 }

@@ -107,3 +107,19 @@ func TestReindexDiskErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDiskTriageAt(t *testing.T) {
+	pol, err := Parse("x.toml", []byte("[disk]\ntriage_at = \"75%\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := pol.Policy.Disk.Effective(); d.TriageAtPercent != 75 || d.KeepFreeBytes != DefaultDisk.KeepFreeBytes {
+		t.Errorf("triage_at 75%%: %+v", d)
+	}
+	if (Disk{}).Effective().TriageAtPercent != 90 {
+		t.Error("default triage_at is not 90%")
+	}
+	if _, err := Parse("x.toml", []byte("[disk]\ntriage_at = \"120%\"\n")); err == nil || !strings.Contains(err.Error(), "triage_at") {
+		t.Errorf("triage_at 120%%: %v", err)
+	}
+}

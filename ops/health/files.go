@@ -154,7 +154,8 @@ func Disk(d report.Disk, g Growth, h config.Health) Finding {
 	f := Finding{Check: CheckDisk, Title: "disk",
 		Meaning: "When the data directory's disk fills, PostgreSQL stops: no write succeeds, not even the one that would free space.",
 		Action: "Free space before it runs out: retention cleanup of the tables past their retention (d in the Tables pane), " +
-			"compression, dropping replication slots nobody uses (they keep WAL); then grow the disk. The Disk pane (3) has the figures.",
+			"compression, dropping replication slots nobody uses (they keep WAL); then grow the disk. The Triage pane (5, pgtend triage) ranks what frees space " +
+			"with the action one key away; the Disk pane (3) has the figures.",
 	}
 	total, free, ok := d.Space()
 	if !ok {

@@ -15,7 +15,8 @@ func (j judge) slotWAL() Finding {
 	f := Finding{Check: CheckSlotWAL, Title: "WAL kept by slots",
 		Meaning: "PostgreSQL keeps every WAL segment a replication slot may still need, however old: an inactive slot " +
 			"(a standby or a logical consumer gone) keeps WAL growing on the data directory's disk until it fills.",
-		Action: "Drop the slots nobody will read again (SELECT pg_drop_replication_slot('name'), once their consumer is known to be gone); " +
+		Action: "Drop the slots nobody will read again, once their consumer is known to be gone: the Triage pane (5) or pgtend run drop-slot --slot NAME, " +
+			"confirmed by typing the slot's name; " +
 			"bring back the consumer of one still needed; cap what a slot may keep with max_slot_wal_keep_size.",
 	}
 	if j.raw.settings.inRecovery {

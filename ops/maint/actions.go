@@ -170,6 +170,23 @@ func Default() *Registry {
 				Flags:   []Flag{{Name: FlagJob, Value: "ID", Help: "one TimescaleDB job, by its id"}},
 				Planner: PlanRunJobs,
 			},
+			// Triage's: what frees disk space beyond the routines.
+			{
+				Name: "rotate", Heading: "rotation of", Destructive: true, Database: true,
+				Help:    "delete the backups and archives beyond the rotation now, without making a new backup first (the newest verified one always stays)",
+				Planner: PlanRotate,
+			},
+			{
+				Name: "drop-slot", Heading: "drop of", Destructive: true, Database: true,
+				Help:    "drop an inactive replication slot (--slot) holding WAL back, confirmed by its name; an active one is refused",
+				Flags:   []Flag{{Name: FlagSlot, Value: "SLOT", Help: "the replication slot to drop"}},
+				Planner: PlanDropSlot,
+			},
+			{
+				Name: "rewrite", Heading: "rewrite of",
+				Help:    "rewrite a bloated plain table to give its free space back to the filesystem: pg_repack where installed, else VACUUM FULL; refused without room for the copy",
+				Planner: PlanRewrite,
+			},
 		},
 		Scripts: []Script{
 			{Name: "weekly", Help: "VACUUM ANALYZE of every table, a verified backup, then the sizes and disk report and the server log's errors", Actions: []string{"vacuum", "backup"}, Report: true,

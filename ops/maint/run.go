@@ -137,7 +137,7 @@ func refusePermanent(ctx context.Context, conn *pgx.Conn, plan *Plan, policy con
 		}
 	}
 	for _, s := range plan.Steps {
-		if s.Destructive {
+		if s.Destructive && s.Table != "" { // files and slots serve no table
 			targets, titles = append(targets, s.Table), append(titles, s.Title)
 		}
 	}

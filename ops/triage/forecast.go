@@ -1,0 +1,32 @@
+package triage
+
+import (
+	"github.com/pgtend/pgtend/ops/health"
+	"github.com/pgtend/pgtend/ops/report"
+	"github.com/pgtend/pgtend/ops/state"
+)
+
+// forecast sets the days until the filesystem is full and the days each
+// option buys, at the growth the Disk pane and doctor tell (health.GrowthOf:
+// measured from the size history pgtend stores each time it samples, else
+// the policy's expected_growth).
+func (t *Triage) forecast(r *report.Report, samples []state.Sample) {
+	expected := map[string]*int64{}
+	for _, tb := range r.Tables {
+		expected[tb.Key()] = tb.ExpectedGrowthPerDay
+	}
+	g := health.GrowthOf(samples, expected)
+	t.GrowthPerDay, t.GrowthBasis = g.PerDay, g.Basis
+	if t.GrowthPerDay <= 0 {
+		return
+	}
+	if t.Filesystem.FreeBytes != nil {
+		t.DaysUntilFull = ptr(float64(*t.Filesystem.FreeBytes) / t.GrowthPerDay)
+	}
+	for i := range t.Options {
+		o := &t.Options[i]
+		if o.Bytes > 0 && o.Blocked == "" {
+			o.DaysBought = ptr(float64(o.Bytes) / t.GrowthPerDay)
+		}
+	}
+}
