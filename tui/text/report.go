@@ -49,9 +49,10 @@ func WriteReport(w io.Writer, r *report.Report) error {
 	for _, t := range r.Tables {
 		if t.PartlyExpiredBytes != nil && *t.PartlyExpiredBytes > 0 && t.RetentionDays != nil && t.Kind != nil {
 			where := map[string]string{
-				report.KindHypertable:  "chunks straddling the cutoff",
-				report.KindPartitioned: "DEFAULT partitions and partitions straddling the cutoff",
-				report.KindInherited:   "children not proven wholly past it, and the parent's own",
+				report.KindHypertable:          "chunks straddling the cutoff",
+				report.KindContinuousAggregate: "chunks straddling the cutoff",
+				report.KindPartitioned:         "DEFAULT partitions and partitions straddling the cutoff",
+				report.KindInherited:           "children not proven wholly past it, and the parent's own",
 			}[*t.Kind]
 			fmt.Fprintf(&b, "  %s: PAST RETENTION includes ~%s (estimated) of rows no whole removal takes, in %s\n",
 				Clean(t.Key()), BytesOf(*t.PartlyExpiredBytes), where)
@@ -62,6 +63,8 @@ func WriteReport(w io.Writer, r *report.Report) error {
 		}
 	}
 
+	writeAggregates(&b, r)
+	writeAccounting(&b, r)
 	writeManagers(&b, r)
 
 	b.WriteString("\nCompression\n")
@@ -109,7 +112,7 @@ func WriteReport(w io.Writer, r *report.Report) error {
 }
 
 func chunkCount(t report.Table) string {
-	if t.Kind == nil || *t.Kind == report.KindTable {
+	if t.Kind == nil || *t.Kind == report.KindTable || *t.Kind == report.KindMaterializedView {
 		return "—"
 	}
 	return Count(int64(t.Chunks))

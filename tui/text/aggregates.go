@@ -1,0 +1,98 @@
+package text
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pgtend/pgtend/ops/report"
+)
+
+// writeAggregates lists the continuous aggregates: what each aggregates,
+// its refresh window and schedule, and how its last refresh went.
+func writeAggregates(b *strings.Builder, r *report.Report) {
+	rows := [][]string{{"AGGREGATE", "SOURCE", "REFRESH WINDOW", "SCHEDULE", "LAST RUN", "STATUS", "LAST OK", "NEXT"}}
+	for _, t := range r.Tables {
+		a := t.Aggregate
+		if a == nil {
+			continue
+		}
+		row := []string{Clean(t.Key()), Clean(a.Source), "no refresh policy", "—", "—", "—", "—", "—"}
+		if p := a.Refresh; p != nil {
+			row[2], row[3] = RefreshWindow(*p), "every "+Clean(p.Schedule)
+			if !p.Active {
+				row[3] += " (paused)"
+			}
+			row[4], row[6] = Ago(p.LastRun, r.GeneratedAt), Ago(p.LastSuccess, r.GeneratedAt)
+			if p.LastStatus != "" {
+				row[5] = p.LastStatus
+			}
+			if p.NextStart != nil {
+				row[7] = p.NextStart.UTC().Format("2006-01-02 15:04")
+			}
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 1 {
+		return
+	}
+	b.WriteString("\nContinuous aggregates\n")
+	writeTable(b, rows, nil)
+}
+
+// RefreshWindow says a refresh policy's window by its offsets: "30 days …
+// 01:00:00 ago", "from the first row … 1 hour ago".
+func RefreshWindow(p report.RefreshPolicy) string {
+	start := "from the first row"
+	if p.StartOffset != nil {
+		start = Clean(*p.StartOffset)
+	}
+	end := "now"
+	if p.EndOffset != nil {
+		end = Clean(*p.EndOffset) + " ago"
+	}
+	return start + " … " + end
+}
+
+// writeAccounting reconciles the database's size: the listed tables plus
+// each unlisted group.
+func writeAccounting(b *strings.Builder, r *report.Report) {
+	fmt.Fprintf(b, "\nEvery byte: listed tables %s + unlisted %s = database %s\n",
+		BytesOf(r.ListedBytes()), BytesOf(r.UnlistedBytes), BytesOf(r.Server.DatabaseBytes))
+	rows := [][]string{}
+	for _, g := range r.Unlisted {
+		what := UnlistedLabel(g.Group)
+		if g.Relations > 0 {
+			what += fmt.Sprintf(" (%s relations)", Count(int64(g.Relations)))
+		}
+		if g.Unmeasured > 0 {
+			what += fmt.Sprintf(" (%s locked relations not measured)", Count(int64(g.Unmeasured)))
+		}
+		rows = append(rows, []string{what, BytesOf(g.Bytes)})
+	}
+	if len(rows) > 0 {
+		writeTable(b, rows, map[int]bool{1: true})
+	}
+}
+
+// UnlistedLabel names an unlisted group in words.
+func UnlistedLabel(group string) string {
+	switch group {
+	case report.UnlistedSystemCatalogs:
+		return "system catalogs: pg_catalog, information_schema"
+	case report.UnlistedLargeObjects:
+		return "large objects: pg_largeobject"
+	case report.UnlistedSequences:
+		return "sequences"
+	case report.UnlistedTimescale:
+		return "TimescaleDB catalog and internal tables"
+	case report.UnlistedPgtend:
+		return "pgtend's history"
+	case report.UnlistedTemporary:
+		return "temporary tables"
+	case report.UnlistedOther:
+		return "other relations: extensions' tables"
+	case report.UnlistedFiles:
+		return "files of no relation: PG_VERSION, relation map, cache init file"
+	}
+	return Clean(group)
+}
