@@ -56,8 +56,7 @@ func RefreshWindow(p report.RefreshPolicy) string {
 // writeAccounting reconciles the database's size: the listed tables plus
 // each unlisted group.
 func writeAccounting(b *strings.Builder, r *report.Report) {
-	fmt.Fprintf(b, "\nEvery byte: listed tables %s + unlisted %s = database %s\n",
-		BytesOf(r.ListedBytes()), BytesOf(r.UnlistedBytes), BytesOf(r.Server.DatabaseBytes))
+	fmt.Fprintf(b, "\nEvery byte: %s\n", Accounting(r))
 	rows := [][]string{}
 	for _, g := range r.Unlisted {
 		what := UnlistedLabel(g.Group)
@@ -72,6 +71,37 @@ func writeAccounting(b *strings.Builder, r *report.Report) {
 	if len(rows) > 0 {
 		writeTable(b, rows, map[int]bool{1: true})
 	}
+}
+
+// Accounting is the database's size reconciled in a line: "listed tables
+// 34 MiB + unlisted 13 MiB = database 47 MiB".
+func Accounting(r *report.Report) string {
+	return fmt.Sprintf("listed tables %s + unlisted %s = database %s",
+		BytesOf(r.ListedBytes()), BytesOf(r.UnlistedBytes), BytesOf(r.Server.DatabaseBytes))
+}
+
+// UnlistedShort names an unlisted group in a word or two, for the
+// console's footer.
+func UnlistedShort(group string) string {
+	switch group {
+	case report.UnlistedSystemCatalogs:
+		return "catalogs"
+	case report.UnlistedLargeObjects:
+		return "large objects"
+	case report.UnlistedSequences:
+		return "sequences"
+	case report.UnlistedTimescale:
+		return "TimescaleDB"
+	case report.UnlistedPgtend:
+		return "pgtend"
+	case report.UnlistedTemporary:
+		return "temp"
+	case report.UnlistedOther:
+		return "other"
+	case report.UnlistedFiles:
+		return "files"
+	}
+	return Clean(group)
 }
 
 // UnlistedLabel names an unlisted group in words.
