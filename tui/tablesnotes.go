@@ -55,7 +55,7 @@ func shortManager(by string) string {
 // retentionCell is pgtend's retention, with the first other manager's
 // short name when the MANAGED BY column is not shown.
 func (p *tablesPane) retentionCell(t report.Table, managedShown bool) string {
-	ret := text.Retention(t.RetentionDays, t.Permanent)
+	ret := text.TableRetention(t)
 	if managedShown || len(t.RetentionManagedBy) == 0 {
 		return ret
 	}

@@ -147,7 +147,7 @@ func (p *tablesPane) cells(t report.Table, largest int64, barW int, managedShown
 		barCell = s.Bar.Render(filled) + s.BarEmpty.Render(rest)
 	}
 	expired := unknown
-	if t.RetentionDays != nil && t.ExpiredBytes != nil {
+	if (t.RetentionDays != nil || t.IntegerRetention != nil) && t.ExpiredBytes != nil {
 		expired = text.BytesOf(*t.ExpiredBytes)
 	}
 	vac := t.LastVacuumed()

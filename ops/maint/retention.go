@@ -137,6 +137,7 @@ type tableJob struct {
 	rel, name string // quoted, and as shown
 	col       string // the time column, quoted
 	cutoff    time.Time
+	intCutoff *int64       // an integer time column's cutoff (retention_integer.go), nil otherwise
 	incoming  []ForeignKey // reaching it
 	held      []ForeignKey // it holds
 	kept      map[uint32]string
@@ -165,6 +166,8 @@ func newTableJob(ctx context.Context, conn *pgx.Conn, r *report.Report, t report
 		return nil, fmt.Errorf("%s is not in the database", name)
 	case *t.Kind == report.KindMaterializedView:
 		return nil, fmt.Errorf("%s is a materialized view: its rows are what its query computed at the last REFRESH MATERIALIZED VIEW; no retention deletes from it (filter its query, then refresh it)", name)
+	case t.IntegerTime != nil:
+		return newIntegerJob(ctx, conn, r, t, o)
 	case t.RetentionDays == nil && o.Cutoff == nil:
 		return nil, fmt.Errorf("%s has no retention in the policy", name)
 	case t.TimeColumn == nil:
@@ -205,6 +208,9 @@ func newTableJob(ctx context.Context, conn *pgx.Conn, r *report.Report, t report
 func (j *tableJob) plan(ctx context.Context, conn *pgx.Conn) (tableResult, error) {
 	switch *j.t.Kind {
 	case report.KindHypertable, report.KindContinuousAggregate:
+		if j.intCutoff != nil {
+			return j.integerSteps()
+		}
 		res, err := j.hypertableSteps()
 		if err != nil {
 			return res, err

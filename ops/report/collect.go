@@ -77,6 +77,9 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	if err := fillAges(ctx, conn, r, now); err != nil {
 		return nil, err
 	}
+	if err := readIntegerTimes(ctx, conn, f, r); err != nil {
+		return nil, err
+	}
 	if err := readManagers(ctx, conn, f, r); err != nil {
 		return nil, err
 	}
@@ -241,6 +244,10 @@ func applyTablePolicy(t *Table, p config.TablePolicy) {
 	if p.TimeColumn != "" {
 		c := p.TimeColumn
 		t.TimeColumn = &c
+	}
+	if p.IntegerRetention > 0 {
+		n := p.IntegerRetention
+		t.IntegerRetention = &n
 	}
 	if p.ExpectedGrowthPerDay > 0 {
 		g := p.ExpectedGrowthPerDay

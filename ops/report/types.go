@@ -160,6 +160,12 @@ type Table struct {
 	// this hypertable: a retention on it must stay clear of their refresh
 	// windows. Never nil in a collected report.
 	AggregatedBy []string `json:"aggregated_by"`
+	// IntegerTime describes an integer time dimension (integer chunk
+	// ranges, integer_now), nil for every other table.
+	IntegerTime *IntegerTime `json:"integer_time"`
+	// IntegerRetention is the policy's integer_retention: for an integer
+	// time column, how many of its units back from integer_now() stay.
+	IntegerRetention *int64 `json:"integer_retention"`
 
 	oid             uint32   // 0 when missing
 	timeColumns     []string // columns of a time type, to validate TimeColumn

@@ -126,3 +126,17 @@ func UnlistedLabel(group string) string {
 	}
 	return Clean(group)
 }
+
+// IntegerTimeText says what is old on an integer time column: its
+// integer_now and the cutoff the policy makes, or why nothing can tell.
+func IntegerTimeText(it report.IntegerTime) string {
+	switch {
+	case it.IntegerNow == nil:
+		return "no integer_now function: nothing says which values are old, retention is refused (set_integer_now_func)"
+	case it.Now == nil:
+		return Clean(*it.IntegerNow) + "() could not be called"
+	case it.Cutoff == nil:
+		return fmt.Sprintf("%s() = %d; no integer_retention in the policy", Clean(*it.IntegerNow), *it.Now)
+	}
+	return fmt.Sprintf("%s() = %d, chunks ending by %d are past retention", Clean(*it.IntegerNow), *it.Now, *it.Cutoff)
+}

@@ -37,12 +37,12 @@ func WriteReport(w io.Writer, r *report.Report) error {
 			kind += " (detached)"
 		}
 		expired := "—"
-		if t.ExpiredBytes != nil && t.RetentionDays != nil {
+		if t.ExpiredBytes != nil && (t.RetentionDays != nil || t.IntegerRetention != nil) {
 			expired = BytesOf(*t.ExpiredBytes)
 		}
 		tables = append(tables, []string{
 			Clean(t.Schema + "." + t.Name), kind, Bytes(t.TotalBytes), Bytes(t.TableBytes), Bytes(t.IndexBytes), Bytes(t.ToastBytes),
-			Count(t.RowEstimate), Count(t.DeadTuples), chunkCount(t), Retention(t.RetentionDays, t.Permanent), Day(t.Oldest, t.Location()), expired, Ago(t.LastVacuumed(), r.GeneratedAt),
+			Count(t.RowEstimate), Count(t.DeadTuples), chunkCount(t), TableRetention(t), TableOldest(t), expired, Ago(t.LastVacuumed(), r.GeneratedAt),
 		})
 	}
 	writeTable(&b, tables, map[int]bool{2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 11: true})
@@ -56,6 +56,9 @@ func WriteReport(w io.Writer, r *report.Report) error {
 			}[*t.Kind]
 			fmt.Fprintf(&b, "  %s: PAST RETENTION includes ~%s (estimated) of rows no whole removal takes, in %s\n",
 				Clean(t.Key()), BytesOf(*t.PartlyExpiredBytes), where)
+		}
+		if it := t.IntegerTime; it != nil {
+			fmt.Fprintf(&b, "  %s: integer time (%s %s): %s\n", Clean(t.Key()), Clean(StringOr(t.TimeColumn, "?")), Clean(it.ColumnType), IntegerTimeText(*it))
 		}
 		if t.TimeZone != nil {
 			fmt.Fprintf(&b, "  %s: %s (no time zone of its own) is read in time zone %s, and its dates are shown there\n",

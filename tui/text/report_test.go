@@ -63,3 +63,26 @@ func TestTextReportShowsAggregatesAndEveryByte(t *testing.T) {
 		}
 	}
 }
+
+// An integer-time table shows its oldest value, its retention in units,
+// and what its integer_now says — or why nothing can tell what is old.
+func TestTextReportShowsIntegerTime(t *testing.T) {
+	kind, col, fn := report.KindHypertable, "n", "public.seq_now"
+	now, oldest, cutoff, keep := int64(1000), int64(0), int64(650), int64(350)
+	r := &report.Report{Disk: report.Disk{Reason: "elsewhere"}, Tables: []report.Table{
+		{Schema: "public", Name: "seq_ticks", Kind: &kind, TimeColumn: &col, IntegerRetention: &keep,
+			IntegerTime: &report.IntegerTime{ColumnType: "bigint", IntegerNow: &fn, Now: &now, Oldest: &oldest, Cutoff: &cutoff}},
+		{Schema: "public", Name: "raw_seq", Kind: &kind, TimeColumn: &col, IntegerTime: &report.IntegerTime{ColumnType: "integer"}},
+	}}
+	var b strings.Builder
+	if err := WriteReport(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"350 units", "public.seq_ticks: integer time (n bigint): public.seq_now() = 1000, chunks ending by 650 are past retention",
+		"public.raw_seq: integer time (n integer): no integer_now function: nothing says which values are old, retention is refused"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
