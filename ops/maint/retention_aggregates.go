@@ -39,6 +39,9 @@ type AggregateCheck struct {
 func (j *tableJob) aggregateChecks() ([]AggregateCheck, []string) {
 	var checks []AggregateCheck
 	var notes []string
+	if n := j.ownWindow(); n != "" {
+		notes = append(notes, n)
+	}
 	for _, a := range j.r.Aggregates(j.t) {
 		c := AggregateCheck{Aggregate: a.Key()}
 		p := a.Aggregate.Refresh
@@ -75,6 +78,20 @@ func (j *tableJob) aggregateChecks() ([]AggregateCheck, []string) {
 		checks = append(checks, c)
 	}
 	return checks, notes
+}
+
+// ownWindow warns when a continuous aggregate's own cutoff is inside its
+// refresh window: its next refresh computes the dropped buckets again from
+// its source's rows, and the space comes back.
+func (j *tableJob) ownWindow() string {
+	a := j.t.Aggregate
+	if a == nil || a.Refresh == nil || a.Refresh.StartOffset == nil || a.Refresh.WindowStart == nil || !j.cutoff.After(*a.Refresh.WindowStart) {
+		return ""
+	}
+	p := a.Refresh
+	return fmt.Sprintf("WARNING: the cutoff %s is inside %s's own refresh window, which starts at %s (start_offset %s): its next refresh computes the dropped buckets "+
+		"newer than %s again from the rows %s still holds, and the space comes back. Fix: a retention longer than %s for %s, or a start_offset shorter than %s",
+		when(j.t, j.cutoff), j.name, when(j.t, *p.WindowStart), *p.StartOffset, when(j.t, *p.WindowStart), a.Source, *p.StartOffset, j.name, j.age())
 }
 
 // age is how far back the cutoff is, in days.

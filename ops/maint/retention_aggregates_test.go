@@ -71,6 +71,23 @@ func TestRetentionWarnsInsideARefreshWindow(t *testing.T) {
 			t.Errorf("10 days, inside the window: findings lack %q:\n%s", want, f)
 		}
 	}
+	// The aggregate's own retention inside its own window: the next
+	// refresh would compute the dropped buckets again.
+	own := func(days int) string {
+		t.Helper()
+		p, err := PlanRetention(context.Background(), conn, config.Policy{Tables: []config.TablePolicy{{Name: "ticks_hourly", RetentionDays: days}}}, "ticks_hourly", RetentionOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(p.Tables[0].Findings, "\n")
+	}
+	if f := own(10); !strings.Contains(f, "WARNING: the cutoff") || !strings.Contains(f, "inside public.ticks_hourly's own refresh window") ||
+		!strings.Contains(f, "a retention longer than 14 days for public.ticks_hourly, or a start_offset shorter than 10 days") {
+		t.Errorf("the aggregate's 10 days inside its 14-day window: %s", f)
+	}
+	if f := own(20); strings.Contains(f, "WARNING") {
+		t.Errorf("the aggregate's 20 days outside its 14-day window: %s", f)
+	}
 }
 
 // Retention on the aggregate itself goes plan → run and drops only its
