@@ -63,6 +63,9 @@ func accountingOf(r *report.Report) accounting {
 		return accounting{}
 	}
 	a := accounting{line: text.Accounting(r)}
+	if r.Estimated { // the catalog's estimates, replaced by the measured figures a moment later
+		a.line = "estimated: " + a.line
+	}
 	for _, g := range r.Unlisted {
 		a.groups = append(a.groups, text.UnlistedShort(g.Group)+" "+text.BytesOf(g.Bytes))
 	}
