@@ -88,6 +88,13 @@ func TestRetentionWarnsInsideARefreshWindow(t *testing.T) {
 	if f := own(20); strings.Contains(f, "WARNING") {
 		t.Errorf("the aggregate's 20 days outside its 14-day window: %s", f)
 	}
+	// Compression is refused with what to do instead.
+	for table, want := range map[string]string{"ticks_hourly": "is a continuous aggregate: pgtend does not compress its chunks", "ticks_by_sym": "is a materialized view"} {
+		p, err := PlanCompress(context.Background(), conn, config.Policy{}, table)
+		if err != nil || len(p.Refused) != 1 || !strings.Contains(p.Refused[0].Reason, want) || len(p.Steps) != 0 {
+			t.Errorf("compress %s: %v %+v", table, err, p)
+		}
+	}
 }
 
 // Retention on the aggregate itself goes plan → run and drops only its
