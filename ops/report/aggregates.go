@@ -46,18 +46,22 @@ type RefreshPolicy struct {
 	NextStart   *time.Time `json:"next_start"`
 }
 
-// aggregatesQuery reads each continuous aggregate's source and its widest
+// aggregatesQuery reads each continuous aggregate's source (for one built
+// on another aggregate, that aggregate's view) and its widest
 // refresh policy (the one reaching furthest back: what a retention on the
 // source must stay clear of). Offsets given as intervals make a window
 // from $1, the report's time.
 const aggregatesQuery = `
 SELECT DISTINCT ON (ca.view_schema, ca.view_name)
-       ca.view_schema::text, ca.view_name::text, ca.hypertable_schema::text || '.' || ca.hypertable_name::text,
+       ca.view_schema::text, ca.view_name::text,
+       coalesce(pa.view_schema::text || '.' || pa.view_name::text, ca.hypertable_schema::text || '.' || ca.hypertable_name::text),
        ca.materialized_only, j.job_id::bigint, coalesce(j.scheduled, false), coalesce(j.schedule_interval::text, ''),
        j.config->>'start_offset', j.config->>'end_offset',
        CASE WHEN jsonb_typeof(j.config->'start_offset') = 'string' THEN $1::timestamptz - (j.config->>'start_offset')::interval END,
        CASE WHEN jsonb_typeof(j.config->'end_offset') = 'string' THEN $1::timestamptz - (j.config->>'end_offset')::interval END
 FROM timescaledb_information.continuous_aggregates ca
+LEFT JOIN timescaledb_information.continuous_aggregates pa
+       ON pa.materialization_hypertable_schema = ca.hypertable_schema AND pa.materialization_hypertable_name = ca.hypertable_name
 LEFT JOIN timescaledb_information.jobs j ON j.proc_name = 'policy_refresh_continuous_aggregate'
        AND ((j.hypertable_schema = ca.view_schema AND j.hypertable_name = ca.view_name)
          OR (j.hypertable_schema = ca.materialization_hypertable_schema AND j.hypertable_name = ca.materialization_hypertable_name))
