@@ -31,6 +31,8 @@ ALTER MATERIALIZED VIEW ticks_hourly SET (timescaledb.compress = true);
 SELECT compress_chunk(c) FROM show_chunks('ticks_hourly', older_than => interval '30 days') c;
 SELECT add_continuous_aggregate_policy('ticks_hourly', start_offset => interval '14 days', end_offset => interval '1 hour',
   schedule_interval => interval '30 minutes', initial_start => now() + interval '1 day');
+CREATE MATERIALIZED VIEW ticks_daily WITH (timescaledb.continuous) AS
+  SELECT time_bucket('1 day', bucket) AS day, sym, avg(px) AS px FROM ticks_hourly GROUP BY 1, 2 WITH NO DATA;
 CREATE MATERIALIZED VIEW ticks_by_sym AS SELECT sym, count(*) AS n, repeat('x', 3000) AS pad FROM ticks GROUP BY sym;
 CREATE INDEX ON ticks_by_sym (sym);
 ANALYZE;`)
@@ -102,6 +104,11 @@ func TestContinuousAggregateListed(t *testing.T) {
 	src := find(t, r, "public", "ticks")
 	if len(src.AggregatedBy) != 1 || src.AggregatedBy[0] != "public.ticks_hourly" || len(r.Aggregates(src)) != 1 {
 		t.Errorf("ticks aggregated by %v", src.AggregatedBy)
+	}
+	// An aggregate of an aggregate names it as its source.
+	if d := find(t, r, "public", "ticks_daily"); d.Aggregate == nil || d.Aggregate.Source != "public.ticks_hourly" || d.Aggregate.Refresh != nil ||
+		len(a.AggregatedBy) != 1 || a.AggregatedBy[0] != "public.ticks_daily" {
+		t.Errorf("ticks_daily: %+v; ticks_hourly aggregated by %v", d.Aggregate, a.AggregatedBy)
 	}
 	// The plain materialized view, with its size.
 	mv := find(t, r, "public", "ticks_by_sym")
