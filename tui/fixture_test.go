@@ -43,6 +43,7 @@ type hyperSpec struct {
 	locked        bool
 	rows          int64
 	dead          int64
+	aggregateOf   string // a continuous aggregate of this hypertable
 }
 
 var fixtureHypertables = []hyperSpec{
@@ -51,6 +52,7 @@ var fixtureHypertables = []hyperSpec{
 	{name: "multi_resolution_bars", id: 3, chunks: 200, chunkBytes: 95 * mib, compressAfter: 3, ratio: 18.9, permanent: true, growth: ptr(90 * mib), rows: 880_000_000, dead: 0},
 	{name: "macro_signals", id: 4, chunks: 200, chunkBytes: 3 * mib, retention: ptr(730), growth: ptr(3 * mib), rows: 1_900_000, dead: 410},
 	{name: "vix_term_structure", id: 5, chunks: 198, chunkBytes: 12 * mib, compressAfter: 14, ratio: 9.1, retention: ptr(180), locked: true, rows: 5_600_000, dead: 77},
+	{name: "option_chain_daily", id: 6, chunks: 20, chunkBytes: 9 * mib, retention: ptr(365), rows: 96_000, aggregateOf: "option_chain_snapshots"},
 }
 
 // fixtureReport builds the report; version changes the figures slightly
@@ -79,7 +81,18 @@ func sizedReport(version int, chunksOf func(hyperSpec) int) *report.Report {
 			LastAutovacuum: at(0.3), LastAnalyze: at(1.5),
 			RetentionDays: h.retention, Permanent: h.permanent,
 			TimeColumn: ptr("ts"), Oldest: at(float64(h.chunks - 1)),
-			InPolicy: true, ExpectedGrowthPerDay: h.growth, Chunks: h.chunks,
+			InPolicy: true, ExpectedGrowthPerDay: h.growth, Chunks: h.chunks, AggregatedBy: []string{},
+		}
+		for _, a := range fixtureHypertables {
+			if a.aggregateOf == h.name {
+				t.AggregatedBy = append(t.AggregatedBy, "public."+a.name)
+			}
+		}
+		if h.aggregateOf != "" {
+			t.Kind, t.TimeColumn = ptr(report.KindContinuousAggregate), ptr("day")
+			t.Aggregate = &report.Aggregate{Source: "public." + h.aggregateOf, MaterializedOnly: true, Refresh: &report.RefreshPolicy{
+				JobID: 1000, StartOffset: ptr("30 days"), EndOffset: ptr("01:00:00"), WindowStart: at(30), WindowEnd: at(1.0 / 24),
+				Schedule: "01:00:00", Active: true, LastRun: at(0.5 / 24), LastSuccess: at(0.5 / 24), LastStatus: "succeeded", NextStart: at(-0.5 / 24)}}
 		}
 		var total, expired int64
 		for i := range h.chunks {
@@ -120,6 +133,17 @@ func sizedReport(version int, chunksOf func(hyperSpec) int) *report.Report {
 	for _, t := range r.Tables {
 		r.Server.DatabaseBytes += val(t.TotalBytes)
 	}
+	// What no listed table holds: the catalogs and the rest.
+	r.Unlisted = []report.UnlistedGroup{
+		{Group: report.UnlistedSystemCatalogs, Bytes: 96 * mib, Relations: 64},
+		{Group: report.UnlistedTimescale, Bytes: 24 * mib, Relations: 40},
+		{Group: report.UnlistedSequences, Bytes: 2 * mib, Relations: 12},
+		{Group: report.UnlistedFiles, Bytes: 300 * kib},
+	}
+	for _, g := range r.Unlisted {
+		r.UnlistedBytes += g.Bytes
+	}
+	r.Server.DatabaseBytes += r.UnlistedBytes
 	r.Disk = report.Disk{
 		Path: ptr("/var/lib/postgresql/16/main"), Visible: true,
 		TotalBytes: ptr(2048 * gib), FreeBytes: ptr(2048*gib - r.Server.DatabaseBytes - 300*gib),

@@ -145,11 +145,25 @@ func TestTablesPaneShowsRetentionManagers(t *testing.T) {
 	}
 }
 
-// Without other managers nothing is reserved: the list keeps every line.
+// withoutAggregates leaves the fixture's continuous aggregate out.
+func withoutAggregates(r *report.Report) *report.Report {
+	var tables []report.Table
+	for _, t := range r.Tables {
+		if t.Aggregate == nil {
+			t.AggregatedBy = nil
+			tables = append(tables, t)
+		}
+	}
+	r.Tables = tables
+	return r
+}
+
+// Without other managers nothing is reserved: the list keeps every line
+// but the footer's.
 func TestNoManagersNoNotes(t *testing.T) {
-	m, _ := newTestModel(&fakeDB{})
+	m, _ := newTestModel(&fakeDB{edit: withoutAggregates})
 	start(t, m, 80, 24)
-	if h := m.tables.notesHeight(); h != 0 || m.tables.listHeight() != m.tables.height-2 {
+	if h := m.tables.notesHeight(); h != 0 || m.tables.footerHeight() != 1 || m.tables.listHeight() != m.tables.height-3 {
 		t.Errorf("notes height %d, list height %d of %d", h, m.tables.listHeight(), m.tables.height)
 	}
 	// And a short pane keeps its rows rather than notes.

@@ -131,12 +131,12 @@ func TestSortKeepsCursor(t *testing.T) {
 	start(t, m, 80, 24)
 	press(m, "j", "j") // ml_features
 	orders := map[string][]string{
-		"size": {"trade_history", "option_chain_snapshots", "ml_features", "multi_resolution_bars", "macro_signals", evilName, "order_book_l2", "vix_term_structure"},
-		"name": {"macro_signals", "ml_features", "multi_resolution_bars", "option_chain_snapshots", "order_book_l2", "trade_history", "vix_term_structure", evilName},
+		"size": {"trade_history", "option_chain_snapshots", "ml_features", "multi_resolution_bars", "macro_signals", "option_chain_daily", evilName, "order_book_l2", "vix_term_structure"},
+		"name": {"macro_signals", "ml_features", "multi_resolution_bars", "option_chain_daily", "option_chain_snapshots", "order_book_l2", "trade_history", "vix_term_structure", evilName},
 		// growth: expected by the policy until pgtend has measured for a
 		// while; ties (none known) by schema-qualified name
-		"growth":         {"order_book_l2", "option_chain_snapshots", "ml_features", "multi_resolution_bars", "trade_history", "macro_signals", "vix_term_structure", evilName},
-		"past retention": {"option_chain_snapshots", "vix_term_structure", "macro_signals", "ml_features", "multi_resolution_bars", "order_book_l2", "trade_history", evilName},
+		"growth":         {"order_book_l2", "option_chain_snapshots", "ml_features", "multi_resolution_bars", "trade_history", "macro_signals", "option_chain_daily", "vix_term_structure", evilName},
+		"past retention": {"option_chain_snapshots", "vix_term_structure", "macro_signals", "ml_features", "option_chain_daily", "multi_resolution_bars", "order_book_l2", "trade_history", evilName},
 	}
 	for _, by := range []string{"name", "growth", "past retention", "size"} {
 		press(m, "s")
@@ -196,7 +196,7 @@ func TestFilter(t *testing.T) {
 	}
 	press(m, "esc") // back to Tables
 	press(m, "esc") // clears the filter
-	if m.tables.filter() != "" || len(m.tables.rows) != 8 {
+	if m.tables.filter() != "" || len(m.tables.rows) != 9 {
 		t.Fatalf("esc: filter %q, %d rows", m.tables.filter(), len(m.tables.rows))
 	}
 	// Esc while typing clears too; a filter that hides every table leaves
@@ -207,7 +207,7 @@ func TestFilter(t *testing.T) {
 		t.Errorf("empty filter result:\n%s", v)
 	}
 	press(m, "esc")
-	if m.tables.filtering || len(m.tables.rows) != 8 || selectedTable(m) != "ml_features" {
+	if m.tables.filtering || len(m.tables.rows) != 9 || selectedTable(m) != "ml_features" {
 		t.Errorf("esc while typing: filtering=%v, %d rows, cursor on %q", m.tables.filtering, len(m.tables.rows), selectedTable(m))
 	}
 }

@@ -38,7 +38,7 @@ func (p *tablesPane) setManagers(r *report.Report) {
 // noteworthy: the table has notes of its own.
 func (p *tablesPane) noteworthy(t report.Table) bool {
 	_, kept := p.detached[t.Key()]
-	return len(t.RetentionManagedBy) > 0 || len(p.warnings[t.Key()]) > 0 || kept
+	return len(t.RetentionManagedBy) > 0 || len(p.warnings[t.Key()]) > 0 || kept || t.Aggregate != nil || len(t.AggregatedBy) > 0
 }
 
 // shortManager is a manager in a few letters, for the RETENTION cell.
@@ -55,7 +55,7 @@ func shortManager(by string) string {
 // retentionCell is pgtend's retention, with the first other manager's
 // short name when the MANAGED BY column is not shown.
 func (p *tablesPane) retentionCell(t report.Table, managedShown bool) string {
-	ret := text.Retention(t.RetentionDays, t.Permanent)
+	ret := text.TableRetention(t)
 	if managedShown || len(t.RetentionManagedBy) == 0 {
 		return ret
 	}
@@ -140,6 +140,7 @@ func (p *tablesPane) notesOf(t report.Table) []note {
 		out = append(out, note{text: fmt.Sprintf("%s: detached by pg_partman from %s and kept (retention_keep_table): %s still on disk",
 			name, p.qualified(d.ParentSchema, d.Parent), p.bytes(d.TotalBytes))})
 	}
+	out = append(out, p.aggregateNotes(t)...)
 	for _, w := range p.warnings[t.Key()] {
 		out = append(out, note{text: p.clean(w.Text), warn: true})
 	}
@@ -149,17 +150,23 @@ func (p *tablesPane) notesOf(t report.Table) []note {
 // summaryNotes are the notes on a table without notes of its own: which
 // tables have some.
 func (p *tablesPane) summaryNotes() []note {
-	var managed []string
+	var managed, aggregates []string
 	warned := false
 	for _, t := range p.all {
 		if len(t.RetentionManagedBy) > 0 {
 			managed = append(managed, p.displayName(t))
+		}
+		if t.Aggregate != nil {
+			aggregates = append(aggregates, p.displayName(t)+" (of "+p.clean(strings.TrimPrefix(t.Aggregate.Source, "public."))+")")
 		}
 		warned = warned || len(p.warnings[t.Key()]) > 0
 	}
 	var out []note
 	if len(managed) > 0 {
 		out = append(out, note{text: "retention also managed elsewhere: " + strings.Join(managed, ", ")})
+	}
+	if len(aggregates) > 0 {
+		out = append(out, note{text: "continuous aggregates: " + strings.Join(aggregates, ", ") + ": select one for its refresh"})
 	}
 	if warned {
 		out = append(out, note{text: "marks a table with a warning: select it to read it", warn: true})

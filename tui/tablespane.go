@@ -44,6 +44,7 @@ type tablesPane struct {
 	warnings   map[string][]report.Warning // by table key
 	dbWarnings []report.Warning            // about no table in particular
 	detached   map[string]report.DetachedTable
+	footer     accounting // the database's size reconciled (tablesaggregates.go)
 }
 
 func newTablesPane() *tablesPane {
@@ -66,9 +67,9 @@ func (p *tablesPane) SetSize(w, h int) {
 	p.cursor.setHeight(p.listHeight())
 }
 
-// listHeight leaves room for the title line, the column headings and the
-// notes on retention managed elsewhere.
-func (p *tablesPane) listHeight() int { return max(p.height-2-p.notesHeight(), 1) }
+// listHeight leaves room for the title line, the column headings, the
+// notes on retention managed elsewhere and the footer.
+func (p *tablesPane) listHeight() int { return max(p.height-2-p.notesHeight()-p.footerHeight(), 1) }
 
 // setReport takes new figures, keeping the cursor on the same table and
 // remembering which sizes changed so they can be highlighted.
@@ -98,6 +99,7 @@ func (p *tablesPane) setReport(r *report.Report, now time.Time) {
 	}
 	p.all, p.now = r.Tables, now
 	p.setManagers(r)
+	p.footer = accountingOf(r)
 	p.cursor.setHeight(p.listHeight())
 	p.refilter()
 }

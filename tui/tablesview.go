@@ -58,6 +58,10 @@ func kindShort(t report.Table) string {
 		return "part"
 	case *t.Kind == report.KindInherited:
 		return "inh"
+	case *t.Kind == report.KindContinuousAggregate:
+		return "cagg"
+	case *t.Kind == report.KindMaterializedView:
+		return "matview"
 	}
 	return "table"
 }
@@ -115,6 +119,12 @@ func (p *tablesPane) View() string {
 	if h := p.notesHeight(); h > 0 { // right under the rows: the list's length does not follow the cursor
 		lines = append(lines, p.notesView(h)...)
 	}
+	if p.footerHeight() > 0 { // at the bottom
+		for len(lines) < p.height-1 {
+			lines = append(lines, "")
+		}
+		lines = append(lines[:p.height-1], p.style(s.Dim).Render("  "+p.footer.footerLine(p.width-4, s.Glyphs.Ellipsis)))
+	}
 	return p.frame(lines)
 }
 
@@ -137,7 +147,7 @@ func (p *tablesPane) cells(t report.Table, largest int64, barW int, managedShown
 		barCell = s.Bar.Render(filled) + s.BarEmpty.Render(rest)
 	}
 	expired := unknown
-	if t.RetentionDays != nil && t.ExpiredBytes != nil {
+	if (t.RetentionDays != nil || t.IntegerRetention != nil) && t.ExpiredBytes != nil {
 		expired = text.BytesOf(*t.ExpiredBytes)
 	}
 	vac := t.LastVacuumed()

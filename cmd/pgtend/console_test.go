@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/pgtend/pgtend/tui/text"
@@ -165,4 +166,24 @@ func TestConsoleRetentionPlanConfirmRun(t *testing.T) {
 	s.keys("Enter")
 	s.waitFor("sorted by size")
 	s.keys("q")
+}
+
+// The demo's continuous aggregate in the console: listed as cagg with its
+// refresh in its notes, its chunks in the Chunks pane, and the footer
+// reconciling the database's size.
+func TestConsoleShowsAContinuousAggregate(t *testing.T) {
+	pgtest.RequireTimescale(t)
+	dsn := pgtest.NewDatabase(t)
+	conn := pgtest.Connect(t, dsn)
+	if _, err := demo.Seed(context.Background(), conn, demo.Options{Days: 40, Mode: demo.Timescale, Extras: true}); err != nil {
+		t.Fatal(err)
+	}
+	s := startScreen(t, 160, 48, []string{"LANG=C.UTF-8", "TERM=xterm-256color", "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir()}, "--dsn", "'"+dsn+"'", "--refresh", "60s")
+	s.waitFor("connected", "option_chain_daily     cagg", "continuous aggregates: option_chain_daily (of option_chain_snapshots)", "listed tables", "= database")
+	s.keys("/")
+	s.keys("-l", "daily")
+	s.keys("Enter")
+	s.waitFor(`1 table, sorted by size, filter "daily"`, "option_chain_daily: continuous aggregate of option_chain_snapshots,", "refreshed every 01:00:00")
+	s.keys("Enter")
+	s.waitFor("option_chain_daily  ", "chunks: ")
 }

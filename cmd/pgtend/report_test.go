@@ -100,6 +100,84 @@ func TestReportJSONMatchesCatalog(t *testing.T) {
 	}
 }
 
+// The whole demo, its extras included (option_chain_daily, open_orders, a
+// replication slot): the aggregate listed by its name, and every byte
+// accounted for — the listed tables and the unlisted groups are the
+// database's size, exactly.
+func TestReportOfTheWholeDemoAccountsEveryByte(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mode demo.Mode
+	}{{"native", demo.Native}, {"timescale", demo.Timescale}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.mode == demo.Timescale {
+				pgtest.RequireTimescale(t)
+			}
+			dsn := pgtest.NewDatabase(t)
+			conn := pgtest.Connect(t, dsn)
+			if _, err := demo.Seed(context.Background(), conn, demo.Options{Days: 40, Mode: tc.mode, Extras: true}); err != nil {
+				t.Fatal(err)
+			}
+			res := pgtend(t, nil, "report", "--json", "--dsn", dsn)
+			if res.code != 0 {
+				t.Fatalf("report: %s", res.stderr)
+			}
+			var r report.Report
+			if err := json.Unmarshal([]byte(res.stdout), &r); err != nil {
+				t.Fatal(err)
+			}
+			checkDemoAggregate(t, conn, r, tc.mode == demo.Timescale)
+			var groups int64
+			for _, g := range r.Unlisted {
+				groups += g.Bytes
+			}
+			if r.ListedBytes()+r.UnlistedBytes != r.Server.DatabaseBytes || groups != r.UnlistedBytes || r.UnlistedBytes <= 0 {
+				t.Errorf("listed %d + unlisted %d (groups %d) != database %d", r.ListedBytes(), r.UnlistedBytes, groups, r.Server.DatabaseBytes)
+			}
+			text := pgtend(t, nil, "report", "--dsn", dsn)
+			if !strings.Contains(text.stdout, "Every byte: listed tables") || !strings.Contains(text.stdout, "system catalogs: pg_catalog, information_schema") {
+				t.Errorf("the text report does not reconcile the database:\n%s", text.stdout)
+			}
+		})
+	}
+}
+
+// checkDemoAggregate: the demo's option_chain_daily is listed by its name,
+// a continuous aggregate measured as its materialization hypertable (or,
+// native, a materialized view), and no chunk is listed under an internal
+// hypertable's name.
+func checkDemoAggregate(t *testing.T, conn *pgx.Conn, r report.Report, timescale bool) {
+	t.Helper()
+	var daily *report.Table
+	for i := range r.Tables {
+		if r.Tables[i].Name == "option_chain_daily" {
+			daily = &r.Tables[i]
+		}
+	}
+	if daily == nil || daily.Kind == nil || daily.TotalBytes == nil {
+		t.Fatal("option_chain_daily missing or unmeasured in the report")
+	}
+	var want int64
+	if !timescale {
+		pgtest.QueryRow(t, conn, "SELECT pg_total_relation_size('option_chain_daily')").Scan(&want)
+		if *daily.Kind != report.KindMaterializedView || *daily.TotalBytes != want {
+			t.Errorf("option_chain_daily: %s of %d bytes, want a materialized_view of %d", *daily.Kind, *daily.TotalBytes, want)
+		}
+		return
+	}
+	pgtest.QueryRow(t, conn, `SELECT total_bytes FROM hypertable_detailed_size((SELECT format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name)
+		FROM timescaledb_information.continuous_aggregates WHERE view_name = 'option_chain_daily')::regclass)`).Scan(&want)
+	if *daily.Kind != report.KindContinuousAggregate || *daily.TotalBytes != want || daily.Chunks == 0 ||
+		daily.Aggregate == nil || daily.Aggregate.Source != "public.option_chain_snapshots" || daily.Aggregate.Refresh == nil {
+		t.Errorf("option_chain_daily: %s of %d bytes (%d chunks), aggregate %+v; want a continuous_aggregate of %d", *daily.Kind, *daily.TotalBytes, daily.Chunks, daily.Aggregate, want)
+	}
+	for _, c := range r.Chunks {
+		if strings.HasPrefix(c.Table, "_materialized_hypertable") {
+			t.Errorf("chunk %s listed under %s", c.Chunk, c.Table)
+		}
+	}
+}
+
 func checkChunks(t *testing.T, conn *pgx.Conn, r report.Report, timescale bool) {
 	t.Helper()
 	compressed := 0

@@ -14,12 +14,16 @@ import (
 
 // TablePolicy is the policy for one table.
 type TablePolicy struct {
-	Name                 string // as written in the file: "x" or "schema.x"; unqualified names resolve via search_path
-	TimeColumn           string // "" when none
-	RetentionDays        int    // 0 = no retention
-	Permanent            bool   // never deleted; never has a retention
-	ExpectedGrowthPerDay int64  // bytes, 0 = unknown
-	CompressAfterDays    int    // 0 = no compression policy
+	Name          string // as written in the file: "x" or "schema.x"; unqualified names resolve via search_path
+	TimeColumn    string // "" when none
+	RetentionDays int    // 0 = no retention
+	// IntegerRetention is the retention of a table whose time column is an
+	// integer (a hypertable with an integer time dimension): rows older than
+	// its integer_now() minus this many of the column's units go. 0 = none.
+	IntegerRetention     int64
+	Permanent            bool  // never deleted; never has a retention
+	ExpectedGrowthPerDay int64 // bytes, 0 = unknown
+	CompressAfterDays    int   // 0 = no compression policy
 	SegmentBy            []string
 	// OrderBy is TimescaleDB's compression order ("timestamp DESC"), used
 	// when pgtend enables compression; nil = TimescaleDB's default.

@@ -33,14 +33,15 @@ type (
 		MaintenanceLockTimeout string `toml:"maintenance_lock_timeout,omitempty"`
 	}
 	encodedTable struct {
-		TimeColumn     string   `toml:"time_column,omitempty"`
-		Permanent      bool     `toml:"permanent,omitempty"`
-		Retention      string   `toml:"retention,omitempty"`
-		ExpectedGrowth string   `toml:"expected_growth,omitempty"`
-		CompressAfter  string   `toml:"compress_after,omitempty"`
-		SegmentBy      []string `toml:"segment_by,omitempty"`
-		OrderBy        []string `toml:"order_by,omitempty"`
-		TimeZone       string   `toml:"time_zone,omitempty"`
+		TimeColumn       string   `toml:"time_column,omitempty"`
+		Permanent        bool     `toml:"permanent,omitempty"`
+		Retention        string   `toml:"retention,omitempty"`
+		IntegerRetention int64    `toml:"integer_retention,omitzero"`
+		ExpectedGrowth   string   `toml:"expected_growth,omitempty"`
+		CompressAfter    string   `toml:"compress_after,omitempty"`
+		SegmentBy        []string `toml:"segment_by,omitempty"`
+		OrderBy          []string `toml:"order_by,omitempty"`
+		TimeZone         string   `toml:"time_zone,omitempty"`
 	}
 	// Backup and archive keys are not omitempty: once the section exists
 	// Parse requires them, and writing an empty one shows what is missing.
@@ -97,6 +98,7 @@ func (p Policy) encoded() encodedPolicy {
 			OrderBy:    validTexts(t.OrderBy),
 			TimeZone:   t.TimeZone,
 		}
+		et.IntegerRetention = t.IntegerRetention
 		if t.RetentionDays != 0 {
 			et.Retention = formatDays(t.RetentionDays)
 		}

@@ -49,6 +49,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 			{Name: "bare"}, // no keys: the empty [tables.bare] still names the table
 			{Name: "s.\"q\"\\\x01\x7f\u00e9\u65e5\U0001F600", TimeColumn: "\b\f\x1f\u2028", SegmentBy: []string{`"`, `\`, "\x00"}},
 			{Name: "tab\tname", RetentionDays: 1},
+			{Name: "ticks_by_nanos", TimeColumn: "ns", IntegerRetention: 86_400_000_000_000},
 			{Name: "日本.表", Permanent: true},
 		},
 		Connection: DefaultConnection,

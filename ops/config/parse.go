@@ -172,7 +172,7 @@ func canonicalName(name string) string {
 }
 
 func (p *parser) table(s section, name string) TablePolicy {
-	s.unknown("time_column", "retention", "permanent", "expected_growth", "compress_after", "segment_by", "order_by", "time_zone")
+	s.unknown("time_column", "retention", "integer_retention", "permanent", "expected_growth", "compress_after", "segment_by", "order_by", "time_zone")
 	tp := TablePolicy{Name: name}
 	if parts := strings.Split(name, "."); len(parts) > 2 || hasBlank(parts) {
 		s.errorf("", "bad table name %q: write table or \"schema.table\"", name)
@@ -191,6 +191,18 @@ func (p *parser) table(s section, name string) TablePolicy {
 			s.errorf("retention", "must be greater than zero (got %q); leave retention out to keep data forever", v)
 		default:
 			tp.RetentionDays = n
+		}
+	}
+	if n, ok := s.integer("integer_retention"); ok {
+		switch {
+		case tp.Permanent:
+			s.errorf("integer_retention", "a permanent table must not have a retention: remove integer_retention, or permanent = true")
+		case tp.RetentionDays > 0:
+			s.errorf("integer_retention", "give retention (days, for a time column) or integer_retention (units of an integer time column), not both")
+		case n <= 0:
+			s.errorf("integer_retention", "must be greater than zero (got %d), in the units of the table's integer time column", n)
+		default:
+			tp.IntegerRetention = n
 		}
 	}
 	if v, ok := s.str("expected_growth", "50 MB/day"); ok {

@@ -32,6 +32,15 @@ func TestParseErrors(t *testing.T) {
 			`[tables.x]`,
 			`retention = "2d"`,
 		), []want{{3, "", "already been defined"}}},
+		{"integer_retention with retention", doc(
+			`[tables.x]`,
+			`retention = "1d"`,
+			`integer_retention = 1000`,
+		), []want{{3, "tables.x.integer_retention", "not both"}}},
+		{"integer_retention not positive", doc(
+			`[tables.x]`,
+			`integer_retention = 0`,
+		), []want{{2, "tables.x.integer_retention", "must be greater than zero"}}},
 		{"syntax: same key twice", doc(
 			`[tables.x]`,
 			`retention = "1d"`,

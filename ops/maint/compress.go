@@ -123,6 +123,15 @@ func PlanCompress(ctx context.Context, conn *pgx.Conn, policy config.Policy, tab
 		switch {
 		case t.Missing:
 			refuse(t, name+": not in the database")
+		case *t.Kind == report.KindContinuousAggregate || *t.Kind == report.KindMaterializedView:
+			if tp.CompressAfterDays > 0 || table != "" {
+				why := "a materialized view: PostgreSQL cannot compress it"
+				if *t.Kind == report.KindContinuousAggregate {
+					why = "a continuous aggregate: pgtend does not compress its chunks; TimescaleDB's own policy does " +
+						"(ALTER MATERIALIZED VIEW … SET (timescaledb.compress = true), then add_compression_policy)"
+				}
+				refuse(t, fmt.Sprintf("%s is %s; nothing done", name, why))
+			}
 		case *t.Kind != report.KindHypertable:
 			if tp.CompressAfterDays > 0 || table != "" {
 				how := "TimescaleDB is not installed in this database"

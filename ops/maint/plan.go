@@ -111,6 +111,10 @@ type TableSummary struct {
 	// ForeignKeys reference the table (Incoming) or are held by it.
 	ForeignKeys []ForeignKey `json:"foreign_keys"`
 	Findings    []string     `json:"findings"` // what the foreign keys, triggers and space mean here
+	// Aggregates are, for a hypertable's retention, its continuous
+	// aggregates and whether the cutoff is inside their refresh windows
+	// (see retention_aggregates.go). Never nil.
+	Aggregates []AggregateCheck `json:"continuous_aggregates"`
 }
 
 // Portion is a part of a table: how many chunks or partitions (0 for a

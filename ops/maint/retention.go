@@ -137,6 +137,7 @@ type tableJob struct {
 	rel, name string // quoted, and as shown
 	col       string // the time column, quoted
 	cutoff    time.Time
+	intCutoff *int64       // an integer time column's cutoff (retention_integer.go), nil otherwise
 	incoming  []ForeignKey // reaching it
 	held      []ForeignKey // it holds
 	kept      map[uint32]string
@@ -150,6 +151,7 @@ type tableResult struct {
 	notes       []string // its findings
 	kept        string   // the condition (alias r) its rows that stay meet
 	goes, stays Portion
+	aggregates  []AggregateCheck // its continuous aggregates' refresh windows against the cutoff
 }
 
 // newTableJob checks what can be told of a table alone: refused, with the
@@ -162,6 +164,10 @@ func newTableJob(ctx context.Context, conn *pgx.Conn, r *report.Report, t report
 		return nil, fmt.Errorf("%s is permanent: retention never deletes from it", name)
 	case t.Missing:
 		return nil, fmt.Errorf("%s is not in the database", name)
+	case *t.Kind == report.KindMaterializedView:
+		return nil, fmt.Errorf("%s is a materialized view: its rows are what its query computed at the last REFRESH MATERIALIZED VIEW; no retention deletes from it (filter its query, then refresh it)", name)
+	case t.IntegerTime != nil:
+		return newIntegerJob(ctx, conn, r, t, o)
 	case t.RetentionDays == nil && o.Cutoff == nil:
 		return nil, fmt.Errorf("%s has no retention in the policy", name)
 	case t.TimeColumn == nil:
@@ -201,11 +207,17 @@ func newTableJob(ctx context.Context, conn *pgx.Conn, r *report.Report, t report
 // plan plans the table by its kind.
 func (j *tableJob) plan(ctx context.Context, conn *pgx.Conn) (tableResult, error) {
 	switch *j.t.Kind {
-	case report.KindHypertable:
+	case report.KindHypertable, report.KindContinuousAggregate:
+		if j.intCutoff != nil {
+			return j.integerSteps()
+		}
 		res, err := j.hypertableSteps()
 		if err != nil {
 			return res, err
 		}
+		var notes []string
+		res.aggregates, notes = j.aggregateChecks()
+		res.notes = append(res.notes, notes...)
 		return res, j.chunksLeftover(ctx, conn, &res)
 	case report.KindPartitioned:
 		return j.partitionSteps(ctx, conn)
@@ -219,7 +231,10 @@ func (j *tableJob) plan(ctx context.Context, conn *pgx.Conn) (tableResult, error
 // summarize is the table's summary, its steps numbered from first.
 func (j *tableJob) summarize(res tableResult, first int) TableSummary {
 	s := TableSummary{Table: j.name, Kind: *j.t.Kind, TimeZone: j.t.Location().String(), Goes: res.goes, Stays: res.stays,
-		Findings: res.notes, ForeignKeys: []ForeignKey{}, Locks: []string{}, Steps: []int{}}
+		Findings: res.notes, ForeignKeys: []ForeignKey{}, Locks: []string{}, Steps: []int{}, Aggregates: res.aggregates}
+	if s.Aggregates == nil {
+		s.Aggregates = []AggregateCheck{}
+	}
 	for i, st := range res.steps {
 		s.Steps = append(s.Steps, first+i)
 		if !slices.Contains(s.Locks, st.Lock) {

@@ -15,10 +15,16 @@ import (
 // chunk: each such constraint depends on every chunk, and PostgreSQL
 // refuses the DROP whatever the rows.
 func (j *tableJob) hypertableSteps() (tableResult, error) {
-	r, t, rel, name, cutoff := j.r, j.t, j.rel, j.name, j.cutoff
-	all, old := chunksOf(r, t, cutoff)
+	all, old := chunksOf(j.r, j.t, j.cutoff)
+	return j.dropChunks(all, old, j.t.Bound(j.cutoff), when(j.t, j.cutoff))
+}
+
+// dropChunks drops old, the chunks of all wholly older than bound (SQL of
+// the time column's type; shown as cutoff).
+func (j *tableJob) dropChunks(all, old []report.Chunk, bound, cutoff string) (tableResult, error) {
+	t, rel, name := j.t, j.rel, j.name
 	if len(old) == 0 {
-		return tableResult{notes: []string{name + ": no chunk is wholly older than " + when(t, cutoff)}, stays: portionOf(all)}, nil
+		return tableResult{notes: []string{name + ": no chunk is wholly older than " + cutoff}, stays: portionOf(all)}, nil
 	}
 	if len(j.incoming) > 0 {
 		var names []string
@@ -32,7 +38,6 @@ func (j *tableJob) hypertableSteps() (tableResult, error) {
 	// table's zone for timestamp and date), so the run drops exactly the
 	// chunks this plan lists even if it starts later; the run checks that
 	// list again before dropping anything.
-	bound := t.Bound(cutoff)
 	shown := fmt.Sprintf("SELECT drop_chunks(%s, older_than => %s)", report.Literal(rel), bound)
 	check := "SELECT show_chunks($1::regclass, older_than => " + bound + ")::text"
 	drop := "SELECT drop_chunks($1::regclass, older_than => " + bound + ")::text"
@@ -51,7 +56,7 @@ func (j *tableJob) hypertableSteps() (tableResult, error) {
 	}
 	step := Step{
 		Affected: affected,
-		Title:    fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, when(t, cutoff)), Target: rel, Zone: t.Location(),
+		Title:    fmt.Sprintf("drop %d chunks of %s older than %s", len(old), name, cutoff), Target: rel, Zone: t.Location(),
 		Statements: []string{shown}, Lock: LockAccessExclusive + " on each dropped chunk", Destructive: true,
 		EstBytes: &bytes, EstRows: goes.Rows, RowsFromCatalog: true, Unit: "chunks", Table: rel,
 		needs: needs(rel, NeedOwner),

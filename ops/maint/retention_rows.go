@@ -27,7 +27,7 @@ type querier interface {
 // itself (not ONLY: a compressed chunk's rows are read decompressed).
 func (j *tableJob) countPast(ctx context.Context, q querier, rel string) (int64, error) {
 	from := "ONLY " + rel
-	if *j.t.Kind == report.KindHypertable {
+	if *j.t.Kind == report.KindHypertable || isAggregate(j.t) {
 		from = rel
 	}
 	var n int64

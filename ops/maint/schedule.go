@@ -62,6 +62,10 @@ func PlanSchedule(ctx context.Context, conn *pgx.Conn, policy config.Policy, tab
 				return nil, err
 			}
 		}
+		if isAggregate(t) && t.RetentionDays != nil && len(t.RetentionManagedBy) == 0 {
+			s.note(t, t.Key()+" is a continuous aggregate: pgtend's schedule installs no retention policy on it; "+
+				"pgtend run retention (monthly) drops its chunks, or add_retention_policy on the view does it in the database")
+		}
 	}
 	if err := s.cron(ctx, conn, tables); err != nil {
 		return nil, err

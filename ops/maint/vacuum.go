@@ -33,8 +33,10 @@ func PlanVacuum(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 		}
 		sum := TableSummary{Table: name, Kind: *t.Kind, TimeZone: t.Location().String(), Locks: []string{LockShareUpdateExclusive}, ForeignKeys: []ForeignKey{}, Findings: []string{}}
 		var rels [][2]string // what to vacuum, in order
-		// An inheritance parent holds rows of its own.
-		if *t.Kind == report.KindTable || *t.Kind == report.KindInherited {
+		// An inheritance parent holds rows of its own; a materialized view
+		// is one relation.
+		single := *t.Kind == report.KindTable || *t.Kind == report.KindMaterializedView
+		if single || *t.Kind == report.KindInherited {
 			rels = append(rels, [2]string{t.Schema, t.Name})
 		}
 		for _, c := range r.Chunks {
@@ -44,7 +46,7 @@ func PlanVacuum(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 		}
 		for k, rel := range rels {
 			title := "VACUUM (ANALYZE) " + name
-			if *t.Kind != report.KindTable {
+			if !single {
 				title = fmt.Sprintf("VACUUM (ANALYZE) %s: chunk %d of %d", name, k+1, len(rels))
 			}
 			sum.Steps = append(sum.Steps, len(p.Steps))

@@ -29,7 +29,9 @@ ptree(root, relid, top) AS (
 	SELECT t.root, i.inhrelid, coalesce(t.top, i.inhrelid) FROM ptree t JOIN pg_inherits i ON i.inhparent = t.relid AND i.inhseqno = 1
 )`
 
-// hypertablesCTE: ht lists hypertables with their time column; tsparents
+// hypertablesCTE: ht lists hypertables with their time column; caggs the
+// continuous aggregates (relid: the view) with the materialization
+// hypertable holding their rows (store) and its time column; tsparents
 // every relation TimescaleDB keeps chunks under (hypertables and their
 // internal compressed hypertables), so that chunks, children of those, are
 // told from tables; tschunks maps each compressed chunk to its compressed
@@ -48,6 +50,7 @@ func hypertablesCTE(f Features) string {
 	}
 	if !f.Timescale {
 		return `ht AS (SELECT NULL::oid AS relid, NULL::text AS time_col, false AS compression WHERE false),
+caggs AS (SELECT NULL::oid AS relid, NULL::oid AS store, NULL::text AS time_col, false AS compression WHERE false),
 tsparents AS (SELECT NULL::oid AS relid WHERE false),
 tschunks AS (SELECT NULL::oid AS relid, NULL::oid AS compressed, NULL::bigint AS pre_rows WHERE false)`
 	}
@@ -60,6 +63,17 @@ tschunks AS (SELECT NULL::oid AS relid, NULL::oid AS compressed, NULL::bigint AS
 	         ORDER BY d.dimension_number LIMIT 1) AS time_col,
 	       coalesce(h.compression_enabled, false) AS compression
 	FROM timescaledb_information.hypertables h),
+caggs AS MATERIALIZED (
+	SELECT vc.oid AS relid, mc.oid AS store,
+	       (SELECT d.column_name::text FROM _timescaledb_catalog.dimension d
+	         WHERE d.hypertable_id = mh.id ORDER BY d.id LIMIT 1) AS time_col,
+	       mh.compressed_hypertable_id IS NOT NULL AS compression
+	FROM _timescaledb_catalog.continuous_agg ca
+	JOIN pg_namespace vn ON vn.nspname = ca.user_view_schema
+	JOIN pg_class vc ON vc.relnamespace = vn.oid AND vc.relname = ca.user_view_name
+	JOIN _timescaledb_catalog.hypertable mh ON mh.id = ca.mat_hypertable_id
+	JOIN pg_namespace mn ON mn.nspname = mh.schema_name
+	JOIN pg_class mc ON mc.relnamespace = mn.oid AND mc.relname = mh.table_name),
 tsparents AS MATERIALIZED (
 	SELECT rc.oid AS relid
 	FROM _timescaledb_catalog.hypertable h
@@ -77,19 +91,33 @@ tschunks AS MATERIALIZED (
 
 // relsCTE selects the tables pgtend reports: ordinary and partitioned
 // tables outside the system schemas, excluding partitions, chunks and
-// inheritance children (they are reported under their parent, or root).
+// inheritance children (they are reported under their parent, or root);
+// and the materialized views, continuous aggregates included, by their
+// view's name. store is the relation holding the rows: the table itself,
+// or a continuous aggregate's materialization hypertable (never reported
+// on its own).
 const relsCTE = `
 rels AS MATERIALIZED (
 	SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name,
 	       CASE WHEN c.oid IN (SELECT relid FROM ht) THEN 'hypertable'
 	            WHEN c.relkind = 'p' THEN 'partitioned'
 	            WHEN c.relhassubclass AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid) THEN 'inherited'
-	            ELSE 'table' END AS kind
+	            ELSE 'table' END AS kind,
+	       c.oid AS store
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
 	  AND n.nspname NOT IN (` + systemSchemas + `)
 	  AND n.nspname !~ '^pg_(temp|toast)'
 	  AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+	UNION ALL
+	SELECT c.oid, n.nspname::text, c.relname::text,
+	       CASE WHEN ca.relid IS NOT NULL THEN 'continuous_aggregate' ELSE 'materialized_view' END,
+	       coalesce(ca.store, c.oid)
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	LEFT JOIN caggs ca ON ca.relid = c.oid
+	WHERE (c.relkind = 'm' OR (c.relkind = 'v' AND ca.relid IS NOT NULL))
+	  AND n.nspname NOT IN (` + systemSchemas + `)
+	  AND n.nspname !~ '^pg_(temp|toast)'
 )`
 
 func catalogCTEs(f Features) string {

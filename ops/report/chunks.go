@@ -12,14 +12,20 @@ import (
 // view gives a timestamp or date dimension's bounds as their wall-clock
 // times in UTC, whatever the session's zone, as partition bounds are read
 // below; readLocalTimes reads them in the table's zone.
+//
+// A continuous aggregate's chunks are listed under its view's name, not
+// its materialization hypertable's.
 const hypertableChunksQuery = `
-SELECT ch.hypertable_schema::text, ch.hypertable_name::text, ch.chunk_schema::text, ch.chunk_name::text,
+SELECT coalesce(ca.user_view_schema, ch.hypertable_schema)::text, coalesce(ca.user_view_name, ch.hypertable_name)::text,
+       ch.chunk_schema::text, ch.chunk_name::text,
        rc.oid,
        ch.range_start, ch.range_end, ch.range_start_integer, ch.range_end_integer,
        coalesce(ch.is_compressed, false), ch.chunk_schema::text, ch.chunk_name::text, false
 FROM timescaledb_information.chunks ch
 LEFT JOIN pg_namespace n ON n.nspname = ch.chunk_schema
 LEFT JOIN pg_class rc ON rc.relnamespace = n.oid AND rc.relname = ch.chunk_name
+LEFT JOIN _timescaledb_catalog.hypertable mh ON mh.schema_name = ch.hypertable_schema AND mh.table_name = ch.hypertable_name
+LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = mh.id
 ORDER BY 1, 2, ch.range_start NULLS FIRST, ch.range_start_integer NULLS FIRST, 4`
 
 // partitionsQuery lists the leaf partitions of every partitioned table with
@@ -125,8 +131,8 @@ func addCompressionStats(ctx context.Context, conn *pgx.Conn, f Features, tables
 	}
 	var hts []uint32
 	for _, t := range tables {
-		if t.Kind == KindHypertable && t.Compression && !t.Locked {
-			hts = append(hts, t.OID)
+		if (t.Kind == KindHypertable || t.Kind == KindContinuousAggregate) && t.Compression && !t.Locked {
+			hts = append(hts, t.Store)
 		}
 	}
 	if len(hts) == 0 {

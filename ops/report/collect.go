@@ -37,7 +37,7 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	if err != nil {
 		return nil, fmt.Errorf("detecting features: %w", err)
 	}
-	r := &Report{Tables: []Table{}, Chunks: []Chunk{}, Warnings: []Warning{}, DetachedTables: []DetachedTable{},
+	r := &Report{Tables: []Table{}, Chunks: []Chunk{}, Warnings: []Warning{}, DetachedTables: []DetachedTable{}, Unlisted: []UnlistedGroup{},
 		Estimated: estimate, MeasuredBy: MeasuredBySizeFunctions}
 	switch {
 	case estimate:
@@ -54,7 +54,7 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	if err != nil {
 		return nil, err
 	}
-	rows, chunkBytes, databaseBytes, err := readTables(ctx, conn, f, locked, estimate)
+	rows, chunkBytes, databaseBytes, unlisted, unmeasured, err := readTables(ctx, conn, f, locked, estimate)
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +67,7 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	if r.Tables, err = applyPolicy(ctx, conn, rows, policy); err != nil {
 		return nil, err
 	}
+	r.account(unlisted, unmeasured)
 	if err := readInheritedRanges(ctx, conn, r, locked); err != nil {
 		return nil, err
 	}
@@ -76,10 +77,16 @@ func gather(ctx context.Context, conn *pgx.Conn, policy config.Policy, estimate 
 	if err := fillAges(ctx, conn, r, now); err != nil {
 		return nil, err
 	}
+	if err := readIntegerTimes(ctx, conn, f, r); err != nil {
+		return nil, err
+	}
 	if err := readManagers(ctx, conn, f, r); err != nil {
 		return nil, err
 	}
 	if err := readJobs(ctx, conn, f, r); err != nil {
+		return nil, err
+	}
+	if err := readAggregates(ctx, conn, f, r); err != nil {
 		return nil, err
 	}
 	r.Disk = measureDisk(facts)
@@ -237,6 +244,10 @@ func applyTablePolicy(t *Table, p config.TablePolicy) {
 	if p.TimeColumn != "" {
 		c := p.TimeColumn
 		t.TimeColumn = &c
+	}
+	if p.IntegerRetention > 0 {
+		n := p.IntegerRetention
+		t.IntegerRetention = &n
 	}
 	if p.ExpectedGrowthPerDay > 0 {
 		g := p.ExpectedGrowthPerDay

@@ -12,6 +12,7 @@ import (
 const (
 	roleSelf       = "self"       // a plain table, a hypertable's root, an inheritance parent
 	rolePart       = "part"       // a leaf partition, a chunk, an inheritance child
+	roleUnlisted   = "unlisted"   // a relation (with its indexes and TOAST) of no listed table
 	roleCompressed = "compressed" // a chunk's compressed relation
 )
 
@@ -21,7 +22,8 @@ const (
 type member struct {
 	Root, Relid, Chunk                      uint32 // Chunk: the chunk or partition this relation belongs to
 	Role                                    string
-	Table, Index, Toast                     *int64 // nil when locked
+	Group                                   *string // a relation no listed table holds: its unlisted group (Root 0)
+	Table, Index, Toast                     *int64  // nil when locked
 	Rows, Dead                              int64
 	LastVacuum, LastAutovacuum, LastAnalyze *time.Time
 	paths                                   *memberPaths // measured by files: where they are
@@ -84,19 +86,27 @@ LEFT JOIN idx ti ON ti.owner = tc.oid`
        CASE WHEN tc.oid IS NOT NULL THEN ` + relationPath("tc") + ` END, coalesce(ti.paths, '{}')`
 	}
 	return catalogCTEs(f) + ctes + `,
-members AS (
-	SELECT r.oid AS root, r.oid AS relid, 'self' AS role, r.oid AS chunk, NULL::bigint AS pre_rows FROM rels r WHERE r.kind <> 'partitioned'
+listed AS (
+	SELECT r.oid AS root, r.store AS relid, 'self' AS role, r.store AS chunk, NULL::bigint AS pre_rows FROM rels r WHERE r.kind <> 'partitioned'
 	UNION ALL
 	SELECT r.oid, p.relid, 'part', p.relid, NULL FROM rels r JOIN ptree p ON p.root = r.oid JOIN pg_class pc ON pc.oid = p.relid
 	WHERE (r.kind = 'partitioned' AND pc.relkind <> 'p') OR (r.kind = 'inherited' AND p.relid <> r.oid)
 	UNION ALL
-	SELECT r.oid, i.inhrelid, 'part', i.inhrelid, NULL FROM rels r JOIN pg_inherits i ON i.inhparent = r.oid WHERE r.kind = 'hypertable'
+	SELECT r.oid, i.inhrelid, 'part', i.inhrelid, NULL FROM rels r JOIN pg_inherits i ON i.inhparent = r.store
+	WHERE r.kind IN ('hypertable', 'continuous_aggregate')
 	UNION ALL
-	SELECT r.oid, tc.compressed, 'compressed', i.inhrelid, tc.pre_rows FROM rels r JOIN pg_inherits i ON i.inhparent = r.oid
+	SELECT r.oid, tc.compressed, 'compressed', i.inhrelid, tc.pre_rows FROM rels r JOIN pg_inherits i ON i.inhparent = r.store
 	JOIN tschunks tc ON tc.relid = i.inhrelid
-	WHERE r.kind = 'hypertable' AND tc.compressed IS NOT NULL
+	WHERE r.kind IN ('hypertable', 'continuous_aggregate') AND tc.compressed IS NOT NULL
+),
+members AS (
+	SELECT l.*, NULL::text AS grp FROM listed l
+	UNION ALL
+	SELECT 0::oid, c.oid, 'unlisted', c.oid, NULL, ` + unlistedGroup + `
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'm', 'S') AND NOT c.relisshared AND c.oid NOT IN (SELECT relid FROM listed)
 )
-SELECT m.root, m.relid, m.chunk, m.role,
+SELECT m.root, m.relid, m.chunk, m.role, m.grp,
        CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + heap + ` END,
        CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + index + ` END,
        CASE WHEN NOT m.relid = ANY($1::oid[]) THEN ` + toast + ` END,
@@ -138,7 +148,7 @@ func readMembers(ctx context.Context, conn *pgx.Conn, f Features, locked map[uin
 	for rows.Next() {
 		var m member
 		var p memberPaths
-		if err := rows.Scan(&m.Root, &m.Relid, &m.Chunk, &m.Role, &m.Table, &m.Index, &m.Toast,
+		if err := rows.Scan(&m.Root, &m.Relid, &m.Chunk, &m.Role, &m.Group, &m.Table, &m.Index, &m.Toast,
 			&p.heap, &p.indexes, &p.toast, &p.toastIndexes,
 			&m.Rows, &m.Dead, &m.LastVacuum, &m.LastAutovacuum, &m.LastAnalyze); err != nil {
 			return nil, fmt.Errorf("measuring tables: %w", err)
@@ -259,6 +269,9 @@ func rollUp(members []member, locked map[uint32]bool) (tables map[uint32]*rollup
 	chunkBytes = map[uint32]chunkFigures{}
 	lockedChunk := map[uint32]bool{}
 	for _, m := range members {
+		if m.Group != nil { // no listed table's
+			continue
+		}
 		r := tables[m.Root]
 		if r == nil {
 			r = &rollup{locked: locked[m.Root]}

@@ -12,6 +12,7 @@ import (
 // applied.
 type tableRow struct {
 	OID                                     uint32
+	Store                                   uint32 // the relation holding the rows: OID, or a continuous aggregate's materialization hypertable
 	Schema, Name, Kind                      string
 	Locked                                  bool
 	Parts                                   int
@@ -22,16 +23,17 @@ type tableRow struct {
 	TimeColumns                             []string // columns of a time type (timestamptz, timestamp, date)
 	TimeColumnTypes                         []string // their types, as format_type spells them (see TypeTimestamp)
 	ReadableTimeColumns                     []string // those this role may SELECT
-	Compression                             bool     // a hypertable with compression enabled
+	Compression                             bool     // a hypertable (or continuous aggregate) with compression enabled
 	HasLeaves                               bool     // a partitioned table with leaf partitions
 }
 
 // rootsQuery describes each reported table from the catalog.
 func rootsQuery(f Features) string {
 	return catalogCTEs(f) + `
-SELECT r.oid, r.schema, r.name, r.kind,
-       coalesce((SELECT ht.compression FROM ht WHERE ht.relid = r.oid), false),
+SELECT r.oid, r.store, r.schema, r.name, r.kind,
+       coalesce((SELECT ht.compression FROM ht WHERE ht.relid = r.oid), (SELECT ca.compression FROM caggs ca WHERE ca.relid = r.oid), false),
        coalesce((SELECT ht.time_col FROM ht WHERE ht.relid = r.oid),
+                (SELECT ca.time_col FROM caggs ca WHERE ca.relid = r.oid),
                 (SELECT a.attname::text FROM pg_partitioned_table pt
                    JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
                   WHERE pt.partrelid = r.oid AND pt.partstrat = 'r' AND pt.partnatts = 1)),
@@ -54,23 +56,26 @@ ORDER BY r.schema, r.name`
 // readTables measures every table: members first, then the roots.
 // databaseBytes is the database's size when the members were measured by
 // files (nil otherwise).
+// The relations no listed table holds are measured with them, and summed
+// by group (unlisted, with how many got no size).
 func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint32]bool, estimate bool) (
-	tables []tableRow, chunkBytes map[uint32]chunkFigures, databaseBytes *int64, err error) {
+	tables []tableRow, chunkBytes map[uint32]chunkFigures, databaseBytes *int64, unlisted []UnlistedGroup, unmeasured int, err error) {
 	members, databaseBytes, err := measureMembers(ctx, conn, f, locked, estimate)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, 0, err
 	}
 	sums, chunkBytes := rollUp(members, locked)
+	unlisted, unmeasured = unlistedGroups(members)
 	rows, err := conn.Query(ctx, rootsQuery(f))
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
+		return nil, nil, nil, nil, 0, fmt.Errorf("reading tables: %w", err)
 	}
 	defer rows.Close()
 	var out []tableRow
 	for rows.Next() {
 		var t tableRow
-		if err := rows.Scan(&t.OID, &t.Schema, &t.Name, &t.Kind, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns, &t.TimeColumnTypes, &t.ReadableTimeColumns, &t.HasLeaves); err != nil {
-			return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
+		if err := rows.Scan(&t.OID, &t.Store, &t.Schema, &t.Name, &t.Kind, &t.Compression, &t.DetectedTimeColumn, &t.TimeColumns, &t.TimeColumnTypes, &t.ReadableTimeColumns, &t.HasLeaves); err != nil {
+			return nil, nil, nil, nil, 0, fmt.Errorf("reading tables: %w", err)
 		}
 		if s := sums[t.OID]; s != nil {
 			t.Locked, t.Parts, t.Rows, t.Dead = s.locked, s.parts, s.rows, s.dead
@@ -91,7 +96,7 @@ func readTables(ctx context.Context, conn *pgx.Conn, f Features, locked map[uint
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, nil, fmt.Errorf("reading tables: %w", err)
+		return nil, nil, nil, nil, 0, fmt.Errorf("reading tables: %w", err)
 	}
-	return out, chunkBytes, databaseBytes, nil
+	return out, chunkBytes, databaseBytes, unlisted, unmeasured, nil
 }

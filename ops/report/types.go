@@ -16,6 +16,14 @@ const (
 	// (CREATE TABLE child () INHERITS (parent)): counted with its children,
 	// like a partitioned table with its partitions.
 	KindInherited = "inherited"
+	// KindContinuousAggregate is a TimescaleDB continuous aggregate, named
+	// by its view: its rows, chunks and sizes are its materialization
+	// hypertable's (hypertable_detailed_size of it), and retention on it is
+	// drop_chunks on the view.
+	KindContinuousAggregate = "continuous_aggregate"
+	// KindMaterializedView is a plain PostgreSQL materialized view: its
+	// rows are what its last REFRESH computed; no retention deletes from it.
+	KindMaterializedView = "materialized_view"
 )
 
 // How a report's sizes were read.
@@ -48,12 +56,18 @@ type Report struct {
 	Estimated bool `json:"estimated"`
 	// MeasuredBy says how sizes were read: MeasuredByFiles,
 	// MeasuredBySizeFunctions or MeasuredByEstimates.
-	MeasuredBy string         `json:"measured_by"`
-	Server     Server         `json:"server"`
-	Tables     []Table        `json:"tables"`
-	Chunks     []Chunk        `json:"chunks"`
-	Disk       Disk           `json:"disk"`
-	Calendar   []CalendarItem `json:"calendar"`
+	MeasuredBy string  `json:"measured_by"`
+	Server     Server  `json:"server"`
+	Tables     []Table `json:"tables"`
+	// UnlistedBytes is the database's size (server.database_bytes) less
+	// the listed tables' total_bytes: what the tables listed do not hold.
+	// Unlisted splits it by what holds it (see unlisted.go); the two add
+	// up to it exactly.
+	UnlistedBytes int64           `json:"unlisted_bytes"`
+	Unlisted      []UnlistedGroup `json:"unlisted"`
+	Chunks        []Chunk         `json:"chunks"`
+	Disk          Disk            `json:"disk"`
+	Calendar      []CalendarItem  `json:"calendar"`
 	// Warnings are what the operator should know and no figure says: today,
 	// where another retention manager disagrees with pgtend's policy (see
 	// managers.go). Never nil.
@@ -139,6 +153,19 @@ type Table struct {
 	// own schedule (a TimescaleDB retention policy, pg_partman): whichever
 	// retention is tighter wins. Never nil in a collected report.
 	RetentionManagedBy []RetentionManager `json:"retention_managed_by"`
+	// Aggregate is a continuous aggregate's source and refresh policy, nil
+	// for every other kind.
+	Aggregate *Aggregate `json:"continuous_aggregate"`
+	// AggregatedBy names (schema.view) the continuous aggregates built on
+	// this hypertable: a retention on it must stay clear of their refresh
+	// windows. Never nil in a collected report.
+	AggregatedBy []string `json:"aggregated_by"`
+	// IntegerTime describes an integer time dimension (integer chunk
+	// ranges, integer_now), nil for every other table.
+	IntegerTime *IntegerTime `json:"integer_time"`
+	// IntegerRetention is the policy's integer_retention: for an integer
+	// time column, how many of its units back from integer_now() stay.
+	IntegerRetention *int64 `json:"integer_retention"`
 
 	oid             uint32   // 0 when missing
 	timeColumns     []string // columns of a time type, to validate TimeColumn

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/pgtend/pgtend/ops/report"
 )
 
 // Bytes formats a byte count the way operators read sizes: IEC units
@@ -116,4 +117,22 @@ func Plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return Count(int64(n)) + " " + noun + "s"
+}
+
+// TableRetention is a table's retention: in days, or for an integer time
+// column in its units ("350 units").
+func TableRetention(t report.Table) string {
+	if t.IntegerRetention != nil && !t.Permanent {
+		return Count(*t.IntegerRetention) + " units"
+	}
+	return Retention(t.RetentionDays, t.Permanent)
+}
+
+// TableOldest is a table's oldest row: its day, or an integer time
+// column's smallest value.
+func TableOldest(t report.Table) string {
+	if t.IntegerTime != nil && t.IntegerTime.Oldest != nil {
+		return strconv.FormatInt(*t.IntegerTime.Oldest, 10)
+	}
+	return Day(t.Oldest, t.Location())
 }

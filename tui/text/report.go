@@ -37,24 +37,28 @@ func WriteReport(w io.Writer, r *report.Report) error {
 			kind += " (detached)"
 		}
 		expired := "—"
-		if t.ExpiredBytes != nil && t.RetentionDays != nil {
+		if t.ExpiredBytes != nil && (t.RetentionDays != nil || t.IntegerRetention != nil) {
 			expired = BytesOf(*t.ExpiredBytes)
 		}
 		tables = append(tables, []string{
 			Clean(t.Schema + "." + t.Name), kind, Bytes(t.TotalBytes), Bytes(t.TableBytes), Bytes(t.IndexBytes), Bytes(t.ToastBytes),
-			Count(t.RowEstimate), Count(t.DeadTuples), chunkCount(t), Retention(t.RetentionDays, t.Permanent), Day(t.Oldest, t.Location()), expired, Ago(t.LastVacuumed(), r.GeneratedAt),
+			Count(t.RowEstimate), Count(t.DeadTuples), chunkCount(t), TableRetention(t), TableOldest(t), expired, Ago(t.LastVacuumed(), r.GeneratedAt),
 		})
 	}
 	writeTable(&b, tables, map[int]bool{2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 11: true})
 	for _, t := range r.Tables {
 		if t.PartlyExpiredBytes != nil && *t.PartlyExpiredBytes > 0 && t.RetentionDays != nil && t.Kind != nil {
 			where := map[string]string{
-				report.KindHypertable:  "chunks straddling the cutoff",
-				report.KindPartitioned: "DEFAULT partitions and partitions straddling the cutoff",
-				report.KindInherited:   "children not proven wholly past it, and the parent's own",
+				report.KindHypertable:          "chunks straddling the cutoff",
+				report.KindContinuousAggregate: "chunks straddling the cutoff",
+				report.KindPartitioned:         "DEFAULT partitions and partitions straddling the cutoff",
+				report.KindInherited:           "children not proven wholly past it, and the parent's own",
 			}[*t.Kind]
 			fmt.Fprintf(&b, "  %s: PAST RETENTION includes ~%s (estimated) of rows no whole removal takes, in %s\n",
 				Clean(t.Key()), BytesOf(*t.PartlyExpiredBytes), where)
+		}
+		if it := t.IntegerTime; it != nil {
+			fmt.Fprintf(&b, "  %s: integer time (%s %s): %s\n", Clean(t.Key()), Clean(StringOr(t.TimeColumn, "?")), Clean(it.ColumnType), IntegerTimeText(*it))
 		}
 		if t.TimeZone != nil {
 			fmt.Fprintf(&b, "  %s: %s (no time zone of its own) is read in time zone %s, and its dates are shown there\n",
@@ -62,6 +66,8 @@ func WriteReport(w io.Writer, r *report.Report) error {
 		}
 	}
 
+	writeAggregates(&b, r)
+	writeAccounting(&b, r)
 	writeManagers(&b, r)
 
 	b.WriteString("\nCompression\n")
@@ -109,7 +115,7 @@ func WriteReport(w io.Writer, r *report.Report) error {
 }
 
 func chunkCount(t report.Table) string {
-	if t.Kind == nil || *t.Kind == report.KindTable {
+	if t.Kind == nil || *t.Kind == report.KindTable || *t.Kind == report.KindMaterializedView {
 		return "—"
 	}
 	return Count(int64(t.Chunks))
