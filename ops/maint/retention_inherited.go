@@ -138,11 +138,13 @@ func (j *tableJob) inheritedSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 				d.fks = append(d.fks, f)
 			}
 		}
+		d.oid = m.oid
 		deletes = append(deletes, d)
 	}
 	if err := tx.Rollback(ctx); err != nil {
 		return tableResult{}, err
 	}
+	deletes = referencingFirst(deletes)
 
 	// What stays, as the condition on alias r: rows of the dropped children
 	// go, and rows older than the cutoff of the relations deleted from.
@@ -200,6 +202,35 @@ func (j *tableJob) inheritedSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 		res.goes = Portion{}
 	}
 	return res, nil
+}
+
+// referencingFirst orders the relations of a tree that delete rows so that
+// one whose rows reference another's (a child's foreign key to a sibling)
+// deletes first: the referenced rows that go are then no longer held. A
+// cycle keeps its relations in the tree's order (each batch skips the rows
+// still referenced, so none fails).
+func referencingFirst(deletes []rowsDelete) []rowsDelete {
+	oids := make([]uint32, len(deletes))
+	incoming := map[uint32][]ForeignKey{}
+	byOID := map[uint32]rowsDelete{}
+	for i, d := range deletes {
+		oids[i], byOID[d.oid] = d.oid, d
+		for _, f := range d.fks {
+			f.fromRoot = 0 // the relation, not its tree's table
+			incoming[d.oid] = append(incoming[d.oid], f)
+		}
+	}
+	order, cyclic := cleaningOrder(oids, incoming)
+	out := make([]rowsDelete, 0, len(deletes))
+	for _, oid := range order {
+		out = append(out, byOID[oid])
+	}
+	for _, oid := range oids {
+		if _, ok := cyclic[oid]; ok {
+			out = append(out, byOID[oid])
+		}
+	}
+	return out
 }
 
 func derefInt64(p *int64) int64 {

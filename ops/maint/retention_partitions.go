@@ -239,7 +239,7 @@ func (j *tableJob) heldBy(ctx context.Context, conn *pgx.Conn, id string, leaves
 		if f.ToPart {
 			continue // a constraint on the partition is among its dependents
 		}
-		n, err := blockingRows(ctx, conn, f, id, "true", j.keptBy(f.fromOID, selfKept))
+		n, err := blockingRows(ctx, conn, f, id, "true", j.keptBy(f.from(), selfKept))
 		if err != nil {
 			return "", err
 		}
