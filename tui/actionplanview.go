@@ -154,6 +154,9 @@ func (v *actionView) appendGroup(lines []string, steps []int, numW int) []string
 	if slices.ContainsFunc(steps, func(i int) bool { return v.plan.Steps[i].Destructive }) {
 		mark = " " + s.Error.Render("[destructive]")
 	}
+	if slices.ContainsFunc(steps, func(i int) bool { return v.plan.Steps[i].Blocking }) {
+		mark += " " + s.Error.Render("[blocks writes]")
+	}
 	if v.expanded {
 		lines = append(lines, "  "+s.Glyphs.Unfold+" "+s.PaneTitle.Render(text.Plural(len(steps), "step"))+mark)
 		for _, i := range steps {
@@ -201,6 +204,9 @@ func (v *actionView) appendStep(lines []string, i, numW int, pad string) []strin
 	lead := pad + s.PaneTitle.Render(fmt.Sprintf("%*d. ", numW, i+1))
 	if st.Destructive {
 		lead += s.Error.Render("[destructive]") + " "
+	}
+	if st.Blocking {
+		lead += s.Error.Render("[blocks writes]") + " "
 	}
 	indent := pad + strings.Repeat(" ", numW+2)
 	// A title says what goes (and the cutoff at its end): wrapped, not cut.
@@ -270,8 +276,11 @@ func (v *actionView) planView() string {
 		lines = append(lines, v.wrap(s.Error, "cannot plan: "+text.OneLine(v.planErr.Error()), "", "")...)
 		return v.frame(append(lines, "", s.Dim.Render(hint(v.keyset.close))))
 	}
-	if v.plan.Destructive() {
+	switch {
+	case v.plan.Destructive():
 		title += " " + s.Error.Render("[destructive]")
+	case v.plan.Blocking():
+		title += " " + s.Error.Render("[blocks writes]")
 	}
 	bodyH := v.bodyHeight()
 	text := v.planText()
@@ -299,8 +308,12 @@ func (v *actionView) prompt() []string {
 			help = s.Error.Render("that is not " + v.shown + ": type the name exactly as shown")
 		}
 		return []string{"", v.input.View(), help}
-	case v.plan.Destructive():
-		return []string{"", s.Due.Render("This plan deletes data.") + " " + s.Dim.Render(hint(v.keyset.confirm)+" by typing the table's name"+s.Glyphs.Sep+hint(v.keyset.no))}
+	case v.plan.NeedsConfirmation():
+		what := "This plan deletes data."
+		if !v.plan.Destructive() {
+			what = "This plan blocks writers."
+		}
+		return []string{"", s.Due.Render(what) + " " + s.Dim.Render(hint(v.keyset.confirm)+" by typing the table's name"+s.Glyphs.Sep+hint(v.keyset.no))}
 	}
 	return []string{"", s.Due.Render("Run this plan?") + " " + s.Dim.Render(hint(v.keyset.run)+s.Glyphs.Sep+hint(v.keyset.no))}
 }

@@ -19,7 +19,7 @@ const (
 	phasePlanning   actionPhase = iota // Actions.Plan is running
 	phasePlanFailed                    // the plan was refused: say why, offer close
 	phaseReview                        // the plan is shown; y runs, or asks for the name
-	phaseConfirm                       // a destructive plan: typing the table's name
+	phaseConfirm                       // a destructive (or blocking) plan: typing the table's name
 	phaseRunning
 	phaseFinished
 )
@@ -118,7 +118,7 @@ func (v *actionView) keys(k KeyMap) []key.Binding {
 			return []key.Binding{a.close}
 		}
 		answer := a.run
-		if v.plan.Destructive() {
+		if v.plan.NeedsConfirmation() {
 			answer = a.confirm
 		}
 		out := []key.Binding{answer, a.no}
@@ -185,7 +185,7 @@ func (v *actionView) updateReview(msg tea.KeyPressMsg, k KeyMap) (tea.Cmd, bool)
 	case key.Matches(msg, k.Quit):
 		return tea.Quit, false
 	case empty:
-	case key.Matches(msg, k.Yes) && v.plan.Destructive():
+	case key.Matches(msg, k.Yes) && v.plan.NeedsConfirmation():
 		v.phase, v.mismatch = phaseConfirm, false
 		v.input.SetValue("")
 		return v.input.Focus(), false

@@ -25,7 +25,7 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 		Short: "run an action or script, one line per event",
 		Long: "Runs an action or a script: each action is planned right before it runs, its plan printed, " +
 			"then one line per event and a summary saying where the run was recorded. Destructive plans " +
-			"run only with --yes. Exit status: 0 ok, 1 failed, 2 when a destructive step lacks --yes.\n\n" +
+			"(and those that block the application's writes) run only with --yes. Exit status: 0 ok, 1 failed, 2 when a destructive step lacks --yes.\n\n" +
 			actionsHelp(reg),
 		Args:              actionArg(reg),
 		ValidArgsFunction: completeActions(reg),
@@ -34,7 +34,7 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 	table := addTable(cmd, c)
 	flags := addActionFlags(cmd, reg)
 	f := cmd.Flags()
-	f.BoolVar(&yes, "yes", false, "confirm destructive steps"+destructiveNames(reg)+"; without it they are refused (exit 2)")
+	f.BoolVar(&yes, "yes", false, "confirm destructive steps"+destructiveNames(reg)+" and steps that block writers; without it they are refused (exit 2)")
 	f.IntVar(&batchSize, "batch-size", 10000, "rows per DELETE transaction (plain tables)")
 	f.DurationVar(&batchPause, "batch-pause", 0, "pause between DELETE batches, to spare the application's I/O")
 	asJSON := f.Bool("json", false, "one JSON object a line: each plan, each event, each result (and a script's report); a stable contract")
@@ -73,8 +73,12 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 				return err
 			}
 			out.plan(p)
-			if p.Destructive() && !yes {
-				return &exitError{code: 2, err: fmt.Errorf("the %s plan deletes data: nothing was changed; run again with --yes to confirm", p.Action)}
+			if p.NeedsConfirmation() && !yes {
+				what := "deletes data"
+				if !p.Destructive() {
+					what = "blocks the application's writes"
+				}
+				return &exitError{code: 2, err: fmt.Errorf("the %s plan %s: nothing was changed; run again with --yes to confirm", p.Action, what)}
 			}
 			res, where, runErr, recErr := runAndRecord(ctx, t, p, opts, out.events(), mem)
 			if errors.Is(runErr, maint.ErrReadOnly) {

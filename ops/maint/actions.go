@@ -137,6 +137,7 @@ func Default() *Registry {
 				Flags: []Flag{
 					{Name: FlagIndex, Value: "INDEX", Help: "one index (a hypertable's or partitioned table's: each chunk's or partition's), whatever its bloat"},
 					{Name: FlagMeasure, Help: "measure bloat with pgstatindex (pgstattuple), which reads each index whole, instead of estimating it"},
+					{Name: FlagBlocking, Help: "plain REINDEX INDEX instead of CONCURRENTLY: ACCESS EXCLUSIVE on the index, SHARE on the table, so writes wait for each rebuild; confirmed like a destructive plan (--yes)"},
 				},
 				Planner: PlanReindex,
 			},

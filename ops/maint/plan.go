@@ -27,7 +27,11 @@ type Step struct {
 	Statements  []string `json:"statements"` // exactly what runs (a batched DELETE shows its batch statement)
 	Lock        string   `json:"lock"`
 	Destructive bool     `json:"destructive"`
-	EstRows     *int64   `json:"est_rows"` // rows affected, when known
+	// Blocking: the step blocks the application's writes (a plain REINDEX,
+	// asked for with --blocking) though it deletes nothing: its plan is
+	// confirmed like a destructive one (see NeedsConfirmation).
+	Blocking bool   `json:"blocking"`
+	EstRows  *int64 `json:"est_rows"` // rows affected, when known
 	// RowsFromCatalog: EstRows is the catalog's estimate (reltuples) of the
 	// rows in the chunks or partitions the step drops, not a count.
 	RowsFromCatalog bool   `json:"est_rows_from_catalog"`
@@ -140,6 +144,21 @@ func (p *Plan) Destructive() bool {
 	}
 	return false
 }
+
+// Blocking reports whether any step blocks the application's writes.
+func (p *Plan) Blocking() bool {
+	for _, s := range p.Steps {
+		if s.Blocking {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsConfirmation reports whether the plan needs the destructive-grade
+// confirmation (typing the table's name in the console, --yes headless):
+// it deletes data, or it blocks writers.
+func (p *Plan) NeedsConfirmation() bool { return p.Destructive() || p.Blocking() }
 
 // EventKind says what an Event reports.
 type EventKind int
