@@ -7,6 +7,7 @@ package maint
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/pgtend/pgtend/ops/state"
@@ -76,6 +77,21 @@ type Plan struct {
 	// Refused are the tables the plan leaves alone, and why.
 	Refused []Refusal `json:"refused"`
 	Notes   []string  `json:"notes"` // what the operator should know: disk space truths
+	// Offers are the switches of its action (Flag.Name) that would change
+	// this plan: the console offers them as keys that plan again.
+	Offers []string `json:"offers"`
+	// Pickable: its steps do not depend on one another, so the operator
+	// may run some of them (Only); LeftOut are the titles of the steps
+	// left out that way, recorded with the run.
+	Pickable bool     `json:"pickable"`
+	LeftOut  []string `json:"left_out,omitempty"`
+}
+
+// Offer adds flag to the plan's Offers, once.
+func (p *Plan) Offer(flag string) {
+	if !slices.Contains(p.Offers, flag) {
+		p.Offers = append(p.Offers, flag)
+	}
 }
 
 // Remarks are everything the plan says besides its steps: the refusals,

@@ -98,7 +98,8 @@ func PlanReindex(ctx context.Context, conn *pgx.Conn, policy config.Policy, tabl
 	for i := range ixs {
 		ixs[i].estimate(blockSize)
 	}
-	p := &Plan{Target: target, Created: r.GeneratedAt}
+	// Each rebuild stands alone: the operator may run some (Plan.Only).
+	p := &Plan{Target: target, Created: r.GeneratedAt, Pickable: true, Offers: []string{FlagMeasure, FlagBlocking}}
 	threshold := policy.Reindex.Effective()
 	if flags[FlagMeasure] != "" {
 		p.Notes = append(p.Notes, measure(ctx, conn, ixs, threshold, named != "", blockSize)...)

@@ -117,6 +117,9 @@ func PlanRetention(ctx context.Context, conn *pgx.Conn, policy config.Policy, ta
 		}
 		p.Tables = append(p.Tables, j.summarize(res, len(p.Steps)))
 		p.Steps = append(p.Steps, res.steps...)
+		for _, f := range res.offers {
+			p.Offer(f)
+		}
 		if len(res.steps) > 0 {
 			kept[oid] = res.kept
 		}
@@ -150,6 +153,7 @@ type tableResult struct {
 	notes       []string // its findings
 	kept        string   // the condition (alias r) its rows that stay meet
 	goes, stays Portion
+	offers      []string // the switches that would change it (Plan.Offers)
 }
 
 // newTableJob checks what can be told of a table alone: refused, with the

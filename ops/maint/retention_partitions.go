@@ -184,6 +184,7 @@ func (j *tableJob) partitionsLeftover(ctx context.Context, conn *pgx.Conn, res *
 		}
 		what := fmt.Sprintf("%s past retention stay in %s, the DEFAULT partition: no partition removal takes them", rowsOf(n), display(c))
 		if !j.opts.IncludeDefault {
+			res.offers = append(res.offers, FlagIncludeDefault)
 			addPast(&res.stays, n, bytes)
 			res.notes = append(res.notes, fmt.Sprintf("%s: %s; --include-default deletes them in batches (the space is reused by the table, not returned to the filesystem)", j.name, what))
 			continue
