@@ -30,6 +30,9 @@ func (m *Model) helpGroups() []helpGroup {
 	for _, p := range m.panes() {
 		groups = append(groups, helpGroup{p.Title(), p.bindings(k)})
 	}
+	if m.opts.actionsEnabled() {
+		groups = append(groups, helpGroup{"Plans", k.planBindings()})
+	}
 	out := groups[:0]
 	for _, g := range groups {
 		var enabled []key.Binding
@@ -41,6 +44,17 @@ func (m *Model) helpGroups() []helpGroup {
 		if len(enabled) > 0 {
 			out = append(out, helpGroup{g.title, enabled})
 		}
+	}
+	return out
+}
+
+// planBindings are the plan view's keys, as the full help lists them: the
+// answers, the folds, picking steps, and each action switch with the
+// actions that take it (the view offers a switch where its plan does).
+func (k KeyMap) planBindings() []key.Binding {
+	out := []key.Binding{as(k.Yes, "run, or confirm"), as(k.No, "cancel"), k.Expand, k.Statements, k.Pick, k.PickAll}
+	for _, f := range k.Flags {
+		out = append(out, as(f.Binding, f.Binding.Help().Desc+" ("+strings.Join(f.Of, ", ")+")"))
 	}
 	return out
 }

@@ -20,11 +20,42 @@ type KeyMap struct {
 	Cancel, Terminate                       key.Binding // the Health pane's session under the cursor
 	Yes, No, Submit                         key.Binding // answers to a question, and to an input
 	Expand, Statements                      key.Binding // a plan's steps under each table, and their statements
+	Pick, PickAll                           key.Binding // a plan's step under the cursor, and every step (or none)
 	Help, Quit                              key.Binding
 	// Actions are the registry's actions with a console key: each plans
 	// its action for the table under the cursor. New makes them from the
 	// registry, disabled where nothing may run them.
 	Actions []ActionKey
+	// Flags are the registry's action switches with a console key: in a
+	// plan of an action that takes one, it plans again with the switch
+	// toggled (see actionView.flagKeys).
+	Flags []FlagKey
+}
+
+// FlagKey is the key of one action switch, which the actions in Of take.
+type FlagKey struct {
+	Flag    maint.Flag
+	Of      []string // the actions that take it
+	Binding key.Binding
+}
+
+// registryFlagKeys binds every action switch that has a console key, once
+// whichever actions take it.
+func registryFlagKeys(reg *maint.Registry) []FlagKey {
+	var out []FlagKey
+	for _, a := range reg.Actions {
+		for _, f := range a.Flags {
+			if f.Key == "" || f.Value != "" {
+				continue // a flag taking a value has no key to toggle it
+			}
+			if i := slices.IndexFunc(out, func(k FlagKey) bool { return k.Flag.Name == f.Name }); i >= 0 {
+				out[i].Of = append(out[i].Of, a.Name)
+				continue
+			}
+			out = append(out, FlagKey{Flag: f, Of: []string{a.Name}, Binding: key.NewBinding(key.WithKeys(f.Key), key.WithHelp(f.Key, "--"+f.Name))})
+		}
+	}
+	return out
 }
 
 // ActionKey is the key of one registry action.
@@ -110,6 +141,9 @@ func DefaultKeyMap() KeyMap {
 		// The plan view's: unfold each table's steps, show their statements.
 		Expand:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "expand")),
 		Statements: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "statements")),
+		// A plan whose steps stand alone (REINDEX): run some of them.
+		Pick:    key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "pick step")),
+		PickAll: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "all/none")),
 	}
 }
 
