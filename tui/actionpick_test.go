@@ -76,7 +76,7 @@ func TestReindexPickSomeSteps(t *testing.T) {
 	}
 	wants(t, m, "step 1 of 1")
 	finishRun(t, m, f, listen, maint.Result{Outcome: maint.OutcomeOK, Started: fixtureNow, Finished: fixtureNow})
-	wants(t, m, "of 1")
+	wants(t, m, "of 1 picked (2 left out)")
 }
 
 // The switches the plan offers are keys that plan again with the switch
