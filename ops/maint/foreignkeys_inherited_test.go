@@ -124,3 +124,43 @@ func TestCascadeFromAPermanentParentsChildIsRefused(t *testing.T) {
 		t.Errorf("fills: %d rows before, %d after", fills, n)
 	}
 }
+
+// An inheritance child whose old rows a permanent table holds (ON DELETE
+// CASCADE into it) keeps them, while its sibling's old rows go: the
+// partitions of orders the kept rows reference stay too, the plan says
+// why, and the run fails no DETACH on a foreign key.
+func TestHeldChildRowsKeepThePartitionsTheyReference(t *testing.T) {
+	dsn, conn := fkDatabase(t, "plain")
+	exec(t, conn, feedDDL("orders", "partitioned", 0)+`;
+		CREATE TABLE ticks (id int NOT NULL, ts timestamptz NOT NULL, order_id int, order_ts timestamptz);
+		CREATE TABLE ticks_a (UNIQUE (id, ts), FOREIGN KEY (order_id, order_ts) REFERENCES orders ON DELETE RESTRICT) INHERITS (ticks);
+		INSERT INTO ticks_a SELECT id, ts, id, ts FROM orders;
+		CREATE TABLE ticks_b () INHERITS (ticks);
+		INSERT INTO ticks_b SELECT 1000 + id, ts FROM orders;
+		CREATE TABLE keep (tick_id int, tick_ts timestamptz, FOREIGN KEY (tick_id, tick_ts) REFERENCES ticks_a (id, ts) ON DELETE CASCADE);
+		INSERT INTO keep SELECT id, ts FROM ticks_a ORDER BY ts LIMIT 3;
+		ANALYZE`)
+	policy := config.Policy{Tables: []config.TablePolicy{
+		{Name: "orders", TimeColumn: "ts", RetentionDays: 10},
+		{Name: "ticks", TimeColumn: "ts", RetentionDays: 10},
+		{Name: "keep", Permanent: true}}}
+	plan, err := planOf(t, conn, policy, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := count(t, conn, "SELECT count(*) FROM orders WHERE ts < now() - interval '11 days'")
+	oldTicks := count(t, conn, "SELECT count(*) FROM ticks WHERE ts < now() - interval '11 days'")
+	res := runPlan(t, dsn, plan, policy)
+	if res.Outcome != OutcomeOK && res.Outcome != OutcomeSkipped || len(res.Failed) > 0 {
+		t.Fatalf("run: %+v", res)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM ticks WHERE ts < now() - interval '11 days'"); n != oldTicks/2 {
+		t.Errorf("old ticks: %d before, %d after; want ticks_a's half kept (a permanent table's cascade holds them), ticks_b's gone", oldTicks, n)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM orders WHERE ts < now() - interval '11 days'"); n != old {
+		t.Errorf("old orders: %d before, %d after; the old ticks that stay reference them", old, n)
+	}
+	if r := strings.Join(plan.Remarks(), "\n"); !strings.Contains(r, "keep is permanent in the policy") || !strings.Contains(r, "public.ticks_a's own retention keeps them") {
+		t.Errorf("the plan does not say why ticks_a's rows stay:\n%s", r)
+	}
+}

@@ -155,7 +155,10 @@ func (j *tableJob) inheritedSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 	for _, d := range deletes {
 		deleted = append(deleted, d.rel)
 	}
-	res.kept = fmt.Sprintf("NOT (r.tableoid::regclass = ANY (%s) OR (r.tableoid::regclass = ANY (%s) AND r.%s < %s))", regclasses(dropped), regclasses(deleted), j.col, bound)
+	kept := func(deleted []string) string {
+		return fmt.Sprintf("NOT (r.tableoid::regclass = ANY (%s) OR (r.tableoid::regclass = ANY (%s) AND r.%s < %s))", regclasses(dropped), regclasses(deleted), j.col, bound)
+	}
+	res.kept = kept(deleted) // what the tree's own references weigh (each batch skips rows still referenced)
 
 	var goneChunks, allChunks []report.Chunk
 	for _, m := range rels {
@@ -167,6 +170,7 @@ func (j *tableJob) inheritedSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 		goneChunks = append(goneChunks, *m.chunk)
 		res.steps = append(res.steps, j.dropChildStep(m, k, len(drops)))
 	}
+	var planned []string
 	for _, d := range deletes {
 		steps, notes, held, err := j.deleteSteps(ctx, conn, d, res.kept)
 		if err != nil {
@@ -177,10 +181,14 @@ func (j *tableJob) inheritedSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 			addPast(&res.stays, d.rows, d.bytes)
 			continue
 		}
+		planned = append(planned, d.rel)
 		res.steps = append(res.steps, steps...)
 		res.notes = append(res.notes, notes...)
 		addPast(&res.goes, d.rows, d.bytes)
 	}
+	// What the tables cleaned after it weigh: a relation whose rows a
+	// reference holds keeps them (a partition they reference must stay).
+	res.kept = kept(planned)
 	goes, stays := portionOf(goneChunks), portionOf(without(allChunks, goneChunks))
 	goes.RowsPastCutoff, goes.BytesPastCutoff = res.goes.RowsPastCutoff, res.goes.BytesPastCutoff
 	stays.RowsPastCutoff, stays.BytesPastCutoff = res.stays.RowsPastCutoff, res.stays.BytesPastCutoff
