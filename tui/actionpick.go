@@ -78,13 +78,19 @@ func (v *actionView) listedOrder() []int {
 }
 
 // moveCursor moves the step cursor by delta through the listed steps and
-// scrolls it into view.
-func (v *actionView) moveCursor(delta int) {
+// scrolls it into view; moved is false at either end, where the key
+// scrolls instead (to the notes under the last step).
+func (v *actionView) moveCursor(delta int) (moved bool) {
 	order := v.listedOrder()
 	at := max(slices.Index(order, v.cursor), 0)
-	v.cursor = order[min(max(at+delta, 0), len(order)-1)]
+	to := min(max(at+delta, 0), len(order)-1)
+	if to == at {
+		return false
+	}
+	v.cursor = order[to]
 	v.relayout()
 	v.showCursor()
+	return true
 }
 
 // showCursor scrolls so the step under the cursor is on screen.
@@ -122,11 +128,9 @@ func (v *actionView) updatePick(msg tea.KeyPressMsg, k KeyMap) (handled bool) {
 			v.picked[i] = !all
 		}
 	case v.expanded && key.Matches(msg, k.Up):
-		v.moveCursor(-1)
-		return true
+		return v.moveCursor(-1)
 	case v.expanded && key.Matches(msg, k.Down):
-		v.moveCursor(1)
-		return true
+		return v.moveCursor(1)
 	default:
 		return false
 	}

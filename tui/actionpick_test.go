@@ -209,3 +209,25 @@ func TestHelpListsThePlanKeys(t *testing.T) {
 		t.Errorf("switch keys of %q", names)
 	}
 }
+
+// Past the last step the cursor keys scroll again, down to the notes.
+func TestPickCursorScrollsAtTheEnd(t *testing.T) {
+	m, _ := newTestModel(&fakeDB{}, withActions(newFakeActions()))
+	start(t, m, 80, 24)
+	press(m, "j", "j")
+	planFor(t, m, "i")
+	press(m, "space", "j", "j")
+	if m.action.cursor != 2 {
+		t.Fatalf("cursor on step %d, want the third", m.action.cursor+1)
+	}
+	before := m.action.scroll
+	press(m, "j", "j", "j", "j", "j", "j", "j", "j")
+	if m.action.cursor != 2 || m.action.scroll <= before {
+		t.Errorf("j past the last step: cursor %d, scroll %d → %d", m.action.cursor+1, before, m.action.scroll)
+	}
+	wants(t, m, "bloat figures are estimated")
+	press(m, "k")
+	if m.action.cursor != 1 {
+		t.Errorf("k: cursor on step %d, want the second", m.action.cursor+1)
+	}
+}
