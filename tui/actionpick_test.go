@@ -231,3 +231,28 @@ func TestPickCursorScrollsAtTheEnd(t *testing.T) {
 		t.Errorf("k: cursor on step %d, want the second", m.action.cursor+1)
 	}
 }
+
+// A retention plan with nothing to drop but rows past retention in a
+// DEFAULT partition (the table after its first run) still offers
+// --include-default, asks, and plans the DELETE.
+func TestIncludeDefaultOnAnEmptyPlan(t *testing.T) {
+	f := newFakeActions()
+	f.defaultRows = 240
+	m, _ := newTestModel(&fakeDB{}, withActions(f))
+	start(t, m, 160, 48)
+	press(m, "j", "j") // ml_features: nothing past its 365 days
+	planFor(t, m, "d")
+	if n := len(m.action.plan.Steps); n != 0 {
+		t.Fatalf("%d steps, want none", n)
+	}
+	wants(t, m, "nothing to do", "240 rows past retention stay in public.ml_features_default")
+	wantKeys(t, m, "esc close", "i --include-default")
+	press(m, "i")
+	wantKeys(t, m, "y plan it", "n/esc cancel")
+	wants(t, m, "--include-default: also delete")
+	deliver(t, m, press(m, "y"))
+	if n := len(m.action.plan.Steps); n != 1 || !m.action.plan.Destructive() {
+		t.Fatalf("with --include-default: %d steps", n)
+	}
+	wants(t, m, "This plan deletes data.")
+}

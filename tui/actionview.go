@@ -127,11 +127,11 @@ func (v *actionView) keys(k KeyMap) []key.Binding {
 	case phasePlanning, phasePlanFailed:
 		return []key.Binding{a.close}
 	case phaseReview:
-		if v.plan == nil || len(v.plan.Steps) == 0 { // a switch may still change it (--blocking: an exclusion index)
-			return append([]key.Binding{a.close}, v.offeredFlags(k)...)
-		}
-		if v.flagAsk != nil {
+		switch {
+		case v.flagAsk != nil:
 			return []key.Binding{as(k.Yes, "plan it"), a.no}
+		case v.plan == nil || len(v.plan.Steps) == 0: // a switch may still change it (--include-default, --blocking)
+			return append([]key.Binding{a.close}, v.offeredFlags(k)...)
 		}
 		answer := a.run
 		if v.plan.NeedsConfirmation() {
