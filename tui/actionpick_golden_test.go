@@ -55,3 +55,21 @@ func TestGoldenPlanChoices(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenHelpPlanKeys draws the full help at 160x48, where its Plans
+// group (the plan view's keys and the action switches) is on screen.
+func TestGoldenHelpPlanKeys(t *testing.T) {
+	for _, look := range looks {
+		t.Run(look.name, func(t *testing.T) {
+			m, _ := newTestModel(&fakeDB{}, everyKeyBound, func(o *Options) { o.Dark = look.dark })
+			if look.profile <= colorprofile.ASCII {
+				m.Update(tea.ColorProfileMsg{Profile: look.profile})
+			}
+			start(t, m, 160, 48)
+			press(m, "?")
+			out := render(t, m, look.profile)
+			checkFrame(t, out, 160, 48)
+			golden.RequireEqual(t, out)
+		})
+	}
+}
