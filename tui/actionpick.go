@@ -172,34 +172,51 @@ func (v *actionView) runPlan() (*maint.Plan, string) {
 	return p, ""
 }
 
-// offeredFlags are the action's switches the plan offers (or has set),
-// each with its key described for what pressing it does.
+// offeredFlags are the action's flags the plan offers (or has set), each
+// with its key described for what pressing it does.
 func (v *actionView) offeredFlags(k KeyMap) []key.Binding {
 	var out []key.Binding
 	for _, fk := range v.flagKeys(k) {
 		desc := "--" + fk.Flag.Name
-		if v.flags[fk.Flag.Name] != "" {
+		switch {
+		case v.flags[fk.Flag.Name] != "":
 			desc = "without --" + fk.Flag.Name
+		case fk.Flag.Value != "":
+			desc += " this one" // the step under the cursor's
 		}
 		out = append(out, as(fk.Binding, desc))
 	}
 	return out
 }
 
-// flagKeys are the switch keys of the action that the plan offers or
-// that are set.
+// flagKeys are the flag keys of the action that are set, or that the
+// plan offers: a switch it lists in Offers, a flag with a value that the
+// step under the cursor names (Step.Alone), once the steps are listed.
 func (v *actionView) flagKeys(k KeyMap) []FlagKey {
 	if v.plan == nil {
 		return nil
 	}
-	var out []FlagKey
+	var switches, valued []FlagKey // the switches first: a short footer keeps them
 	for _, fk := range k.Flags {
 		name := fk.Flag.Name
-		if slices.Contains(fk.Of, v.action.Name) && (v.flags[name] != "" || slices.Contains(v.plan.Offers, name)) {
-			out = append(out, fk)
+		switch {
+		case !slices.Contains(fk.Of, v.action.Name):
+		case fk.Flag.Value == "" && (v.flags[name] != "" || slices.Contains(v.plan.Offers, name)):
+			switches = append(switches, fk)
+		case fk.Flag.Value != "" && (v.flags[name] != "" || v.cursorValue(name) != ""):
+			valued = append(valued, fk)
 		}
 	}
-	return out
+	return append(switches, valued...)
+}
+
+// cursorValue is the value the step under the cursor gives flag name
+// (Step.Alone), "" when the steps are not listed or it gives none.
+func (v *actionView) cursorValue(name string) string {
+	if !v.pickable() || !v.expanded || v.cursor >= len(v.plan.Steps) {
+		return ""
+	}
+	return v.plan.Steps[v.cursor].Alone[name]
 }
 
 // updateFlag toggles the switch whose key was pressed and plans again.
@@ -216,7 +233,7 @@ func (v *actionView) updateFlag(msg tea.KeyPressMsg, k KeyMap) (tea.Cmd, bool) {
 			v.flagAsk = &f
 			return nil, true
 		}
-		return v.toggleFlag(fk.Flag.Name), true
+		return v.toggleFlag(fk.Flag.Name, v.cursorValue(fk.Flag.Name)), true
 	}
 	return nil, false
 }
@@ -227,22 +244,26 @@ func (v *actionView) updateFlagAsk(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Yes):
 		v.flagAsk = nil
-		return v.toggleFlag(f.Name)
+		return v.toggleFlag(f.Name, v.cursorValue(f.Name))
 	case key.Matches(msg, k.No):
 		v.flagAsk = nil
 	}
 	return nil
 }
 
-// toggleFlag plans again with the switch flipped.
-func (v *actionView) toggleFlag(name string) tea.Cmd {
+// toggleFlag plans again with the flag flipped: off when set, else on
+// (value "", a switch: "true").
+func (v *actionView) toggleFlag(name, value string) tea.Cmd {
 	flags := maint.Flags{}
 	for n, val := range v.flags {
 		flags[n] = val
 	}
-	if flags[name] != "" {
+	switch {
+	case flags[name] != "":
 		delete(flags, name)
-	} else {
+	case value != "":
+		flags[name] = value
+	default:
 		flags[name] = "true"
 	}
 	v.flags = flags
@@ -250,11 +271,15 @@ func (v *actionView) toggleFlag(name string) tea.Cmd {
 	return v.startPlan()
 }
 
-// flagsText is the switches set, as the command line spells them:
-// "--blocking --measure".
+// flagsText is the flags set, as the command line spells them:
+// "--blocking --index public.t_pkey --measure" (quotes off, as the plan's
+// lists of chunks show names).
 func (v *actionView) flagsText() string {
 	var names []string
-	for n := range v.flags {
+	for n, val := range v.flags {
+		if val != "true" {
+			n += " " + v.clean(strings.ReplaceAll(val, `"`, ""))
+		}
 		names = append(names, "--"+n)
 	}
 	sort.Strings(names)

@@ -30,16 +30,24 @@ func wantKeys(t *testing.T, m *Model, want ...string) {
 	}
 }
 
-// The operator picks some REINDEX candidates: space unfolds the steps,
-// then picks or leaves out the step under the cursor, a picks all or none;
-// y with none picked says so and runs nothing; the run gets only the
-// picked steps (maint.Plan.Only), which the history then records.
-func TestReindexPickSomeSteps(t *testing.T) {
+// reindexPlan is the console at 80x24 with the REINDEX plan of ml_features
+// open (three candidates).
+func reindexPlan(t *testing.T) (*Model, *fakeActions) {
+	t.Helper()
 	f := newFakeActions()
 	m, _ := newTestModel(&fakeDB{}, withActions(f))
 	start(t, m, 80, 24)
 	press(m, "j", "j") // ml_features
 	planFor(t, m, "i")
+	return m, f
+}
+
+// The operator picks some REINDEX candidates: space unfolds the steps,
+// then picks or leaves out the step under the cursor, a picks all or none;
+// y with none picked says so and runs nothing; the run gets only the
+// picked steps (maint.Plan.Only), which the history then records.
+func TestReindexPickSomeSteps(t *testing.T) {
+	m, f := reindexPlan(t)
 	wants(t, m, "REINDEX ml_features", "target public.ml_features · 3 steps", "▸ 3 steps: REINDEX …")
 	wantKeys(t, m, "y run", "space pick step", "a all/none", "m --measure", "b --blocking")
 
@@ -84,11 +92,7 @@ func TestReindexPickSomeSteps(t *testing.T) {
 // the rebuilds blocking, which needs the typed name, as a destructive plan
 // does; pressing the key again plans without it.
 func TestReindexSwitchesPlanAgain(t *testing.T) {
-	f := newFakeActions()
-	m, _ := newTestModel(&fakeDB{}, withActions(f))
-	start(t, m, 80, 24)
-	press(m, "j", "j")
-	planFor(t, m, "i")
+	m, f := reindexPlan(t)
 	lastFlags := func() maint.Flags { f.mu.Lock(); defer f.mu.Unlock(); return f.flags[len(f.flags)-1] }
 	replan := func(k string) {
 		t.Helper()
@@ -197,7 +201,7 @@ func TestHelpListsThePlanKeys(t *testing.T) {
 	m, _ := newTestModel(&fakeDB{}, withActions(newFakeActions()))
 	start(t, m, 160, 48)
 	press(m, "?")
-	wants(t, m, "Plans", "space", "pick step", "all/none", "--measure (reindex)", "--include-default (retention)")
+	wants(t, m, "Plans", "space", "pick step", "all/none", "--measure (reindex)", "--include-default (retention)", "--index of the step under the cursor (reindex)")
 	var names []string
 	for _, fk := range m.keys.Flags {
 		names = append(names, fk.Flag.Name)
@@ -205,17 +209,14 @@ func TestHelpListsThePlanKeys(t *testing.T) {
 			t.Errorf("%s: its binding does not answer to its key %q", fk.Flag.Name, fk.Flag.Key)
 		}
 	}
-	if !slices.Equal(names, []string{maint.FlagIncludeDefault, maint.FlagAddPolicy, maint.FlagMeasure, maint.FlagBlocking}) {
+	if !slices.Equal(names, []string{maint.FlagIncludeDefault, maint.FlagAddPolicy, maint.FlagIndex, maint.FlagMeasure, maint.FlagBlocking}) {
 		t.Errorf("switch keys of %q", names)
 	}
 }
 
 // Past the last step the cursor keys scroll again, down to the notes.
 func TestPickCursorScrollsAtTheEnd(t *testing.T) {
-	m, _ := newTestModel(&fakeDB{}, withActions(newFakeActions()))
-	start(t, m, 80, 24)
-	press(m, "j", "j")
-	planFor(t, m, "i")
+	m, _ := reindexPlan(t)
 	press(m, "space", "j", "j")
 	if m.action.cursor != 2 {
 		t.Fatalf("cursor on step %d, want the third", m.action.cursor+1)
@@ -255,4 +256,30 @@ func TestIncludeDefaultOnAnEmptyPlan(t *testing.T) {
 		t.Fatalf("with --include-default: %d steps", n)
 	}
 	wants(t, m, "This plan deletes data.")
+}
+
+// o plans the index under the cursor alone (--index, from the step's
+// Step.Alone), whatever its bloat; o again plans them all.
+func TestIndexUnderTheCursorPlannedAlone(t *testing.T) {
+	m, f := reindexPlan(t)
+	for _, k := range footerKeys(m) {
+		if strings.Contains(k, "--index") {
+			t.Errorf("--index offered before the steps are listed: %q", k)
+		}
+	}
+	press(m, "space", "j") // the cursor on the pkey
+	wantKeys(t, m, "o --index this one")
+	deliver(t, m, press(m, "o"))
+	if fl := f.flags[len(f.flags)-1]; fl[maint.FlagIndex] != `"public"."ml_features_pkey"` || len(fl) != 1 {
+		t.Fatalf("o: planned with %v", fl)
+	}
+	if n := len(m.action.plan.Steps); n != 1 || m.action.pickable() {
+		t.Fatalf("the plan of one index: %d steps", n)
+	}
+	wants(t, m, "1 step · --index public.ml_features_pkey")
+	wantKeys(t, m, "o without --index")
+	deliver(t, m, press(m, "o"))
+	if fl := f.flags[len(f.flags)-1]; len(fl) != 0 || len(m.action.plan.Steps) != 3 {
+		t.Errorf("o again: planned with %v, %d steps", fl, len(m.action.plan.Steps))
+	}
 }

@@ -192,13 +192,17 @@ func fakeReindexPlan(t report.Table, flags maint.Flags) *maint.Plan {
 		bytes int64
 		share int
 	}{{t.Name + "_ts_idx", 6 * gib, 52}, {t.Name + "_pkey", 3 * gib, 41}, {t.Name + "_symbol_idx", 900 * mib, 35}} {
+		quoted := `"` + t.Schema + `"."` + ix.name + `"`
+		if named := flags[maint.FlagIndex]; named != "" && named != quoted {
+			continue // --index: that one only
+		}
 		g := ix.bytes * int64(ix.share) / 100
 		gain, total = gain+g, total+ix.bytes
 		sum.Steps = append(sum.Steps, len(p.Steps))
 		p.Steps = append(p.Steps, maint.Step{
 			Title:  fmt.Sprintf("REINDEX %s.%s (%s, ~%d%% bloat %s), index %d of 3", t.Schema, ix.name, text.BytesOf(ix.bytes), ix.share, how, k+1),
-			Target: `"` + t.Schema + `"."` + t.Name + `"`, Statements: []string{stmt + `"` + t.Schema + `"."` + ix.name + `"`},
-			Lock: lock, Blocking: blocking, EstBytes: &g, Unit: "blocks", Table: name,
+			Target: `"` + t.Schema + `"."` + t.Name + `"`, Statements: []string{stmt + quoted},
+			Lock: lock, Blocking: blocking, EstBytes: &g, Unit: "blocks", Table: name, Alone: maint.Flags{maint.FlagIndex: quoted},
 		})
 	}
 	kept := total - gain

@@ -54,7 +54,11 @@ func (m *Model) helpGroups() []helpGroup {
 func (k KeyMap) planBindings() []key.Binding {
 	out := []key.Binding{as(k.Yes, "run, or confirm"), as(k.No, "cancel"), k.Expand, k.Statements, k.Pick, k.PickAll}
 	for _, f := range k.Flags {
-		out = append(out, as(f.Binding, f.Binding.Help().Desc+" ("+strings.Join(f.Of, ", ")+")"))
+		desc := f.Binding.Help().Desc
+		if f.Flag.Value != "" {
+			desc += " of the step under the cursor"
+		}
+		out = append(out, as(f.Binding, desc+" ("+strings.Join(f.Of, ", ")+")"))
 	}
 	return out
 }

@@ -26,27 +26,28 @@ type KeyMap struct {
 	// its action for the table under the cursor. New makes them from the
 	// registry, disabled where nothing may run them.
 	Actions []ActionKey
-	// Flags are the registry's action switches with a console key: in a
-	// plan of an action that takes one, it plans again with the switch
-	// toggled (see actionView.flagKeys).
+	// Flags are the registry's action flags with a console key: in a plan
+	// of an action that takes one, it plans again with the flag toggled (a
+	// flag with a value takes it from the step under the cursor; see
+	// actionView.flagKeys).
 	Flags []FlagKey
 }
 
-// FlagKey is the key of one action switch, which the actions in Of take.
+// FlagKey is the key of one action flag, which the actions in Of take.
 type FlagKey struct {
 	Flag    maint.Flag
 	Of      []string // the actions that take it
 	Binding key.Binding
 }
 
-// registryFlagKeys binds every action switch that has a console key, once
+// registryFlagKeys binds every action flag that has a console key, once
 // whichever actions take it.
 func registryFlagKeys(reg *maint.Registry) []FlagKey {
 	var out []FlagKey
 	for _, a := range reg.Actions {
 		for _, f := range a.Flags {
-			if f.Key == "" || f.Value != "" {
-				continue // a flag taking a value has no key to toggle it
+			if f.Key == "" {
+				continue
 			}
 			if i := slices.IndexFunc(out, func(k FlagKey) bool { return k.Flag.Name == f.Name }); i >= 0 {
 				out[i].Of = append(out[i].Of, a.Name)

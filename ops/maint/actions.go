@@ -42,8 +42,9 @@ type Action struct {
 
 // Flag is an option of an action: --Name, taking a Value ("INDEX"), or a
 // switch when Value is "". Key is the console key that plans again with
-// the switch toggled, offered where the plan lists the switch in its
-// Offers (or has it set); "" keeps it off the console.
+// the flag toggled: a switch where the plan lists it in its Offers, a
+// flag with a value where the step under the cursor names one (its
+// Step.Alone), either where it is set; "" keeps it off the console.
 type Flag struct {
 	Name, Value, Help string
 	Key               string
@@ -138,7 +139,7 @@ func Default() *Registry {
 				Name: "reindex", Heading: "REINDEX", Task: "reindex", Key: "i",
 				Help: "rebuild invalid and bloated indexes with REINDEX INDEX CONCURRENTLY, chunk by chunk; drop leftovers of failed rebuilds",
 				Flags: []Flag{
-					{Name: FlagIndex, Value: "INDEX", Help: "one index (a hypertable's or partitioned table's: each chunk's or partition's), whatever its bloat"},
+					{Name: FlagIndex, Value: "INDEX", Key: "o", Help: "one index (a hypertable's or partitioned table's: each chunk's or partition's), whatever its bloat"},
 					{Name: FlagMeasure, Key: "m", Help: "measure bloat with pgstatindex (pgstattuple), which reads each index whole, instead of estimating it"},
 					{Name: FlagBlocking, Key: "b", Help: "plain REINDEX INDEX instead of CONCURRENTLY: ACCESS EXCLUSIVE on the index, SHARE on the table, so writes wait for each rebuild; confirmed like a destructive plan (--yes)"},
 				},

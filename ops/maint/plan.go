@@ -52,6 +52,10 @@ type Step struct {
 	Denied string   `json:"denied,omitempty"`
 	needs  []needOn // what the role must be allowed, checked by markDenied
 	run    func(ctx context.Context, r *runner, step int) (rows int64, err error)
+	// Alone are the action flags that plan this step's work alone (a
+	// REINDEX step's --index): the console sets them from the step under
+	// its cursor.
+	Alone Flags `json:"-"`
 }
 
 // Affected is one chunk or partition a step removes.

@@ -45,6 +45,14 @@ func TestPickedReindexStepsRunAlone(t *testing.T) {
 	if len(plan.Steps) < 2 || len(plan.LeftOut) != 0 || len(plan.Tables[0].Steps) != len(plan.Steps) {
 		t.Fatal("Only changed the plan it was called on")
 	}
+	// Each step names its index for --index (the console's key for the
+	// step under its cursor): planned so, that step alone.
+	for _, s := range plan.Steps {
+		alone := planReindex(t, conn, config.Policy{Reindex: lowThreshold}, "fills", s.Alone)
+		if len(s.Alone) != 1 || len(alone.Steps) != 1 || alone.Steps[0].Statements[0] != s.Statements[0] {
+			t.Errorf("%s: Alone %v plans %v", s.Title, s.Alone, titles(alone))
+		}
+	}
 	index := func(s Step) string { return strings.TrimPrefix(s.Statements[0], "REINDEX INDEX CONCURRENTLY ") }
 	before := filenodes(t, conn, "t.relname = 'fills'")
 	res, err := Run(context.Background(), dsn, pg.Settings{}, picked, Options{}, func(Event) {})

@@ -25,7 +25,7 @@ func dropLeftoverStep(x ixInfo, rootRel string) Step {
 	return Step{
 		Title:  fmt.Sprintf("drop %s (invalid, %s: %s of a failed or cancelled REINDEX CONCURRENTLY)", x.shown(), humanize.IBytes(uint64(bytes)), what),
 		Target: x.tableQuoted(), Statements: []string{stmt}, Lock: LockReindexConcurrently, EstBytes: &bytes, Unit: "indexes", Table: rootRel,
-		needs: needs(x.tableQuoted(), NeedOwner),
+		needs: needs(x.tableQuoted(), NeedOwner), Alone: Flags{FlagIndex: x.quoted()},
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
 			st, err := r.indexState(ctx, x.quoted())
 			switch {
@@ -72,7 +72,7 @@ func reindexStep(x ixInfo, rootRel string, k, n int, need Need, blocking bool) S
 	return Step{
 		Title:  fmt.Sprintf("REINDEX %s (%s), %s", x.shown(), bloatText(x), of),
 		Target: x.tableQuoted(), Statements: []string{stmt}, Lock: lock, Blocking: blocking, EstBytes: est, Unit: "blocks", Table: rootRel,
-		needs: needs(x.tableQuoted(), need),
+		needs: needs(x.tableQuoted(), need), Alone: Flags{FlagIndex: x.quoted()},
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
 			before, err := r.indexState(ctx, x.quoted())
 			switch {
