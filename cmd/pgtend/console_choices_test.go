@@ -80,7 +80,9 @@ func TestConsolePicksReindexSteps(t *testing.T) {
 		DELETE FROM fills WHERE id % 20 <> 0`)
 	pgtest.Exec(t, conn, "VACUUM ANALYZE fills")
 	cfg := writeFile(t, "pgtend.toml", "[reindex]\nmin_bloat = \"30%\"\nmin_bloat_size = \"512 kB\"\n")
-	node := func(ix string) int64 { return pgtest.Count(t, conn, "SELECT pg_relation_filenode($1::regclass)::bigint", ix) }
+	node := func(ix string) int64 {
+		return pgtest.Count(t, conn, "SELECT pg_relation_filenode($1::regclass)::bigint", ix)
+	}
 	before := map[string]int64{}
 	for _, ix := range []string{"fills_pkey", "fills_tag", "fills_ts"} {
 		before[ix] = node(ix)
