@@ -23,6 +23,9 @@ func (v *actionView) startPlan() tea.Cmd {
 	ctx, cancel := context.WithTimeout(context.Background(), maint.PlanTimeout)
 	v.phase, v.cancelPlan = phasePlanning, cancel
 	id, action, table, actions := v.id, v.action, v.table, v.actions
+	if len(v.flags) > 0 { // the switches the operator toggled, as the command line would set them
+		ctx = maint.WithFlags(ctx, v.flags)
+	}
 	return func() tea.Msg {
 		defer cancel()
 		p, err := actions.Plan(ctx, action.Name, table)
@@ -43,13 +46,17 @@ func (v *actionView) gotPlan(msg planMsg) {
 		return
 	}
 	v.phase, v.plan, v.scroll = phaseReview, msg.plan, 0
+	v.resetPicks()
 	v.layoutPlan()
 }
 
 // promptLines is how many lines the prompt under the plan takes.
 func (v *actionView) promptLines() int {
-	if v.phase == phaseConfirm {
+	switch {
+	case v.phase == phaseConfirm:
 		return 3 // blank, the name input, the hint
+	case v.flagAsk != nil:
+		return len(v.flagQuestion())
 	}
 	return 2 // blank, what the keys do
 }

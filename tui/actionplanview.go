@@ -49,11 +49,17 @@ func (v *actionView) layoutPlan() {
 	if len(p.Tables) > 1 {
 		head += " on " + text.Plural(len(p.Tables), "table")
 	}
+	if n := v.pickCount(v.listedOrder()); n != "" {
+		head += " (" + n + ")"
+	}
+	if f := v.flagsText(); f != "" {
+		head += s.Glyphs.Sep + f
+	}
 	if p.Cutoff != nil {
 		head += s.Glyphs.Sep + "cutoff " + p.Cutoff.UTC().Format("2006-01-02 15:04")
 	}
 	lines := []string{s.Dim.Render(head)}
-	v.stepsAt, v.statementAt = 0, 0
+	v.stepsAt, v.statementAt, v.stepLine = 0, 0, map[int]int{}
 	numW := len(fmt.Sprint(len(p.Steps)))
 	listed := make([]bool, len(p.Steps))
 	for _, t := range p.Tables {
@@ -154,6 +160,12 @@ func (v *actionView) appendGroup(lines []string, steps []int, numW int) []string
 	if slices.ContainsFunc(steps, func(i int) bool { return v.plan.Steps[i].Destructive }) {
 		mark = " " + s.Error.Render("[destructive]")
 	}
+	if slices.ContainsFunc(steps, func(i int) bool { return v.plan.Steps[i].Blocking }) {
+		mark += " " + s.Error.Render("[blocks writes]")
+	}
+	if n := v.pickCount(steps); n != "" {
+		mark += " " + s.Dim.Render("("+n+")")
+	}
 	if v.expanded {
 		lines = append(lines, "  "+s.Glyphs.Unfold+" "+s.PaneTitle.Render(text.Plural(len(steps), "step"))+mark)
 		for _, i := range steps {
@@ -198,13 +210,34 @@ func (v *actionView) foldedTitle(steps []int) string {
 // estimates, its statements (when shown), what it removes.
 func (v *actionView) appendStep(lines []string, i, numW int, pad string) []string {
 	s, st := v.styles, v.plan.Steps[i]
-	lead := pad + s.PaneTitle.Render(fmt.Sprintf("%*d. ", numW, i+1))
+	v.stepLine[i] = len(lines)
+	lead := pad
+	title := s.PaneTitle
+	if v.pickable() { // the cursor, and whether the step runs: [x] or [ ]
+		cursor, box := " ", "[ ] "
+		if i == v.cursor {
+			cursor = s.Glyphs.Cursor
+		}
+		if v.isPicked(i) {
+			box = "[x] "
+		} else {
+			title = s.Dim
+		}
+		lead = pad[:max(len(pad)-2, 0)] + cursor + " " + box // the cursor in the pad's place
+	}
+	lead += s.PaneTitle.Render(fmt.Sprintf("%*d. ", numW, i+1))
 	if st.Destructive {
 		lead += s.Error.Render("[destructive]") + " "
 	}
+	if st.Blocking {
+		lead += s.Error.Render("[blocks writes]") + " "
+	}
+	if v.pickable() {
+		pad = strings.Repeat(" ", max(len(pad)-2, 0)+2+4) // continuation lines under the step's number
+	}
 	indent := pad + strings.Repeat(" ", numW+2)
 	// A title says what goes (and the cutoff at its end): wrapped, not cut.
-	lines = append(lines, v.wrap(s.PaneTitle, text.OneLine(st.Title), lead, indent)...)
+	lines = append(lines, v.wrap(title, text.OneLine(st.Title), lead, indent)...)
 	if detail := v.stepDetail(st); detail != "" {
 		lines = append(lines, v.wrap(lipgloss.NewStyle(), detail, indent, indent)...)
 	}
@@ -270,8 +303,11 @@ func (v *actionView) planView() string {
 		lines = append(lines, v.wrap(s.Error, "cannot plan: "+text.OneLine(v.planErr.Error()), "", "")...)
 		return v.frame(append(lines, "", s.Dim.Render(hint(v.keyset.close))))
 	}
-	if v.plan.Destructive() {
+	switch {
+	case v.plan.Destructive():
 		title += " " + s.Error.Render("[destructive]")
+	case v.plan.Blocking():
+		title += " " + s.Error.Render("[blocks writes]")
 	}
 	bodyH := v.bodyHeight()
 	text := v.planText()
@@ -291,6 +327,10 @@ func (v *actionView) planView() string {
 func (v *actionView) prompt() []string {
 	s := v.styles
 	switch {
+	case v.flagAsk != nil:
+		return v.flagQuestion()
+	case v.notice != "":
+		return []string{"", s.Error.Render(v.notice)}
 	case len(v.plan.Steps) == 0:
 		return []string{"", s.Dim.Render("nothing to do" + s.Glyphs.Sep + hint(v.keyset.close))}
 	case v.phase == phaseConfirm:
@@ -299,8 +339,12 @@ func (v *actionView) prompt() []string {
 			help = s.Error.Render("that is not " + v.shown + ": type the name exactly as shown")
 		}
 		return []string{"", v.input.View(), help}
-	case v.plan.Destructive():
-		return []string{"", s.Due.Render("This plan deletes data.") + " " + s.Dim.Render(hint(v.keyset.confirm)+" by typing the table's name"+s.Glyphs.Sep+hint(v.keyset.no))}
+	case v.plan.NeedsConfirmation():
+		what := "This plan deletes data."
+		if !v.plan.Destructive() {
+			what = "This plan blocks writers."
+		}
+		return []string{"", s.Due.Render(what) + " " + s.Dim.Render(hint(v.keyset.confirm)+" by typing the table's name"+s.Glyphs.Sep+hint(v.keyset.no))}
 	}
 	return []string{"", s.Due.Render("Run this plan?") + " " + s.Dim.Render(hint(v.keyset.run)+s.Glyphs.Sep+hint(v.keyset.no))}
 }

@@ -48,6 +48,15 @@ type actionRun struct {
 // one channel, so the result never overtakes the last events, and each
 // listen (waitForEvent) delivers one message to Update.
 func (v *actionView) startRun() tea.Cmd {
+	plan, why := v.runPlan() // the picked steps only: from here on, the plan is what runs
+	if why != "" {
+		v.phase, v.notice = phaseReview, why
+		return nil
+	}
+	if plan != v.plan {
+		v.plan = plan
+		v.resetPicks()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan tea.Msg, runBuffer)
 	v.phase, v.cancelRun, v.events, v.asking = phaseRunning, cancel, ch, false

@@ -157,6 +157,9 @@ func (v *actionView) summaryView() string {
 		}
 	}
 	steps := countsText(r.Counts()) + fmt.Sprintf(", of %d", len(r.Plan.Steps))
+	if n := len(r.Plan.LeftOut); n > 0 { // the operator picked some
+		steps += fmt.Sprintf(" picked (%d left out)", n)
+	}
 	field := func(name, value string) string { return s.Dim.Render(fmt.Sprintf("%-9s ", name)) + value }
 	lines := []string{
 		s.PaneTitle.Render(v.heading()+": ") + outcome.Render(v.clean(res.Outcome)), "",

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/report"
+	"github.com/pgtend/pgtend/tui/text"
 )
 
 // fakeActions plans from the fixture report, as ops would, and runs what
@@ -21,16 +22,24 @@ type fakeActions struct {
 	runs    []*maint.Plan
 	events  chan maint.Event
 	finish  chan maint.Result
-	runErr  error // what Run returns with a queued result
+	runErr  error         // what Run returns with a queued result
+	flags   []maint.Flags // the switches of each Plan call
+	// defaultRows, when set, puts that many rows past retention in a
+	// DEFAULT partition of the retention plan: it offers --include-default,
+	// which deletes them.
+	defaultRows int64
 }
 
 func newFakeActions() *fakeActions {
 	return &fakeActions{events: make(chan maint.Event, 16), finish: make(chan maint.Result, 1)}
 }
 
-func (f *fakeActions) Plan(_ context.Context, action, table string) (*maint.Plan, error) {
+func (f *fakeActions) Plan(ctx context.Context, action, table string) (*maint.Plan, error) {
+	flags := maint.FlagsOf(ctx)
 	f.mu.Lock()
 	f.planned = append(f.planned, action+" "+table)
+	f.flags = append(f.flags, flags)
+	defaultRows := f.defaultRows
 	f.mu.Unlock()
 	r := fixtureReport(0)
 	var t *report.Table
@@ -46,7 +55,13 @@ func (f *fakeActions) Plan(_ context.Context, action, table string) (*maint.Plan
 	case "vacuum":
 		return fakeVacuumPlan(r, *t), nil
 	case "retention":
-		return fakeRetentionPlan(r, *t)
+		p, err := fakeRetentionPlan(r, *t)
+		if err == nil && defaultRows > 0 {
+			fakeDefaultRows(p, defaultRows, flags[maint.FlagIncludeDefault] != "")
+		}
+		return p, err
+	case "reindex":
+		return fakeReindexPlan(*t, flags), nil
 	}
 	return nil, fmt.Errorf("unknown action %q", action)
 }
@@ -131,6 +146,70 @@ func fakeRetentionPlan(r *report.Report, t report.Table) (*maint.Plan, error) {
 	sum.Findings = append(sum.Findings, name+": drop_chunks returns the chunks' files to the filesystem at once")
 	p.Tables = append(p.Tables, sum)
 	return p, nil
+}
+
+// fakeDefaultRows adds to a retention plan the rows past retention that
+// stay in a DEFAULT partition, offering --include-default; with it, their
+// batched DELETE.
+func fakeDefaultRows(p *maint.Plan, rows int64, include bool) {
+	sum := &p.Tables[0]
+	def := sum.Table + "_default"
+	if !include {
+		p.Offer(maint.FlagIncludeDefault)
+		sum.Stays.RowsPastCutoff = &rows
+		sum.Findings = append(sum.Findings, fmt.Sprintf("%s: %d rows past retention stay in %s, the DEFAULT partition: no partition removal takes them; "+
+			"--include-default deletes them in batches (the space is reused by the table, not returned to the filesystem)", sum.Table, rows, def))
+		return
+	}
+	sum.Goes.RowsPastCutoff = &rows
+	sum.Steps = append(sum.Steps, len(p.Steps))
+	p.Steps = append(p.Steps, maint.Step{
+		Title:  fmt.Sprintf("delete %d rows of %s (the DEFAULT partition of %s) older than %s, in batches", rows, def, sum.Table, p.Cutoff.Format("2006-01-02 15:04")),
+		Target: def, Statements: []string{"DELETE FROM ONLY " + def + " t WHERE t.ts < '…' AND t.ctid = ANY (ARRAY(SELECT t.ctid FROM ONLY " + def + " t WHERE t.ts < '…' LIMIT <batch>))"},
+		Lock: maint.LockRowExclusive + " (row locks on the deleted rows only)", Destructive: true, EstRows: &rows, Unit: "rows", Table: sum.Table,
+	})
+	sum.Findings = append(sum.Findings, fmt.Sprintf("%s: %d rows in %s go in batches (--include-default): DELETE frees space for the table's new rows but does not return it to the filesystem", sum.Table, rows, def))
+}
+
+// fakeReindexPlan is PlanReindex's plan of one table: three bloated
+// indexes, biggest gain first, each its own step (pickable); --blocking
+// makes them plain REINDEX, --measure measures their bloat.
+func fakeReindexPlan(t report.Table, flags maint.Flags) *maint.Plan {
+	name := t.Schema + "." + t.Name
+	p := &maint.Plan{Action: "reindex", Task: "reindex", Target: name, Created: fixtureNow, Pickable: true, Offers: []string{maint.FlagMeasure, maint.FlagBlocking}}
+	how, stmt, lock := "estimated", "REINDEX INDEX CONCURRENTLY ", maint.LockReindexConcurrently
+	if flags[maint.FlagMeasure] != "" {
+		how = "measured"
+	}
+	blocking := flags[maint.FlagBlocking] != ""
+	if blocking {
+		stmt, lock = "REINDEX INDEX ", maint.LockReindexBlocking
+	}
+	sum := maint.TableSummary{Table: name, Kind: *t.Kind, TimeZone: "UTC", Locks: []string{lock}, ForeignKeys: []maint.ForeignKey{}, Findings: []string{}}
+	var gain, total int64
+	for k, ix := range []struct {
+		name  string
+		bytes int64
+		share int
+	}{{t.Name + "_ts_idx", 6 * gib, 52}, {t.Name + "_pkey", 3 * gib, 41}, {t.Name + "_symbol_idx", 900 * mib, 35}} {
+		quoted := `"` + t.Schema + `"."` + ix.name + `"`
+		if named := flags[maint.FlagIndex]; named != "" && named != quoted {
+			continue // --index: that one only
+		}
+		g := ix.bytes * int64(ix.share) / 100
+		gain, total = gain+g, total+ix.bytes
+		sum.Steps = append(sum.Steps, len(p.Steps))
+		p.Steps = append(p.Steps, maint.Step{
+			Title:  fmt.Sprintf("REINDEX %s.%s (%s, ~%d%% bloat %s), index %d of 3", t.Schema, ix.name, text.BytesOf(ix.bytes), ix.share, how, k+1),
+			Target: `"` + t.Schema + `"."` + t.Name + `"`, Statements: []string{stmt + quoted},
+			Lock: lock, Blocking: blocking, EstBytes: &g, Unit: "blocks", Table: name, Alone: maint.Flags{maint.FlagIndex: quoted},
+		})
+	}
+	kept := total - gain
+	sum.Goes, sum.Stays = maint.Portion{Bytes: &gain}, maint.Portion{Bytes: &kept}
+	p.Tables = append(p.Tables, sum)
+	p.Notes = append(p.Notes, "bloat figures are "+how)
+	return p
 }
 
 // fakePortion sums chunks up as ops does: how many, their range, bytes and

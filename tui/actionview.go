@@ -19,7 +19,7 @@ const (
 	phasePlanning   actionPhase = iota // Actions.Plan is running
 	phasePlanFailed                    // the plan was refused: say why, offer close
 	phaseReview                        // the plan is shown; y runs, or asks for the name
-	phaseConfirm                       // a destructive plan: typing the table's name
+	phaseConfirm                       // a destructive (or blocking) plan: typing the table's name
 	phaseRunning
 	phaseFinished
 )
@@ -54,6 +54,17 @@ type actionView struct {
 	cancelRun context.CancelFunc
 	asking    bool // "cancel the run? y/n" is up
 	keyset    actionKeys
+
+	// The operator's choices before the run (see actionpick.go): the
+	// switches the plan was made with, the steps picked of a pickable
+	// plan and the cursor among them (a step's index), where each step
+	// was laid out, a switch being asked about, and why y did not run.
+	flags    maint.Flags
+	picked   []bool
+	cursor   int
+	stepLine map[int]int
+	flagAsk  *maint.Flag
+	notice   string
 }
 
 func newActionView(id int, action maint.Action, table, shown string, actions Actions, now func() time.Time, s theme.Styles, k KeyMap) *actionView {
@@ -93,6 +104,8 @@ func (v *actionView) askCancel() { v.asking = v.running() && !v.run.cancelling }
 type actionKeys struct {
 	close, closeDone, run, confirm, no, enterRun, back, scroll, stop, yesCancel, keepOn key.Binding
 	expand, collapse, showStatements, hideStatements                                    key.Binding
+	pick, pickAll                                                                       key.Binding
+	km                                                                                  KeyMap
 }
 
 func newActionKeys(k KeyMap) actionKeys {
@@ -103,6 +116,7 @@ func newActionKeys(k KeyMap) actionKeys {
 		stop: as(k.Back, "cancel the run"), yesCancel: as(k.Yes, "cancel the run"), keepOn: as(k.No, "keep running"),
 		expand: as(k.Expand, "expand"), collapse: as(k.Expand, "collapse"),
 		showStatements: as(k.Statements, "statements"), hideStatements: as(k.Statements, "hide statements"),
+		pick: k.Pick, pickAll: k.PickAll, km: k,
 	}
 }
 
@@ -114,14 +128,20 @@ func (v *actionView) keys(k KeyMap) []key.Binding {
 		return []key.Binding{a.close}
 	case phaseReview:
 		switch {
-		case v.plan == nil || len(v.plan.Steps) == 0:
-			return []key.Binding{a.close}
+		case v.flagAsk != nil:
+			return []key.Binding{as(k.Yes, "plan it"), a.no}
+		case v.plan == nil || len(v.plan.Steps) == 0: // a switch may still change it (--include-default, --blocking)
+			return append([]key.Binding{a.close}, v.offeredFlags(k)...)
 		}
 		answer := a.run
-		if v.plan.Destructive() {
+		if v.plan.NeedsConfirmation() {
 			answer = a.confirm
 		}
 		out := []key.Binding{answer, a.no}
+		if v.pickable() {
+			out = append(out, a.pick, a.pickAll)
+		}
+		out = append(out, v.offeredFlags(k)...)
 		if v.foldable() { // before the scrolling keys, which a short footer drops first
 			fold, stmts := a.expand, a.showStatements
 			if v.expanded {
@@ -178,6 +198,13 @@ func (v *actionView) update(msg tea.KeyPressMsg, k KeyMap) (cmd tea.Cmd, closed 
 }
 
 func (v *actionView) updateReview(msg tea.KeyPressMsg, k KeyMap) (tea.Cmd, bool) {
+	if v.flagAsk != nil {
+		return v.updateFlagAsk(msg, k), false
+	}
+	v.notice = ""
+	if cmd, ok := v.updateFlag(msg, k); ok {
+		return cmd, false
+	}
 	empty := v.plan == nil || len(v.plan.Steps) == 0
 	switch {
 	case key.Matches(msg, k.No), empty && key.Matches(msg, k.Submit):
@@ -185,12 +212,18 @@ func (v *actionView) updateReview(msg tea.KeyPressMsg, k KeyMap) (tea.Cmd, bool)
 	case key.Matches(msg, k.Quit):
 		return tea.Quit, false
 	case empty:
-	case key.Matches(msg, k.Yes) && v.plan.Destructive():
+	case key.Matches(msg, k.Yes):
+		if _, why := v.runPlan(); why != "" {
+			v.notice = why
+			return nil, false
+		}
+		if !v.plan.NeedsConfirmation() {
+			return v.startRun(), false
+		}
 		v.phase, v.mismatch = phaseConfirm, false
 		v.input.SetValue("")
 		return v.input.Focus(), false
-	case key.Matches(msg, k.Yes):
-		return v.startRun(), false
+	case v.updatePick(msg, k):
 	case key.Matches(msg, k.Expand) && v.foldable():
 		v.expanded = !v.expanded
 		v.statements = v.statements && v.expanded // folded away with their steps

@@ -156,6 +156,7 @@ func New(opts Options) *Model {
 	m := &Model{opts: opts, keys: DefaultKeyMap(), help: help.New()}
 	m.keys.Actions = registryKeys(opts.Registry, opts.actionsEnabled())
 	m.keys.enableChecklists(opts.checklistsEnabled())
+	m.keys.Flags = registryFlagKeys(opts.Registry)
 	m.tables = newTablesPane()
 	m.chunks = newChunksPane()
 	m.disk = newDiskPane()

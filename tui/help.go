@@ -32,6 +32,9 @@ func (m *Model) helpGroups() []helpGroup {
 	}
 	// Last: 80x24 has room for the panes' keys, not for these too.
 	groups = append(groups, helpGroup{"Checklists", append(k.checklistKeys(), m.calendar.checklistBinding(k)...)})
+	if m.opts.actionsEnabled() {
+		groups = append(groups, helpGroup{"Plans", k.planBindings()})
+	}
 	out := groups[:0]
 	for _, g := range groups {
 		var enabled []key.Binding
@@ -43,6 +46,21 @@ func (m *Model) helpGroups() []helpGroup {
 		if len(enabled) > 0 {
 			out = append(out, helpGroup{g.title, enabled})
 		}
+	}
+	return out
+}
+
+// planBindings are the plan view's keys, as the full help lists them: the
+// answers, the folds, picking steps, and each action switch with the
+// actions that take it (the view offers a switch where its plan does).
+func (k KeyMap) planBindings() []key.Binding {
+	out := []key.Binding{as(k.Yes, "run, or confirm"), as(k.No, "cancel"), k.Expand, k.Statements, k.Pick, k.PickAll}
+	for _, f := range k.Flags {
+		desc := f.Binding.Help().Desc
+		if f.Flag.Value != "" {
+			desc += " of the step under the cursor"
+		}
+		out = append(out, as(f.Binding, desc+" ("+strings.Join(f.Of, ", ")+")"))
 	}
 	return out
 }

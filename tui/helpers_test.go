@@ -83,6 +83,7 @@ func keyMsg(name string) tea.KeyPressMsg {
 		"enter": {Code: tea.KeyEnter}, "esc": {Code: tea.KeyEscape},
 		"tab": {Code: tea.KeyTab}, "shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift},
 		"backspace": {Code: tea.KeyBackspace}, "ctrl+c": {Code: 'c', Mod: tea.ModCtrl},
+		"space": {Code: tea.KeySpace, Text: " "},
 	}
 	if k, ok := special[name]; ok {
 		return tea.KeyPressMsg(k)

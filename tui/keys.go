@@ -22,11 +22,43 @@ type KeyMap struct {
 	Yes, No, Submit                         key.Binding // answers to a question, and to an input
 	Expand, Statements                      key.Binding // a plan's steps under each table, and their statements
 	Weekly, Monthly, Quarterly              key.Binding // the checklists (see wizard.go)
+	Pick, PickAll                           key.Binding // a plan's step under the cursor, and every step (or none)
 	Help, Quit                              key.Binding
 	// Actions are the registry's actions with a console key: each plans
 	// its action for the table under the cursor. New makes them from the
 	// registry, disabled where nothing may run them.
 	Actions []ActionKey
+	// Flags are the registry's action flags with a console key: in a plan
+	// of an action that takes one, it plans again with the flag toggled (a
+	// flag with a value takes it from the step under the cursor; see
+	// actionView.flagKeys).
+	Flags []FlagKey
+}
+
+// FlagKey is the key of one action flag, which the actions in Of take.
+type FlagKey struct {
+	Flag    maint.Flag
+	Of      []string // the actions that take it
+	Binding key.Binding
+}
+
+// registryFlagKeys binds every action flag that has a console key, once
+// whichever actions take it.
+func registryFlagKeys(reg *maint.Registry) []FlagKey {
+	var out []FlagKey
+	for _, a := range reg.Actions {
+		for _, f := range a.Flags {
+			if f.Key == "" {
+				continue
+			}
+			if i := slices.IndexFunc(out, func(k FlagKey) bool { return k.Flag.Name == f.Name }); i >= 0 {
+				out[i].Of = append(out[i].Of, a.Name)
+				continue
+			}
+			out = append(out, FlagKey{Flag: f, Of: []string{a.Name}, Binding: key.NewBinding(key.WithKeys(f.Key), key.WithHelp(f.Key, "--"+f.Name))})
+		}
+	}
+	return out
 }
 
 // ActionKey is the key of one registry action.
@@ -118,6 +150,9 @@ func DefaultKeyMap() KeyMap {
 		// The plan view's: unfold each table's steps, show their statements.
 		Expand:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "expand")),
 		Statements: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "statements")),
+		// A plan whose steps stand alone (REINDEX): run some of them.
+		Pick:    key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "pick step")),
+		PickAll: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "all/none")),
 	}
 }
 

@@ -28,7 +28,7 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 		Short: "run an action or script, one line per event",
 		Long: "Runs an action or a script: each action is planned right before it runs, its plan printed, " +
 			"then one line per event and a summary saying where the run was recorded. Destructive plans " +
-			"run only with --yes. A script walks its checklist as the console's wizard does with every step " +
+			"(and those that block the application's writes) run only with --yes. A script walks its checklist as the console's wizard does with every step " +
 			"confirmed: its actions, then its sheets (printed, and counted as looked at), its manual tasks listed " +
 			"as left to a person, then a summary — what ran, what was skipped and why, rows, space, duration — " +
 			"recorded in the history. Exit status: 0 ok, 1 failed, 2 when a destructive step lacks --yes.\n\n" +
@@ -40,7 +40,7 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 	table := addTable(cmd, c)
 	flags := addActionFlags(cmd, reg)
 	f := cmd.Flags()
-	f.BoolVar(&yes, "yes", false, "confirm destructive steps"+destructiveNames(reg)+"; without it they are refused (exit 2)")
+	f.BoolVar(&yes, "yes", false, "confirm destructive steps"+destructiveNames(reg)+" and steps that block writers; without it they are refused (exit 2)")
 	f.IntVar(&batchSize, "batch-size", 10000, "rows per DELETE transaction (plain tables)")
 	f.DurationVar(&batchPause, "batch-pause", 0, "pause between DELETE batches, to spare the application's I/O")
 	asJSON := f.Bool("json", false, "one JSON object a line: each plan, each event, each result (and a script's report); a stable contract")
@@ -92,8 +92,12 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 				return err
 			}
 			out.plan(p)
-			if p.Destructive() && !yes {
-				return &exitError{code: 2, err: fmt.Errorf("the %s plan deletes data: nothing was changed; run again with --yes to confirm", p.Action)}
+			if p.NeedsConfirmation() && !yes {
+				what := "deletes data"
+				if !p.Destructive() {
+					what = "blocks the application's writes"
+				}
+				return &exitError{code: 2, err: fmt.Errorf("the %s plan %s: nothing was changed; run again with --yes to confirm", p.Action, what)}
 			}
 			res, runErr := runPlan(ctx, p)
 			if errors.Is(runErr, maint.ErrReadOnly) {

@@ -36,14 +36,18 @@ type Action struct {
 	Planner  Planner
 	// Flags are its options beyond --table, on plan's and run's command
 	// line (pgtend plan reindex --index I); the planner reads the ones set
-	// with FlagsOf. The console sets none.
+	// with FlagsOf. The console toggles the switches that have a Key.
 	Flags []Flag
 }
 
 // Flag is an option of an action: --Name, taking a Value ("INDEX"), or a
-// switch when Value is "".
+// switch when Value is "". Key is the console key that plans again with
+// the flag toggled: a switch where the plan lists it in its Offers, a
+// flag with a value where the step under the cursor names one (its
+// Step.Alone), either where it is set; "" keeps it off the console.
 type Flag struct {
 	Name, Value, Help string
+	Key               string
 }
 
 // Flags are the action flags set for a plan: name → value ("true" for a
@@ -122,14 +126,14 @@ func Default() *Registry {
 			{
 				Name: "retention", Heading: "retention cleanup of", Task: "retention_cleanup", Key: "d", Destructive: true,
 				Help: "remove data older than the policy's retention",
-				Flags: []Flag{{Name: FlagIncludeDefault, Help: "also delete, in batches, the rows past the cutoff in DEFAULT partitions, which no partition removal takes " +
+				Flags: []Flag{{Name: FlagIncludeDefault, Key: "i", Help: "also delete, in batches, the rows past the cutoff in DEFAULT partitions, which no partition removal takes " +
 					"(the space is reused by the table, not returned to the filesystem)"}},
 				Planner: planRetentionWithFlags,
 			},
 			{
 				Name: "compress", Heading: "compression of", Task: "compression_check", Key: "c",
 				Help:    "compress the chunks past the policy's compress_after, one at a time (TimescaleDB hypertables)",
-				Flags:   []Flag{{Name: FlagAddPolicy, Help: "add TimescaleDB's compression policy (compress_after) where a hypertable has none"}},
+				Flags:   []Flag{{Name: FlagAddPolicy, Key: "p", Help: "add TimescaleDB's compression policy (compress_after) where a hypertable has none"}},
 				Planner: PlanCompress,
 			},
 			{
@@ -142,8 +146,9 @@ func Default() *Registry {
 				Name: "reindex", Heading: "REINDEX", Task: "reindex", Key: "i",
 				Help: "rebuild invalid and bloated indexes with REINDEX INDEX CONCURRENTLY, chunk by chunk; drop leftovers of failed rebuilds",
 				Flags: []Flag{
-					{Name: FlagIndex, Value: "INDEX", Help: "one index (a hypertable's or partitioned table's: each chunk's or partition's), whatever its bloat"},
-					{Name: FlagMeasure, Help: "measure bloat with pgstatindex (pgstattuple), which reads each index whole, instead of estimating it"},
+					{Name: FlagIndex, Value: "INDEX", Key: "o", Help: "one index (a hypertable's or partitioned table's: each chunk's or partition's), whatever its bloat"},
+					{Name: FlagMeasure, Key: "m", Help: "measure bloat with pgstatindex (pgstattuple), which reads each index whole, instead of estimating it"},
+					{Name: FlagBlocking, Key: "b", Help: "plain REINDEX INDEX instead of CONCURRENTLY: ACCESS EXCLUSIVE on the index, SHARE on the table, so writes wait for each rebuild; confirmed like a destructive plan (--yes)"},
 				},
 				Planner: PlanReindex,
 			},

@@ -148,7 +148,7 @@ func PlanCompress(ctx context.Context, conn *pgx.Conn, policy config.Policy, tab
 			}
 			refuse(t, name+": "+apiErr.Error())
 		default:
-			sum, steps, err := planCompressTable(ctx, conn, api, r, t, tp, FlagsOf(ctx)[FlagAddPolicy] != "", len(p.Steps))
+			sum, steps, err := planCompressTable(ctx, conn, api, r, t, tp, FlagsOf(ctx)[FlagAddPolicy] != "", p)
 			if err != nil {
 				if table != "" {
 					return nil, err
@@ -215,7 +215,8 @@ func readCompressSettings(ctx context.Context, conn *pgx.Conn, schema, name stri
 // planCompressTable plans one hypertable: enable compression if needed,
 // add the policy if asked, then its chunks past compress_after, oldest
 // first. Its steps are numbered from first.
-func planCompressTable(ctx context.Context, conn *pgx.Conn, api *tsAPI, r *report.Report, t report.Table, tp config.TablePolicy, addPolicy bool, first int) (TableSummary, []Step, error) {
+func planCompressTable(ctx context.Context, conn *pgx.Conn, api *tsAPI, r *report.Report, t report.Table, tp config.TablePolicy, addPolicy bool, p *Plan) (TableSummary, []Step, error) {
+	first := len(p.Steps)
 	name, rel := t.Key(), pgx.Identifier{t.Schema, t.Name}.Sanitize()
 	sum := TableSummary{Table: name, Kind: *t.Kind, TimeZone: t.Location().String(), Locks: []string{}, Steps: []int{}, ForeignKeys: []ForeignKey{}, Findings: []string{}}
 	s, err := readCompressSettings(ctx, conn, t.Schema, t.Name)
@@ -251,6 +252,7 @@ func planCompressTable(ctx context.Context, conn *pgx.Conn, api *tsAPI, r *repor
 		steps = append(steps, addPolicyStep(api, rel, name, after))
 		sum.Findings = append(sum.Findings, "no compression policy: the plan adds one, compressing chunks older than "+after+" from now on")
 	case s.jobID == nil:
+		p.Offer(FlagAddPolicy)
 		sum.Findings = append(sum.Findings, fmt.Sprintf("no compression policy: TimescaleDB will not compress new chunks by itself; "+
 			"pgtend run compress --table %s --add-policy adds one (%s)", name, fmt.Sprintf(api.addPolicy, report.Literal(rel), "INTERVAL '"+after+"'")))
 	case !s.jobActive:

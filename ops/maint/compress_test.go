@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,9 @@ func TestCompressChunksPastCompressAfter(t *testing.T) {
 			if !strings.Contains(remarks, "no compression policy") || !strings.Contains(remarks, "--add-policy") {
 				t.Errorf("a missing compression policy is not reported: %s", remarks)
 			}
+			if !slices.Contains(plan.Offers, FlagAddPolicy) { // the console's key for it
+				t.Errorf("the plan offers %q, not --add-policy", plan.Offers)
+			}
 			rec := &recorder{}
 			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, rec.emit)
 			if err != nil || res.Outcome != OutcomeOK || rec.count(StepFinished) != len(due) {
@@ -122,6 +126,9 @@ func TestCompressChunksPastCompressAfter(t *testing.T) {
 			plan, err = registryAction(t, "compress").Plan(WithFlags(ctx, Flags{FlagAddPolicy: "true"}), conn, ticksPolicy, "ticks")
 			if err != nil || len(plan.Steps) != 1 || !strings.Contains(plan.Steps[0].Statements[0], "INTERVAL '3 days'") {
 				t.Fatalf("add-policy plan: %v %v", err, titles(plan))
+			}
+			if slices.Contains(plan.Offers, FlagAddPolicy) {
+				t.Error("with --add-policy the plan still offers it")
 			}
 			if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
 				t.Fatalf("add-policy run: %v %+v", err, res)

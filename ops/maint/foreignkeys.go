@@ -25,6 +25,7 @@ type ForeignKey struct {
 	fromCols   []string
 	toCols     []string
 	fromOID    uint32
+	fromRoot   uint32 // the planned table whose tree holds the referencing relation (see from), or 0
 	toOID      uint32 // the relation it references
 	toTableOID uint32 // the policy table it reaches (the partition's root for ToPart)
 }
@@ -33,6 +34,17 @@ type ForeignKey struct {
 // referencing rows (rather than failing).
 func (f ForeignKey) changesOther() bool {
 	return f.OnDelete == "CASCADE" || f.OnDelete == "SET NULL" || f.OnDelete == "SET DEFAULT"
+}
+
+// from is the table the referencing rows belong to for a plan: the
+// planned table whose tree holds the referencing relation (a legacy
+// inheritance child's parent: its cleanup decides which of the child's
+// rows stay), else that relation itself.
+func (f ForeignKey) from() uint32 {
+	if f.fromRoot != 0 {
+		return f.fromRoot
+	}
+	return f.fromOID
 }
 
 // joinOn is "(r.a, r.b) = (t.x, t.y)": a referencing row r of a row t.
@@ -50,15 +62,17 @@ func (f ForeignKey) joinOn(r, t string) string {
 var onDelete = map[string]string{"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 // foreignKeysQuery lists the foreign keys declared (see declaredForeignKey) that reference
-// the given tables or any relation of their partition or chunk trees, or
-// that the tables hold.
+// the given tables or any relation of their partition, chunk or
+// inheritance trees, or that the tables or any relation of their trees
+// hold (a legacy inheritance child's own foreign keys: PostgreSQL does not
+// inherit them, so people declare them on each child).
 const foreignKeysQuery = `
 WITH RECURSIVE tree AS (
 	SELECT t.oid AS root, t.oid AS relid FROM unnest($1::oid[]) AS t(oid)
 	UNION ALL
 	SELECT tree.root, i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.relid
 )
-SELECT DISTINCT c.oid, c.conname::text, c.conrelid, c.confrelid, coalesce(ref.root, 0)::oid, c.confdeltype::text,
+SELECT DISTINCT c.oid, c.conname::text, c.conrelid, coalesce(src.root, 0)::oid, c.confrelid, coalesce(ref.root, 0)::oid, c.confdeltype::text,
        fn.nspname::text || '.' || fc.relname::text, tn.nspname::text || '.' || tc.relname::text,
        quote_ident(fn.nspname) || '.' || quote_ident(fc.relname), quote_ident(tn.nspname) || '.' || quote_ident(tc.relname),
        ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i),
@@ -67,8 +81,9 @@ FROM pg_constraint c
 JOIN pg_class fc ON fc.oid = c.conrelid JOIN pg_namespace fn ON fn.oid = fc.relnamespace
 JOIN pg_class tc ON tc.oid = c.confrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 LEFT JOIN tree ref ON ref.relid = c.confrelid
+LEFT JOIN tree src ON src.relid = c.conrelid
 WHERE ` + declaredForeignKey + `
-  AND (ref.root IS NOT NULL OR c.conrelid = ANY ($1::oid[]))
+  AND (ref.root IS NOT NULL OR src.root IS NOT NULL)
 ORDER BY 2`
 
 // declaredForeignKey selects, in pg_constraint c, the foreign keys people
@@ -80,7 +95,8 @@ const declaredForeignKey = `c.contype = 'f' AND c.conparentid = 0
                   WHERE i.inhrelid = c.conrelid AND pc.contype = 'f' AND pc.conname = c.conname AND pc.confrelid = c.confrelid)`
 
 // readForeignKeys reads the foreign keys of tables (OIDs): incoming ones
-// by the table they reach, and those each table holds.
+// by the table they reach, and those each table holds — itself or any
+// relation of its tree.
 func readForeignKeys(ctx context.Context, conn *pgx.Conn, tables []uint32) (incoming, held map[uint32][]ForeignKey, err error) {
 	rows, err := conn.Query(ctx, foreignKeysQuery, tables)
 	if err != nil {
@@ -92,15 +108,15 @@ func readForeignKeys(ctx context.Context, conn *pgx.Conn, tables []uint32) (inco
 		var f ForeignKey
 		var toOID uint32
 		var del string
-		if err := rows.Scan(&f.OID, &f.Name, &f.fromOID, &toOID, &f.toTableOID, &del, &f.From, &f.To, &f.fromRel, &f.toRel, &f.fromCols, &f.toCols); err != nil {
+		if err := rows.Scan(&f.OID, &f.Name, &f.fromOID, &f.fromRoot, &toOID, &f.toTableOID, &del, &f.From, &f.To, &f.fromRel, &f.toRel, &f.fromCols, &f.toCols); err != nil {
 			return nil, nil, fmt.Errorf("reading foreign keys: %w", err)
 		}
 		f.OnDelete, f.ToPart, f.toOID = onDelete[del], f.toTableOID != 0 && f.toTableOID != toOID, toOID
 		if f.toTableOID != 0 {
 			incoming[f.toTableOID] = append(incoming[f.toTableOID], f)
 		}
-		if slices.Contains(tables, f.fromOID) {
-			held[f.fromOID] = append(held[f.fromOID], f)
+		if f.fromRoot != 0 {
+			held[f.fromRoot] = append(held[f.fromRoot], f)
 		}
 	}
 	return incoming, held, rows.Err()
@@ -108,7 +124,9 @@ func readForeignKeys(ctx context.Context, conn *pgx.Conn, tables []uint32) (inco
 
 // cleaningOrder orders the tables so that a table is cleaned before the
 // tables it references (its rows that go no longer hold theirs), keeping
-// the given order otherwise. Tables on a cycle of references are returned
+// the given order otherwise. A foreign key held or referenced by a
+// relation of a table's tree (a legacy inheritance child) counts as the
+// table's. Tables on a cycle of references are returned
 // apart, each with the cycle's constraints named.
 func cleaningOrder(tables []uint32, incoming map[uint32][]ForeignKey) (order []uint32, cyclic map[uint32]string) {
 	in := map[uint32]bool{}
@@ -120,9 +138,10 @@ func cleaningOrder(tables []uint32, incoming map[uint32][]ForeignKey) (order []u
 	via := map[[2]uint32]string{}
 	for _, t := range tables {
 		for _, f := range incoming[t] {
-			if f.fromOID != t && in[f.fromOID] && !slices.Contains(before[t], f.fromOID) {
-				before[t] = append(before[t], f.fromOID)
-				via[[2]uint32{f.fromOID, t}] = f.Name + " (" + f.From + " → " + f.To + ")"
+			from := f.from()
+			if from != t && in[from] && !slices.Contains(before[t], from) {
+				before[t] = append(before[t], from)
+				via[[2]uint32{from, t}] = f.Name + " (" + f.From + " → " + f.To + ")"
 			}
 		}
 	}

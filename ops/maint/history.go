@@ -43,6 +43,12 @@ func Entry(plan *Plan, res Result, runErr error, database, role string) state.En
 	for _, s := range plan.Steps {
 		e.Statements = append(e.Statements, s.Statements...)
 	}
+	if n := len(plan.LeftOut); n > 0 { // the operator picked some steps: say which were not run
+		e.Note = fmt.Sprintf("%d of %d steps picked; left out: %s", len(plan.Steps), len(plan.Steps)+n, strings.Join(plan.LeftOut[:min(n, 5)], "; "))
+		if n > 5 {
+			e.Note += fmt.Sprintf("; and %d more", n-5)
+		}
+	}
 	if runErr != nil {
 		e.Error = runErr.Error()
 	} else if n := len(res.Failed); n > 0 {

@@ -9,12 +9,13 @@ import (
 // is a stable contract, like the report's: fields are added, never renamed.
 
 // Contract is the plan as its JSON says it: every field, and whether it
-// destroys data.
+// destroys data or needs --yes.
 func (p *Plan) Contract() any {
 	return struct {
 		*Plan
-		Destructive bool `json:"destructive"`
-	}{p, p.Destructive()}
+		Destructive       bool `json:"destructive"`
+		NeedsConfirmation bool `json:"needs_confirmation"` // destructive, or blocking writers: --yes
+	}{p, p.Destructive(), p.NeedsConfirmation()}
 }
 
 var eventKinds = map[EventKind]string{

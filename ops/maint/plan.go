@@ -7,6 +7,7 @@ package maint
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/pgtend/pgtend/ops/state"
@@ -27,7 +28,11 @@ type Step struct {
 	Statements  []string `json:"statements"` // exactly what runs (a batched DELETE shows its batch statement)
 	Lock        string   `json:"lock"`
 	Destructive bool     `json:"destructive"`
-	EstRows     *int64   `json:"est_rows"` // rows affected, when known
+	// Blocking: the step blocks the application's writes (a plain REINDEX,
+	// asked for with --blocking) though it deletes nothing: its plan is
+	// confirmed like a destructive one (see NeedsConfirmation).
+	Blocking bool   `json:"blocking"`
+	EstRows  *int64 `json:"est_rows"` // rows affected, when known
 	// RowsFromCatalog: EstRows is the catalog's estimate (reltuples) of the
 	// rows in the chunks or partitions the step drops, not a count.
 	RowsFromCatalog bool   `json:"est_rows_from_catalog"`
@@ -47,6 +52,10 @@ type Step struct {
 	Denied string   `json:"denied,omitempty"`
 	needs  []needOn // what the role must be allowed, checked by markDenied
 	run    func(ctx context.Context, r *runner, step int) (rows int64, err error)
+	// Alone are the action flags that plan this step's work alone (a
+	// REINDEX step's --index): the console sets them from the step under
+	// its cursor.
+	Alone Flags `json:"-"`
 }
 
 // Affected is one chunk or partition a step removes.
@@ -76,6 +85,21 @@ type Plan struct {
 	// the database; archives and rotation touch files): a read-only
 	// session or a standby may run it.
 	filesOnly bool
+	// Offers are the switches of its action (Flag.Name) that would change
+	// this plan: the console offers them as keys that plan again.
+	Offers []string `json:"offers"`
+	// Pickable: its steps do not depend on one another, so the operator
+	// may run some of them (Only); LeftOut are the titles of the steps
+	// left out that way, recorded with the run.
+	Pickable bool     `json:"pickable"`
+	LeftOut  []string `json:"left_out,omitempty"`
+}
+
+// Offer adds flag to the plan's Offers, once.
+func (p *Plan) Offer(flag string) {
+	if !slices.Contains(p.Offers, flag) {
+		p.Offers = append(p.Offers, flag)
+	}
 }
 
 // Remarks are everything the plan says besides its steps: the refusals,
@@ -148,6 +172,21 @@ func (p *Plan) Destructive() bool {
 	}
 	return false
 }
+
+// Blocking reports whether any step blocks the application's writes.
+func (p *Plan) Blocking() bool {
+	for _, s := range p.Steps {
+		if s.Blocking {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsConfirmation reports whether the plan needs the destructive-grade
+// confirmation (typing the table's name in the console, --yes headless):
+// it deletes data, or it blocks writers.
+func (p *Plan) NeedsConfirmation() bool { return p.Destructive() || p.Blocking() }
 
 // EventKind says what an Event reports.
 type EventKind int

@@ -18,11 +18,19 @@ import (
 const (
 	FlagIndex   = "index"   // one index (a partitioned or hypertable index: each partition's or chunk's copy)
 	FlagMeasure = "measure" // measure with pgstatindex, reading each index whole
+	// FlagBlocking asks for plain REINDEX INDEX: it blocks writers, so
+	// only on explicit request, confirmed like a destructive plan.
+	FlagBlocking = "blocking"
 )
 
 // LockReindexConcurrently is what REINDEX INDEX CONCURRENTLY and DROP
 // INDEX CONCURRENTLY take: reads and writes go on.
 const LockReindexConcurrently = LockShareUpdateExclusive + " on the table and the index (reads and writes go on)"
+
+// LockReindexBlocking is what a plain REINDEX INDEX takes: writes to the
+// table wait for the whole rebuild, and so do reads that would use the
+// index.
+const LockReindexBlocking = LockAccessExclusive + " on the index, SHARE on the table (writes wait for the whole rebuild, and reads that use the index)"
 
 // PlanReindex plans rebuilding the indexes that need it, of one table ("",
 // every table of the database; the --index flag, one index):
@@ -90,7 +98,8 @@ func PlanReindex(ctx context.Context, conn *pgx.Conn, policy config.Policy, tabl
 	for i := range ixs {
 		ixs[i].estimate(blockSize)
 	}
-	p := &Plan{Target: target, Created: r.GeneratedAt}
+	// Each rebuild stands alone: the operator may run some (Plan.Only).
+	p := &Plan{Target: target, Created: r.GeneratedAt, Pickable: true, Offers: []string{FlagMeasure, FlagBlocking}}
 	threshold := policy.Reindex.Effective()
 	if flags[FlagMeasure] != "" {
 		p.Notes = append(p.Notes, measure(ctx, conn, ixs, threshold, named != "", blockSize)...)
@@ -100,10 +109,15 @@ func PlanReindex(ctx context.Context, conn *pgx.Conn, policy config.Policy, tabl
 	}
 	p.Notes = append(p.Notes, fmt.Sprintf("threshold: bloat ≥ %d%% of the index and ≥ %s ([reindex] min_bloat, min_bloat_size); invalid indexes always",
 		threshold.MinBloatPercent, humanize.Bytes(uint64(threshold.MinBloatBytes))))
-	j := &reindexJob{plan: p, threshold: threshold, named: named != "", oneTable: table != "" || named != "", disk: r.Disk, keepFree: policy.Disk.Effective().KeepFreeBytes, need: reindexNeed(version)}
+	j := &reindexJob{plan: p, threshold: threshold, named: named != "", oneTable: table != "" || named != "", disk: r.Disk, keepFree: policy.Disk.Effective().KeepFreeBytes, need: reindexNeed(version),
+		blocking: flags[FlagBlocking] != ""}
 	j.planAll(ixs)
 	if len(p.Steps) == 0 {
 		p.Notes = append(p.Notes, "no index needs rebuilding")
+	} else if j.blocking {
+		p.Notes = append(p.Notes, "--blocking: plain REINDEX INDEX, not CONCURRENTLY: quicker, and it can rebuild what CONCURRENTLY cannot (an exclusion constraint's index), "+
+			"but it takes "+LockReindexBlocking+": the application's writes to each table stop while its index is rebuilt. "+
+			"Nothing is deleted, yet the plan is confirmed like a destructive one (typing the table's name, --yes headless)")
 	} else {
 		p.Notes = append(p.Notes, "REINDEX INDEX CONCURRENTLY builds a new copy beside the old one and swaps them: reads and writes go on, "+
 			"it waits for older transactions between its phases; one that fails or is cancelled leaves an invalid copy (_ccnew), which the run drops")
@@ -124,6 +138,7 @@ type reindexJob struct {
 	keepFree  int64
 	largest   int64 // the largest new copy planned, for the disk note
 	need      Need
+	blocking  bool // --blocking: plain REINDEX INDEX
 }
 
 // reindexNeed is what REINDEX INDEX needs of the role on the table: its
@@ -221,9 +236,9 @@ func (j *reindexJob) planTable(ixs []ixInfo) tablePlan {
 			}
 		case !x.valid:
 			invalid = append(invalid, x)
-		case x.exclusion:
+		case x.exclusion && !j.blocking:
 			notable = true
-			sum.Findings = append(sum.Findings, x.shown()+" backs an exclusion constraint: PostgreSQL cannot rebuild it concurrently; left alone")
+			sum.Findings = append(sum.Findings, x.shown()+" backs an exclusion constraint: PostgreSQL cannot rebuild it concurrently; left alone (--blocking rebuilds it, blocking writers)")
 		default:
 			share, _, ok := x.bloat()
 			switch {
@@ -266,7 +281,7 @@ func (j *reindexJob) planTable(ixs []ixInfo) tablePlan {
 			continue
 		}
 		k++
-		steps = append(steps, reindexStep(x, rootRel, k, n, j.need))
+		steps = append(steps, reindexStep(x, rootRel, k, n, j.need, j.blocking))
 		gain += x.gain()
 		kept += x.bytes - x.gain()
 		j.largest = max(j.largest, j.newCopy(x))
@@ -302,7 +317,12 @@ func (j *reindexJob) planTable(ixs []ixInfo) tablePlan {
 		sum.Findings = append(sum.Findings, "no bloat figure, left alone: "+strings.Join(noEstimate[:min(len(noEstimate), 2)], ", ")+more)
 	}
 	if len(steps) > 0 {
-		sum.Locks = []string{LockReindexConcurrently}
+		sum.Locks = []string{}
+		for _, st := range steps {
+			if !slices.Contains(sum.Locks, st.Lock) {
+				sum.Locks = append(sum.Locks, st.Lock)
+			}
+		}
 		sum.Goes = Portion{Bytes: &gain}
 		sum.Stays = Portion{Bytes: &kept}
 	}

@@ -25,7 +25,7 @@ func dropLeftoverStep(x ixInfo, rootRel string) Step {
 	return Step{
 		Title:  fmt.Sprintf("drop %s (invalid, %s: %s of a failed or cancelled REINDEX CONCURRENTLY)", x.shown(), humanize.IBytes(uint64(bytes)), what),
 		Target: x.tableQuoted(), Statements: []string{stmt}, Lock: LockReindexConcurrently, EstBytes: &bytes, Unit: "indexes", Table: rootRel,
-		needs: needs(x.tableQuoted(), NeedOwner),
+		needs: needs(x.tableQuoted(), NeedOwner), Alone: Flags{FlagIndex: x.quoted()},
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
 			st, err := r.indexState(ctx, x.quoted())
 			switch {
@@ -48,14 +48,18 @@ func dropLeftoverStep(x ixInfo, rootRel string) Step {
 	}
 }
 
-// reindexStep rebuilds one index with REINDEX INDEX CONCURRENTLY: k of the
-// n rebuilt for the table it serves. It reports
+// reindexStep rebuilds one index with REINDEX INDEX CONCURRENTLY (plain
+// REINDEX INDEX when blocking, which blocks writers): k of the n rebuilt
+// for the table it serves. It reports
 // pg_stat_progress_create_index while it runs and the index's bytes before
 // → after when done, checks that the index is valid and has a new file,
 // and, when the REINDEX fails or is cancelled, drops the invalid copy it
 // left. need is what the role needs on the table (see reindexNeed).
-func reindexStep(x ixInfo, rootRel string, k, n int, need Need) Step {
-	stmt := "REINDEX INDEX CONCURRENTLY " + x.quoted()
+func reindexStep(x ixInfo, rootRel string, k, n int, need Need, blocking bool) Step {
+	stmt, lock, how := "REINDEX INDEX CONCURRENTLY "+x.quoted(), LockReindexConcurrently, "REINDEX CONCURRENTLY"
+	if blocking {
+		stmt, lock, how = "REINDEX INDEX "+x.quoted(), LockReindexBlocking, "REINDEX"
+	}
 	var est *int64
 	if _, _, ok := x.bloat(); ok {
 		g := x.gain()
@@ -67,8 +71,8 @@ func reindexStep(x ixInfo, rootRel string, k, n int, need Need) Step {
 	}
 	return Step{
 		Title:  fmt.Sprintf("REINDEX %s (%s), %s", x.shown(), bloatText(x), of),
-		Target: x.tableQuoted(), Statements: []string{stmt}, Lock: LockReindexConcurrently, EstBytes: est, Unit: "blocks", Table: rootRel,
-		needs: needs(x.tableQuoted(), need),
+		Target: x.tableQuoted(), Statements: []string{stmt}, Lock: lock, Blocking: blocking, EstBytes: est, Unit: "blocks", Table: rootRel,
+		needs: needs(x.tableQuoted(), need), Alone: Flags{FlagIndex: x.quoted()},
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
 			before, err := r.indexState(ctx, x.quoted())
 			switch {
@@ -100,7 +104,7 @@ func reindexStep(x ixInfo, rootRel string, k, n int, need Need) Step {
 			case err != nil:
 				return 0, fmt.Errorf("reading %s after its REINDEX: %w", x.shown(), err)
 			case !after.valid:
-				return 0, fmt.Errorf("%s is invalid after its REINDEX CONCURRENTLY", x.shown())
+				return 0, fmt.Errorf("%s is invalid after its %s", x.shown(), how)
 			case after.filenode == before.filenode:
 				return 0, fmt.Errorf("%s has the same file after its REINDEX: it was not rebuilt", x.shown())
 			}

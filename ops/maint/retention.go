@@ -117,6 +117,9 @@ func PlanRetention(ctx context.Context, conn *pgx.Conn, policy config.Policy, ta
 		}
 		p.Tables = append(p.Tables, j.summarize(res, len(p.Steps)))
 		p.Steps = append(p.Steps, res.steps...)
+		for _, f := range res.offers {
+			p.Offer(f)
+		}
 		if len(res.steps) > 0 {
 			kept[oid] = res.kept
 		}
@@ -152,6 +155,7 @@ type tableResult struct {
 	kept        string   // the condition (alias r) its rows that stay meet
 	goes, stays Portion
 	aggregates  []AggregateCheck // its continuous aggregates' refresh windows against the cutoff
+	offers      []string         // the switches that would change it (Plan.Offers)
 }
 
 // newTableJob checks what can be told of a table alone: refused, with the
@@ -263,10 +267,22 @@ func (j *tableJob) keptBy(oid uint32, self string) string {
 	return "true"
 }
 
+// holds says whether the report's table t holds the rows of f's
+// referencing relation: it is t, or one of t's partitions or inheritance
+// children (which a plan of one table does not read trees for).
+func (j *tableJob) holds(t report.Table, f ForeignKey) bool {
+	if t.OID() == f.from() {
+		return true
+	}
+	return slices.ContainsFunc(j.r.Chunks, func(c report.Chunk) bool {
+		return display(c) == f.From && c.TableSchema == t.Schema && c.Table == t.Name
+	})
+}
+
 // whyKept says why the referencing table's rows must stay.
 func (j *tableJob) whyKept(f ForeignKey) string {
 	for _, t := range j.policy {
-		if t.OID() != f.fromOID {
+		if !j.holds(t, f) {
 			continue
 		}
 		switch {
@@ -274,10 +290,10 @@ func (j *tableJob) whyKept(f ForeignKey) string {
 			return f.From + " is permanent in the policy"
 		case !t.InPolicy:
 			return f.From + " is not in the policy"
-		case f.fromOID == j.t.OID():
+		case t.OID() == j.t.OID():
 			return "they are newer than the cutoff"
 		case t.RetentionDays != nil:
-			if _, cleaned := j.kept[f.fromOID]; cleaned {
+			if _, cleaned := j.kept[t.OID()]; cleaned {
 				return f.From + "'s own retention keeps them"
 			}
 			return f.From + " is not cleaned before " + j.name + " in this plan (clean it first, or plan the whole policy)"

@@ -138,11 +138,13 @@ func (j *tableJob) inheritedSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 				d.fks = append(d.fks, f)
 			}
 		}
+		d.oid = m.oid
 		deletes = append(deletes, d)
 	}
 	if err := tx.Rollback(ctx); err != nil {
 		return tableResult{}, err
 	}
+	deletes = referencingFirst(deletes)
 
 	// What stays, as the condition on alias r: rows of the dropped children
 	// go, and rows older than the cutoff of the relations deleted from.
@@ -153,7 +155,10 @@ func (j *tableJob) inheritedSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 	for _, d := range deletes {
 		deleted = append(deleted, d.rel)
 	}
-	res.kept = fmt.Sprintf("NOT (r.tableoid::regclass = ANY (%s) OR (r.tableoid::regclass = ANY (%s) AND r.%s < %s))", regclasses(dropped), regclasses(deleted), j.col, bound)
+	kept := func(deleted []string) string {
+		return fmt.Sprintf("NOT (r.tableoid::regclass = ANY (%s) OR (r.tableoid::regclass = ANY (%s) AND r.%s < %s))", regclasses(dropped), regclasses(deleted), j.col, bound)
+	}
+	res.kept = kept(deleted) // what the tree's own references weigh (each batch skips rows still referenced)
 
 	var goneChunks, allChunks []report.Chunk
 	for _, m := range rels {
@@ -165,6 +170,7 @@ func (j *tableJob) inheritedSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 		goneChunks = append(goneChunks, *m.chunk)
 		res.steps = append(res.steps, j.dropChildStep(m, k, len(drops)))
 	}
+	var planned []string
 	for _, d := range deletes {
 		steps, notes, held, err := j.deleteSteps(ctx, conn, d, res.kept)
 		if err != nil {
@@ -175,10 +181,14 @@ func (j *tableJob) inheritedSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 			addPast(&res.stays, d.rows, d.bytes)
 			continue
 		}
+		planned = append(planned, d.rel)
 		res.steps = append(res.steps, steps...)
 		res.notes = append(res.notes, notes...)
 		addPast(&res.goes, d.rows, d.bytes)
 	}
+	// What the tables cleaned after it weigh: a relation whose rows a
+	// reference holds keeps them (a partition they reference must stay).
+	res.kept = kept(planned)
 	goes, stays := portionOf(goneChunks), portionOf(without(allChunks, goneChunks))
 	goes.RowsPastCutoff, goes.BytesPastCutoff = res.goes.RowsPastCutoff, res.goes.BytesPastCutoff
 	stays.RowsPastCutoff, stays.BytesPastCutoff = res.stays.RowsPastCutoff, res.stays.BytesPastCutoff
@@ -200,6 +210,35 @@ func (j *tableJob) inheritedSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 		res.goes = Portion{}
 	}
 	return res, nil
+}
+
+// referencingFirst orders the relations of a tree that delete rows so that
+// one whose rows reference another's (a child's foreign key to a sibling)
+// deletes first: the referenced rows that go are then no longer held. A
+// cycle keeps its relations in the tree's order (each batch skips the rows
+// still referenced, so none fails).
+func referencingFirst(deletes []rowsDelete) []rowsDelete {
+	oids := make([]uint32, len(deletes))
+	incoming := map[uint32][]ForeignKey{}
+	byOID := map[uint32]rowsDelete{}
+	for i, d := range deletes {
+		oids[i], byOID[d.oid] = d.oid, d
+		for _, f := range d.fks {
+			f.fromRoot = 0 // the relation, not its tree's table
+			incoming[d.oid] = append(incoming[d.oid], f)
+		}
+	}
+	order, cyclic := cleaningOrder(oids, incoming)
+	out := make([]rowsDelete, 0, len(deletes))
+	for _, oid := range order {
+		out = append(out, byOID[oid])
+	}
+	for _, oid := range oids {
+		if _, ok := cyclic[oid]; ok {
+			out = append(out, byOID[oid])
+		}
+	}
+	return out
 }
 
 func derefInt64(p *int64) int64 {

@@ -3,6 +3,7 @@ package maint
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,9 @@ func TestDefaultPartitionRowsPastRetention(t *testing.T) {
 	if len(plan.Steps) != 1 || !strings.Contains(plan.Steps[0].Title, "dp_old") {
 		t.Fatalf("want dp_old dropped, and only that: %+v", plan.Steps)
 	}
+	if !slices.Equal(plan.Offers, []string{FlagIncludeDefault}) { // what the console offers as a key
+		t.Errorf("offers %q, want include-default", plan.Offers)
+	}
 	before := fingerprint(t, conn, "dp", cutoff)
 	if res := runPlan(t, dsn, plan, policy); res.Outcome != OutcomeOK {
 		t.Fatalf("run: %+v", res)
@@ -107,6 +111,9 @@ func TestDefaultPartitionRowsPastRetention(t *testing.T) {
 	plan, err = registryAction(t, "retention").Plan(ctx, conn, policy, "dp")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(plan.Offers) != 0 {
+		t.Errorf("with --include-default the plan still offers %q", plan.Offers)
 	}
 	cutoff = plan.Created.Add(-30 * 24 * time.Hour)
 	inDefault = count(t, conn, fmt.Sprintf("SELECT count(*) FROM dp_default WHERE ts < '%s'", cutoff.Format(time.RFC3339Nano)))

@@ -184,6 +184,7 @@ func (j *tableJob) partitionsLeftover(ctx context.Context, conn *pgx.Conn, res *
 		}
 		what := fmt.Sprintf("%s past retention stay in %s, the DEFAULT partition: no partition removal takes them", rowsOf(n), display(c))
 		if !j.opts.IncludeDefault {
+			res.offers = append(res.offers, FlagIncludeDefault)
 			addPast(&res.stays, n, bytes)
 			res.notes = append(res.notes, fmt.Sprintf("%s: %s; --include-default deletes them in batches (the space is reused by the table, not returned to the filesystem)", j.name, what))
 			continue
@@ -239,7 +240,7 @@ func (j *tableJob) heldBy(ctx context.Context, conn *pgx.Conn, id string, leaves
 		if f.ToPart {
 			continue // a constraint on the partition is among its dependents
 		}
-		n, err := blockingRows(ctx, conn, f, id, "true", j.keptBy(f.fromOID, selfKept))
+		n, err := blockingRows(ctx, conn, f, id, "true", j.keptBy(f.from(), selfKept))
 		if err != nil {
 			return "", err
 		}

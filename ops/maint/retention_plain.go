@@ -33,7 +33,7 @@ func (j *tableJob) plainSteps(ctx context.Context, conn *pgx.Conn) (tableResult,
 	}
 	var guards []string
 	for _, f := range j.incoming {
-		n, err := blockingRows(ctx, conn, f, rel, doomed, j.keptBy(f.fromOID, res.kept))
+		n, err := blockingRows(ctx, conn, f, rel, doomed, j.keptBy(f.from(), res.kept))
 		if err != nil {
 			return tableResult{}, err
 		}

@@ -99,6 +99,7 @@ type rowsDelete struct {
 	refs  []string
 	rows  int64  // counted
 	bytes *int64 // their share of its bytes, estimated
+	oid   uint32 // the relation's, where the caller orders deletes by foreign keys
 }
 
 // deleteSteps plans deleting, in batches, the rows of one relation of the
@@ -114,7 +115,7 @@ func (j *tableJob) deleteSteps(ctx context.Context, conn *pgx.Conn, d rowsDelete
 	doomed := "t." + col + " < " + t.Bound(cutoff) // alias t: a row that goes
 	var guards []string
 	for _, f := range d.fks {
-		n, err := blockingRows(ctx, conn, f, "ONLY "+d.rel, doomed, j.keptBy(f.fromOID, selfKept))
+		n, err := blockingRows(ctx, conn, f, "ONLY "+d.rel, doomed, j.keptBy(f.from(), selfKept))
 		if err != nil {
 			return nil, nil, "", err
 		}

@@ -15,8 +15,11 @@ import (
 // partitions they remove; then the tables left alone and the notes.
 func WritePlan(w io.Writer, p *maint.Plan) {
 	kind := "changes nothing destructive"
-	if p.Destructive() {
+	switch {
+	case p.Destructive():
 		kind = "DELETES DATA"
+	case p.Blocking():
+		kind = "BLOCKS WRITERS (needs --yes)"
 	}
 	on := ""
 	if len(p.Tables) > 1 {
@@ -63,6 +66,9 @@ func writeStep(w io.Writer, p *maint.Plan, i int) {
 	mark := ""
 	if s.Destructive {
 		mark = " [destructive]"
+	}
+	if s.Blocking {
+		mark += " [blocks writes]"
 	}
 	fmt.Fprintf(w, "  %d. %s%s (lock: %s%s)\n", i+1, Clean(s.Title), mark, Clean(s.Lock), est)
 	if s.Denied != "" {
