@@ -50,15 +50,13 @@ func (v *actionView) gotPlan(msg planMsg) {
 	v.layoutPlan()
 }
 
-// promptLines is how many lines the prompt under the plan takes.
+// promptLines is how many lines the prompt under the plan takes: what
+// prompt draws, once there is a plan to ask about.
 func (v *actionView) promptLines() int {
-	switch {
-	case v.phase == phaseConfirm:
-		return 3 // blank, the name input, the hint
-	case v.flagAsk != nil:
-		return len(v.flagQuestion())
+	if v.plan == nil {
+		return 2 // blank, what the keys do
 	}
-	return 2 // blank, what the keys do
+	return len(v.prompt())
 }
 
 // bodyHeight is the room for the scrolled plan: under the title, above the

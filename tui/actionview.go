@@ -19,7 +19,7 @@ const (
 	phasePlanning   actionPhase = iota // Actions.Plan is running
 	phasePlanFailed                    // the plan was refused: say why, offer close
 	phaseReview                        // the plan is shown; y runs, or asks for the name
-	phaseConfirm                       // a destructive (or blocking) plan: typing the table's name
+	phaseConfirm                       // a destructive (or blocking) plan: typing what it is for (v.shown)
 	phaseRunning
 	phaseFinished
 )
@@ -46,7 +46,7 @@ type actionView struct {
 	// and the first statement are laid out (0: none).
 	stepsAt, statementAt int
 	scroll               int
-	input                textinput.Model // the table's name, for a destructive plan
+	input                textinput.Model // what the plan is for (v.shown), typed to confirm a destructive plan
 	mismatch             bool            // enter was pressed on a name that is not the table's
 
 	run       *actionRun

@@ -120,7 +120,11 @@ func (a consoleActions) Plan(ctx context.Context, action, table string) (*maint.
 }
 
 func (a consoleActions) Run(ctx context.Context, plan *maint.Plan, emit func(maint.Event)) (maint.Result, error) {
-	res, _, runErr, recErr := runAndRecord(ctx, a.t, plan, a.t.maintOptions(a.readOnly), emit, a.mem)
+	opts := a.t.maintOptions(a.readOnly)
+	// The console runs a plan only once its view confirmed it as the plan
+	// needs: the typed name for one that deletes data or blocks writers.
+	opts.Confirmed = true
+	res, _, runErr, recErr := runAndRecord(ctx, a.t, plan, opts, emit, a.mem)
 	if recErr != nil {
 		return res, errors.Join(runErr, recErr)
 	}
@@ -133,8 +137,8 @@ func (a consoleActions) Run(ctx context.Context, plan *maint.Plan, emit func(mai
 // was recorded, the run's error and the recording's.
 func runAndRecord(ctx context.Context, t target, plan *maint.Plan, opts maint.Options, emit func(maint.Event), mem *memory) (res maint.Result, where string, runErr, recErr error) {
 	res, runErr = maint.Run(ctx, t.dsn, t.settings(), plan, opts, emit)
-	if errors.Is(runErr, maint.ErrReadOnly) {
-		return res, "", runErr, nil
+	if errors.Is(runErr, maint.ErrReadOnly) || errors.Is(runErr, maint.ErrNotConfirmed) {
+		return res, "", runErr, nil // refused before anything ran
 	}
 	where, recErr = recordRun(ctx, t, plan, res, runErr, mem)
 	return res, where, runErr, recErr

@@ -149,8 +149,8 @@ func (h headlessChecklist) step(ctx context.Context, script string, st maint.Che
 		return checklist.StepResult{Step: st, Outcome: maint.OutcomeFailed, Reason: "cannot plan: " + err.Error()}, nil
 	}
 	h.out.plan(p)
-	if p.Destructive() && !h.yes {
-		return checklist.StepResult{}, &exitError{code: 2, err: fmt.Errorf("the %s plan deletes data: nothing was changed; run again with --yes to confirm", p.Action)}
+	if p.NeedsConfirmation() && !h.yes {
+		return checklist.StepResult{}, &exitError{code: 2, err: fmt.Errorf("the %s plan %s: nothing was changed; run again with --yes to confirm", p.Action, p.WhyConfirm())}
 	}
 	res, runErr := h.run(ctx, p)
 	if errors.Is(runErr, maint.ErrReadOnly) {

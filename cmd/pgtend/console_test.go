@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/pgtend/pgtend/tui/text"
@@ -175,9 +174,7 @@ func TestConsoleShowsAContinuousAggregate(t *testing.T) {
 	pgtest.RequireTimescale(t)
 	dsn := pgtest.NewDatabase(t)
 	conn := pgtest.Connect(t, dsn)
-	if _, err := demo.Seed(context.Background(), conn, demo.Options{Days: 40, Mode: demo.Timescale, Extras: true}); err != nil {
-		t.Fatal(err)
-	}
+	seedExtras(t, conn, demo.Timescale)
 	s := startScreen(t, 160, 48, []string{"LANG=C.UTF-8", "TERM=xterm-256color", "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir()}, "--dsn", "'"+dsn+"'", "--refresh", "60s")
 	s.waitFor("connected", "option_chain_daily     cagg", "continuous aggregates: option_chain_daily (of option_chain_snapshots)", "listed tables", "= database")
 	s.keys("/")

@@ -25,6 +25,19 @@ import (
 var demoTables = []string{"option_chain_snapshots", "ml_features", "multi_resolution_bars", "macro_signals", "trade_history", "vix_term_structure"}
 
 // seededDemo seeds the demo data into a fresh database of the test cluster.
+// seedExtras seeds the demo with its extras on conn; the extras' replication
+// slot is the cluster's, not the test database's: it is dropped after the
+// test, so no later test finds it among its own findings.
+func seedExtras(t *testing.T, conn *pgx.Conn, mode demo.Mode) {
+	t.Helper()
+	t.Cleanup(func() { // before conn's own cleanup closes it
+		pgtest.Exec(t, conn, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", demo.IdleSlot)
+	})
+	if _, err := demo.Seed(context.Background(), conn, demo.Options{Days: 40, Mode: mode, Extras: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func seededDemo(t *testing.T, mode demo.Mode) (string, *pgx.Conn) {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t)
@@ -115,9 +128,7 @@ func TestReportOfTheWholeDemoAccountsEveryByte(t *testing.T) {
 			}
 			dsn := pgtest.NewDatabase(t)
 			conn := pgtest.Connect(t, dsn)
-			if _, err := demo.Seed(context.Background(), conn, demo.Options{Days: 40, Mode: tc.mode, Extras: true}); err != nil {
-				t.Fatal(err)
-			}
+			seedExtras(t, conn, tc.mode)
 			res := pgtend(t, nil, "report", "--json", "--dsn", dsn)
 			if res.code != 0 {
 				t.Fatalf("report: %s", res.stderr)

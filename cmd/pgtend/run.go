@@ -66,6 +66,7 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 		mem := openMemory(t)
 		opts := t.maintOptions(c.readOnly)
 		opts.BatchSize, opts.BatchPause = batchSize, batchPause
+		opts.Confirmed = yes // a plan that needs it is refused first below, with exit 2
 		out := runOutput(textRun{stdout})
 		if *asJSON {
 			out = jsonRun{json.NewEncoder(stdout)}
@@ -93,11 +94,7 @@ func newRunCmd(reg *maint.Registry) *cobra.Command {
 			}
 			out.plan(p)
 			if p.NeedsConfirmation() && !yes {
-				what := "deletes data"
-				if !p.Destructive() {
-					what = "blocks the application's writes"
-				}
-				return &exitError{code: 2, err: fmt.Errorf("the %s plan %s: nothing was changed; run again with --yes to confirm", p.Action, what)}
+				return &exitError{code: 2, err: fmt.Errorf("the %s plan %s: nothing was changed; run again with --yes to confirm", p.Action, p.WhyConfirm())}
 			}
 			res, runErr := runPlan(ctx, p)
 			if errors.Is(runErr, maint.ErrReadOnly) {

@@ -189,7 +189,7 @@ func checkRetentionRuns(t *testing.T, dsn string, conn *pgx.Conn, policy config.
 	if err != nil {
 		t.Fatalf("planning the retention cleanup: %v", err)
 	}
-	res, err := maint.Run(context.Background(), dsn, pg.Settings{}, plan, maint.Options{Policy: policy}, func(maint.Event) {})
+	res, err := maint.Run(context.Background(), dsn, pg.Settings{}, plan, maint.Options{Policy: policy, Confirmed: true}, func(maint.Event) {})
 	if err != nil || res.Outcome != maint.OutcomeOK {
 		t.Fatalf("retention cleanup: %v %+v", err, res)
 	}

@@ -36,7 +36,7 @@ func TestRegistryActionIsRecordedUnderItsTask(t *testing.T) {
 	if err != nil || plan.Action != "analyze_only" || plan.Task != "analyze_task" {
 		t.Fatalf("plan: %v %+v", err, plan)
 	}
-	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, func(Event) {})
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeOK {
 		t.Fatalf("run: %v %+v", err, res)
 	}

@@ -91,7 +91,7 @@ func TestBackupRunsVerifiesAndRotates(t *testing.T) {
 	if len(p.Steps) != 1 || p.Destructive() || p.Task != "verify_backup" || p.Steps[0].EstBytes == nil {
 		t.Fatalf("plan %+v", p)
 	}
-	res, rec := runBackup(t, dsn, p, Options{Policy: policy})
+	res, rec := runBackup(t, dsn, p, Options{Confirmed: true, Policy: policy})
 	if res.Outcome != OutcomeOK || rec.count(Progress) == 0 {
 		t.Fatalf("outcome %s, %d progress events: %+v", res.Outcome, rec.count(Progress), res)
 	}
@@ -102,7 +102,7 @@ func TestBackupRunsVerifiesAndRotates(t *testing.T) {
 	// Two older verified ones: keep 2 with the new one deletes the older two.
 	older := []string{ageBackup(t, filepath.Join(dir, first[0]), 3)}
 	time.Sleep(1100 * time.Millisecond) // another second, another name
-	res, _ = runBackup(t, dsn, mustPlan(t, a, conn, policy), Options{Policy: policy})
+	res, _ = runBackup(t, dsn, mustPlan(t, a, conn, policy), Options{Confirmed: true, Policy: policy})
 	if res.Outcome != OutcomeOK {
 		t.Fatalf("second backup: %+v", res)
 	}
@@ -112,7 +112,7 @@ func TestBackupRunsVerifiesAndRotates(t *testing.T) {
 		t.Fatalf("the rotation should delete exactly %s: %+v", older[0], p.Steps)
 	}
 	time.Sleep(1100 * time.Millisecond)
-	res, rec = runBackup(t, dsn, p, Options{Policy: policy})
+	res, rec = runBackup(t, dsn, p, Options{Confirmed: true, Policy: policy})
 	if res.Outcome != OutcomeOK {
 		t.Fatalf("third backup: %+v", res)
 	}
@@ -143,7 +143,7 @@ func TestRotationDeletesNothingWhenTheNewBackupFails(t *testing.T) {
 	dir := t.TempDir()
 	policy := backupPolicy(dir, 1)
 	a, _ := Default().Action("backup")
-	res, _ := runBackup(t, dsn, mustPlan(t, a, conn, policy), Options{Policy: policy})
+	res, _ := runBackup(t, dsn, mustPlan(t, a, conn, policy), Options{Confirmed: true, Policy: policy})
 	if res.Outcome != OutcomeOK {
 		t.Fatal(res)
 	}
@@ -154,7 +154,7 @@ func TestRotationDeletesNothingWhenTheNewBackupFails(t *testing.T) {
 	}
 	holder := connect(t, dsn)
 	exec(t, holder, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
-	res, rec := runBackup(t, dsn, p, Options{Policy: policy, LockTimeout: 300 * time.Millisecond})
+	res, rec := runBackup(t, dsn, p, Options{Confirmed: true, Policy: policy, LockTimeout: 300 * time.Millisecond})
 	exec(t, holder, "ROLLBACK")
 	if res.Outcome != OutcomeFailed || rec.count(StepFailed) != 1 || rec.count(StepSkipped) != 1 {
 		t.Fatalf("outcome %s: %+v", res.Outcome, res)
@@ -183,7 +183,7 @@ func TestBackupCancelledIsRecordedCancelled(t *testing.T) {
 	p := mustPlan(t, a, conn, policy)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	res, err := Run(ctx, dsn, pg.Settings{}, p, Options{Policy: policy}, func(e Event) {
+	res, err := Run(ctx, dsn, pg.Settings{}, p, Options{Confirmed: true, Policy: policy}, func(e Event) {
 		if e.Kind == Progress && e.Done > 0 {
 			cancel()
 		}
@@ -260,7 +260,7 @@ func TestArchivePlanRunsOnceAndSaysWhatIsMissing(t *testing.T) {
 		t.Fatalf("plan: %d steps, refused %+v", len(p.Steps), p.Refused)
 	}
 	p.Action, p.Task = "archive", "archive_trade_logs"
-	res, _ := runBackup(t, dsn, p, Options{})
+	res, _ := runBackup(t, dsn, p, Options{Confirmed: true})
 	if res.Outcome != OutcomeOK {
 		t.Fatalf("%+v", res)
 	}
@@ -305,13 +305,13 @@ func TestBackupOnAReadOnlySession(t *testing.T) {
 	policy := backupPolicy(dir, 2)
 	a, _ := Default().Action("backup")
 	p := mustPlan(t, a, ro, policy)
-	res, _ := runBackup(t, dsn, p, Options{Policy: policy})
+	res, _ := runBackup(t, dsn, p, Options{Confirmed: true, Policy: policy})
 	if res.Outcome != OutcomeOK || len(verifiedIn(t, dir)) != 1 {
 		t.Fatalf("backup of a read-only session: %+v", res)
 	}
 	v, _ := Default().Action("vacuum")
 	vp := mustPlan(t, v, ro, policy)
-	if _, err := Run(context.Background(), dsn, pg.Settings{}, vp, Options{Policy: policy}, func(Event) {}); !errors.Is(err, ErrReadOnly) {
+	if _, err := Run(context.Background(), dsn, pg.Settings{}, vp, Options{Confirmed: true, Policy: policy}, func(Event) {}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("vacuum on a read-only session: %v", err)
 	}
 }

@@ -96,7 +96,7 @@ func TestCompressChunksPastCompressAfter(t *testing.T) {
 				t.Errorf("the plan offers %q, not --add-policy", plan.Offers)
 			}
 			rec := &recorder{}
-			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, rec.emit)
+			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true}, rec.emit)
 			if err != nil || res.Outcome != OutcomeOK || rec.count(StepFinished) != len(due) {
 				t.Fatalf("run: %v %+v", err, res)
 			}
@@ -130,7 +130,7 @@ func TestCompressChunksPastCompressAfter(t *testing.T) {
 			if slices.Contains(plan.Offers, FlagAddPolicy) {
 				t.Error("with --add-policy the plan still offers it")
 			}
-			if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
+			if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
 				t.Fatalf("add-policy run: %v %+v", err, res)
 			}
 			var after string
@@ -161,7 +161,7 @@ func TestCompressEnablesCompressionFromThePolicy(t *testing.T) {
 	if len(plan.Steps) != 1+len(dueChunks(t, conn, 2)) {
 		t.Errorf("steps: %v", titles(plan))
 	}
-	if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
+	if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
 		t.Fatalf("run: %v %+v", err, res)
 	}
 	var segment string
@@ -190,7 +190,7 @@ func TestCompressAChunkThatFailsIsReportedAndTheRunGoesOn(t *testing.T) {
 	exec(t, holder, "BEGIN")
 	exec(t, holder, "LOCK TABLE "+due[1]+" IN ACCESS SHARE MODE")
 	defer exec(t, holder, "ROLLBACK")
-	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{LockTimeout: 200 * time.Millisecond, LockRetries: -1}, func(Event) {})
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, LockTimeout: 200 * time.Millisecond, LockRetries: -1}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeFailed || len(res.Failed) != 1 || !strings.Contains(res.Failed[0], due[1]) {
 		t.Fatalf("run: %v %+v", err, res)
 	}
@@ -213,7 +213,7 @@ func TestCompressNeedsTimescale(t *testing.T) {
 	if len(plan.Steps) != 0 || len(plan.Refused) != 1 || !strings.Contains(plan.Refused[0].Reason, "public.quotes is a partitioned table: compression needs a TimescaleDB hypertable") {
 		t.Fatalf("plan: %v, refused %+v", titles(plan), plan.Refused)
 	}
-	if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
+	if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
 		t.Errorf("an empty plan's run: %v %+v", err, res)
 	}
 }
@@ -258,7 +258,7 @@ func TestDecompressChecksTheDisk(t *testing.T) {
 	if err != nil || len(plan.Steps) != 1 || plan.Destructive() {
 		t.Fatalf("plan: %v %+v", err, plan)
 	}
-	if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
+	if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
 		t.Fatalf("run: %v %+v", err, res)
 	}
 	if n := pgtest.Count(t, conn, `SELECT count(*) FROM timescaledb_information.chunks WHERE chunk_schema || '.' || chunk_name = $1 AND is_compressed`, chunk); n != 0 {
@@ -327,7 +327,7 @@ func TestReindexHypertableChunkByChunk(t *testing.T) {
 	before := filenodes(t, conn, "n.nspname = '_timescaledb_internal'")
 	w := startWriter(t, dsn, `INSERT INTO ticks VALUES (now(), 'SPY', 1)`)
 	time.Sleep(150 * time.Millisecond)
-	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, func(Event) {})
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true}, func(Event) {})
 	time.Sleep(150 * time.Millisecond)
 	n, worst, errs := w.finish()
 	if err != nil || res.Outcome != OutcomeOK {

@@ -56,7 +56,7 @@ func planOf(t *testing.T, conn *pgx.Conn, policy config.Policy, table string) (*
 
 func runPlan(t *testing.T, dsn string, plan *Plan, policy config.Policy) Result {
 	t.Helper()
-	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: policy}, func(Event) {})
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: policy}, func(Event) {})
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}

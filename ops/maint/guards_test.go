@@ -2,6 +2,7 @@ package maint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -60,7 +61,7 @@ func TestDetachedPartitionIsLeftAlone(t *testing.T) {
 	exec(t, conn, `ALTER TABLE feed DETACH PARTITION feed_90; ALTER TABLE feed_90 RENAME TO feed_archive`)
 	exec(t, conn, `CREATE TABLE feed_90 (LIKE feed)`) // an unrelated table takes the name
 	rec := &recorder{}
-	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: policy}, rec.emit)
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: policy}, rec.emit)
 	// The step of the partition left alone did nothing: the run says so.
 	if err != nil || res.Outcome != OutcomeSkipped || len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0], "feed_90") {
 		t.Fatalf("run: %v %+v", err, res)
@@ -95,7 +96,7 @@ func TestDropChunksRefusesChunksThePlanDidNotList(t *testing.T) {
 	var before int64
 	pgtest.QueryRow(t, conn, "SELECT count(*) FROM m").Scan(&before)
 	exec(t, conn, `INSERT INTO m VALUES (now() - interval '40 days', 2)`) // backfill: a new old chunk
-	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: policy}, func(Event) {})
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: policy}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeFailed || len(res.Failed) == 0 || !strings.Contains(res.Failed[0], "appeared since the plan") {
 		t.Fatalf("run: %v %+v", err, res)
 	}
@@ -109,12 +110,40 @@ func TestDropChunksRefusesChunksThePlanDidNotList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: policy}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
+	if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: policy}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
 		t.Fatalf("second run: %v %+v", err, res)
 	}
 	var old int64
 	pgtest.QueryRow(t, conn, "SELECT count(*) FROM m WHERE time < now() - interval '11 days'").Scan(&old)
 	if old != 0 {
 		t.Errorf("%d old rows left", old)
+	}
+}
+
+// A plan that deletes data runs only when the caller says it was
+// confirmed: ops refuses it otherwise, whatever the UI did, and nothing
+// is deleted.
+func TestUnconfirmedDestructivePlanIsRefused(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := connect(t, dsn)
+	dailyFeed(t, conn, -60, 5, "current_date - 60, now()")
+	policy := config.Policy{Tables: []config.TablePolicy{{Name: "feed", TimeColumn: "ts", RetentionDays: 30}}}
+	p, err := PlanRetention(context.Background(), conn, policy, "feed", RetentionOptions{})
+	if err != nil || !p.NeedsConfirmation() {
+		t.Fatalf("plan: %v", err)
+	}
+	var before int64
+	pgtest.QueryRow(t, conn, "SELECT count(*) FROM feed").Scan(&before)
+	res, err := Run(context.Background(), dsn, pg.Settings{}, p, Options{Policy: policy}, func(Event) {})
+	if !errors.Is(err, ErrNotConfirmed) || res.Outcome != OutcomeFailed || !strings.Contains(err.Error(), "deletes data and was not confirmed") {
+		t.Fatalf("unconfirmed: %s, %v", res.Outcome, err)
+	}
+	var after int64
+	pgtest.QueryRow(t, conn, "SELECT count(*) FROM feed").Scan(&after)
+	if after != before {
+		t.Errorf("rows %d → %d without confirmation", before, after)
+	}
+	if res, err := Run(context.Background(), dsn, pg.Settings{}, p, Options{Policy: policy, Confirmed: true}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
+		t.Errorf("confirmed: %s, %v", res.Outcome, err)
 	}
 }

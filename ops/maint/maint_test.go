@@ -147,7 +147,7 @@ func TestRetentionOnChunkedTables(t *testing.T) {
 				}
 			}
 			rec := &recorder{}
-			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: retentionPolicy}, rec.emit)
+			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: retentionPolicy}, rec.emit)
 			if err != nil || res.Outcome != OutcomeOK {
 				t.Fatalf("run: %v %+v", err, res)
 			}
@@ -205,7 +205,7 @@ func TestRetentionOnAPlainTableInBatches(t *testing.T) {
 		t.Errorf("plan says %d rows, %d are older", *plan.Steps[0].EstRows, want)
 	}
 	rec := &recorder{}
-	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: retentionPolicy, BatchSize: 2000}, rec.emit)
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: retentionPolicy, BatchSize: 2000}, rec.emit)
 	if err != nil || res.Outcome != OutcomeOK || res.Rows != want {
 		t.Fatalf("run: %v %+v (want %d rows)", err, res, want)
 	}
@@ -260,14 +260,14 @@ func TestRetentionRefusals(t *testing.T) {
 	// A plan that reaches a permanent table anyway is refused by Run itself.
 	forged := &Plan{Action: "retention", Steps: []Step{{Title: "DELETE FROM trade_history", Destructive: true, Table: "public.trade_history",
 		run: func(context.Context, *runner, int) (int64, error) { t.Fatal("ran"); return 0, nil }}}}
-	if res, err := Run(ctx, dsn, pg.Settings{}, forged, Options{Policy: policy}, func(Event) {}); err == nil || !strings.Contains(err.Error(), "permanent") || res.Outcome != OutcomeFailed {
+	if res, err := Run(ctx, dsn, pg.Settings{}, forged, Options{Confirmed: true, Policy: policy}, func(Event) {}); err == nil || !strings.Contains(err.Error(), "permanent") || res.Outcome != OutcomeFailed {
 		t.Errorf("forged plan on a permanent table: %v, outcome %q", err, res.Outcome)
 	}
 	// The policy's name resolves as the report resolves it (search_path),
 	// not by comparing text: "trade_history" is app.trade_history here.
 	exec(t, conn, `CREATE SCHEMA app; CREATE TABLE app.trade_history (id int); DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = app', current_database()); END $$`)
 	forged.Steps[0].Table = `"app"."trade_history"`
-	if _, err := Run(ctx, dsn, pg.Settings{}, forged, Options{Policy: policy}, func(Event) {}); err == nil || !strings.Contains(err.Error(), "permanent") {
+	if _, err := Run(ctx, dsn, pg.Settings{}, forged, Options{Confirmed: true, Policy: policy}, func(Event) {}); err == nil || !strings.Contains(err.Error(), "permanent") {
 		t.Errorf("forged plan on the permanent table through search_path: %v", err)
 	}
 	if n := pgtest.Count(t, conn, "SELECT count(*) FROM trade_history"); n != 2 {
@@ -295,7 +295,7 @@ func TestReadOnlyRefusesEveryWrite(t *testing.T) {
 	dsn, conn, plan := eventsRetention(t)
 	var before int64
 	pgtest.QueryRow(t, conn, "SELECT count(*) FROM events").Scan(&before)
-	if _, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{ReadOnly: true, Policy: retentionPolicy}, func(Event) {}); !errors.Is(err, ErrReadOnly) {
+	if _, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, ReadOnly: true, Policy: retentionPolicy}, func(Event) {}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("--read-only: %v", err)
 	}
 	exec(t, conn, "CREATE ROLE reader LOGIN; GRANT ALL ON events TO reader; ALTER ROLE reader SET default_transaction_read_only = on")
@@ -304,7 +304,7 @@ func TestReadOnlyRefusesEveryWrite(t *testing.T) {
 	if cfg.User != "pgtend" || roDSN == dsn {
 		t.Fatalf("cannot derive the reader's DSN from %s", dsn)
 	}
-	if _, err := Run(context.Background(), roDSN, pg.Settings{}, plan, Options{Policy: retentionPolicy}, func(Event) {}); !errors.Is(err, ErrReadOnly) {
+	if _, err := Run(context.Background(), roDSN, pg.Settings{}, plan, Options{Confirmed: true, Policy: retentionPolicy}, func(Event) {}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("read-only role: %v", err)
 	}
 	var after int64
@@ -327,7 +327,7 @@ func TestCancelMidDeleteIsConsistentAndResumable(t *testing.T) {
 			cancel()
 		}
 	}
-	res, err := Run(ctx, dsn, pg.Settings{}, plan, Options{Policy: retentionPolicy, BatchSize: 500, BatchPause: 10 * time.Millisecond}, emit)
+	res, err := Run(ctx, dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: retentionPolicy, BatchSize: 500, BatchPause: 10 * time.Millisecond}, emit)
 	if err != nil || res.Outcome != OutcomeCancelled {
 		t.Fatalf("cancelled run: %v %+v", err, res)
 	}
@@ -354,7 +354,7 @@ func TestCancelMidDeleteIsConsistentAndResumable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res2, err := Run(context.Background(), dsn, pg.Settings{}, plan2, Options{Policy: retentionPolicy}, func(Event) {})
+	res2, err := Run(context.Background(), dsn, pg.Settings{}, plan2, Options{Confirmed: true, Policy: retentionPolicy}, func(Event) {})
 	if err != nil || res2.Outcome != OutcomeOK || res2.Rows != oldLeft {
 		t.Fatalf("second run: %v %+v (want %d rows)", err, res2, oldLeft)
 	}
@@ -367,7 +367,7 @@ func TestLockHolderIsNamedWithinTheTimeout(t *testing.T) {
 	exec(t, holder, "BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
 	start := time.Now()
 	rec := &recorder{}
-	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: retentionPolicy, LockTimeout: 300 * time.Millisecond, LockRetries: -1}, rec.emit)
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: retentionPolicy, LockTimeout: 300 * time.Millisecond, LockRetries: -1}, rec.emit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +395,7 @@ func TestVacuumChunkByChunk(t *testing.T) {
 		t.Fatalf("plan: %d steps, first %q", len(plan.Steps), plan.Steps[0].Title)
 	}
 	rec := &recorder{}
-	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: policy}, rec.emit)
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: policy}, rec.emit)
 	if err != nil || res.Outcome != OutcomeOK || rec.count(StepFinished) != len(plan.Steps) {
 		t.Fatalf("vacuum: %v %+v", err, res)
 	}

@@ -188,6 +188,15 @@ func (p *Plan) Blocking() bool {
 // it deletes data, or it blocks writers.
 func (p *Plan) NeedsConfirmation() bool { return p.Destructive() || p.Blocking() }
 
+// WhyConfirm says why a plan needs the operator's confirmation, for the
+// refusals: "deletes data", "blocks the application's writes".
+func (p *Plan) WhyConfirm() string {
+	if p.Destructive() {
+		return "deletes data"
+	}
+	return "blocks the application's writes"
+}
+
 // EventKind says what an Event reports.
 type EventKind int
 

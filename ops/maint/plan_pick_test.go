@@ -55,7 +55,7 @@ func TestPickedReindexStepsRunAlone(t *testing.T) {
 	}
 	index := func(s Step) string { return strings.TrimPrefix(s.Statements[0], "REINDEX INDEX CONCURRENTLY ") }
 	before := filenodes(t, conn, "t.relname = 'fills'")
-	res, err := Run(context.Background(), dsn, pg.Settings{}, picked, Options{}, func(Event) {})
+	res, err := Run(context.Background(), dsn, pg.Settings{}, picked, Options{Confirmed: true}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeOK {
 		t.Fatalf("run: %v %+v", err, res)
 	}

@@ -69,7 +69,7 @@ func TestStepsTheRoleMayNotDoAreForeseenAndSkipped(t *testing.T) {
 	if _, err := vacuum.Plan(context.Background(), mon, policy, "quotes"); !IsDenied(err) || !strings.Contains(err.Error(), "role monitor may do none of this plan") {
 		t.Errorf("a plan of nothing allowed: %v", err)
 	}
-	res, err := Run(context.Background(), asRole(t, dsn, "monitor"), pg.Settings{}, plan, Options{Policy: policy}, func(Event) {})
+	res, err := Run(context.Background(), asRole(t, dsn, "monitor"), pg.Settings{}, plan, Options{Confirmed: true, Policy: policy}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeSkipped || len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0], "quotes") {
 		t.Fatalf("run as monitor: %v %+v", err, res)
 	}
@@ -84,7 +84,7 @@ func TestStepsTheRoleMayNotDoAreForeseenAndSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err = Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: policy}, func(Event) {})
+	res, err = Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: policy}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeOK {
 		t.Fatalf("run as owner: %v %+v", err, res)
 	}
@@ -110,7 +110,7 @@ func TestVacuumTheServerSkipsIsSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	exec(t, admin, `ALTER TABLE jobs OWNER TO other`)
-	res, err := Run(context.Background(), asRole(t, dsn, "worker"), pg.Settings{}, plan, Options{Policy: policy}, func(Event) {})
+	res, err := Run(context.Background(), asRole(t, dsn, "worker"), pg.Settings{}, plan, Options{Confirmed: true, Policy: policy}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeSkipped || len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0], `skipping "jobs"`) {
 		t.Errorf("vacuum the server skipped: %v %+v", err, res)
 	}

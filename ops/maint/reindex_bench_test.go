@@ -124,7 +124,7 @@ func BenchmarkReindex(b *testing.B) {
 					start := time.Now()
 					if how == "reindex-table" {
 						exec(b, conn, "REINDEX TABLE ticks")
-					} else if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
+					} else if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
 						b.Fatalf("%v %+v", err, res)
 					}
 					wall += time.Since(start)

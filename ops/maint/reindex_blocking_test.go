@@ -57,7 +57,7 @@ func TestBlockingReindexOnlyWhenAsked(t *testing.T) {
 	// The runs: every index valid, each with a new file.
 	for _, p := range []*Plan{blocking, ex} {
 		before := filenodes(t, conn, "t.relname IN ('fills', 'slots')")
-		res, err := Run(context.Background(), dsn, pg.Settings{}, p, Options{}, func(Event) {})
+		res, err := Run(context.Background(), dsn, pg.Settings{}, p, Options{Confirmed: true}, func(Event) {})
 		if err != nil || res.Outcome != OutcomeOK {
 			t.Fatalf("run: %v %+v", err, res)
 		}

@@ -125,7 +125,7 @@ func TestReindexRanksABloatedIndexFirst(t *testing.T) {
 	before := filenodes(t, conn, "t.relname = 'fills'")
 	sizeBefore := pgtest.Count(t, conn, "SELECT pg_indexes_size('fills')")
 	rec := &recorder{}
-	res, err := Run(context.Background(), dsn, pg.Settings{}, measured, Options{}, rec.emit)
+	res, err := Run(context.Background(), dsn, pg.Settings{}, measured, Options{Confirmed: true}, rec.emit)
 	if err != nil || res.Outcome != OutcomeOK {
 		t.Fatalf("run: %v %+v", err, res)
 	}
@@ -207,7 +207,7 @@ func TestReindexConcurrentlyWhileWriting(t *testing.T) {
 			before := filenodes(t, conn, "t.relname LIKE 'fills%'")
 			w := startWriter(t, dsn, insert)
 			time.Sleep(150 * time.Millisecond)
-			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, func(Event) {})
+			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true}, func(Event) {})
 			time.Sleep(150 * time.Millisecond)
 			n, worst, errs := w.finish()
 			if err != nil || res.Outcome != OutcomeOK {
@@ -290,7 +290,7 @@ func TestCancelledReindexLeavesACopyThatIsFoundAndDropped(t *testing.T) {
 	if !strings.Contains(strings.Join(plan.Tables[0].Findings, "\n"), "leftover index") {
 		t.Errorf("findings: %v", plan.Tables[0].Findings)
 	}
-	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{}, func(Event) {})
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeOK || invalidIndexCount(t, conn) != 0 {
 		t.Fatalf("run: %v %+v, %d invalid indexes left", err, res, invalidIndexCount(t, conn))
 	}
@@ -308,7 +308,7 @@ func TestCancelledReindexLeavesACopyThatIsFoundAndDropped(t *testing.T) {
 			go func() { time.Sleep(300 * time.Millisecond); release() }()
 		}
 	}
-	res, err = Run(ctx, dsn, pg.Settings{}, plan, Options{LockTimeout: 20 * time.Second}, emit)
+	res, err = Run(ctx, dsn, pg.Settings{}, plan, Options{Confirmed: true, LockTimeout: 20 * time.Second}, emit)
 	cancel()
 	release()
 	if err != nil || res.Outcome != OutcomeCancelled || rec.count(StepCancelled) != 1 {
@@ -374,7 +374,7 @@ func TestReindexStepsTheRoleMayNotDoAreMarked(t *testing.T) {
 	if !errors.As(err, &d) {
 		t.Errorf("a plan of nothing allowed: %v", err)
 	}
-	res, err := Run(context.Background(), asRole(t, dsn, "reindexer"), pg.Settings{}, plan, Options{}, func(Event) {})
+	res, err := Run(context.Background(), asRole(t, dsn, "reindexer"), pg.Settings{}, plan, Options{Confirmed: true}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeSkipped || len(res.Skipped) != 3 {
 		t.Errorf("run as reindexer: %v %+v", err, res)
 	}
@@ -408,7 +408,7 @@ func TestReindexHeldUpByAnOpenTransaction(t *testing.T) {
 	plan := planReindex(t, conn, config.Policy{}, "", Flags{FlagIndex: "fills_tag"})
 	release := holdWriter(t, dsn, `INSERT INTO fills (ts, tag) VALUES (now(), 'held')`)
 	rec := &recorder{}
-	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{LockTimeout: 300 * time.Millisecond, LockRetries: 1}, rec.emit)
+	res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, LockTimeout: 300 * time.Millisecond, LockRetries: 1}, rec.emit)
 	release()
 	if err != nil || res.Outcome != OutcomeFailed || len(res.Failed) != 1 {
 		t.Fatalf("run: %v %+v", err, res)

@@ -136,7 +136,7 @@ func TestDefaultPartitionRowsPastRetention(t *testing.T) {
 		t.Fatalf("the DEFAULT partition's batched DELETE: %+v", del)
 	}
 	before = fingerprint(t, conn, "dp", cutoff)
-	res, err := Run(context.Background(), dsn, pgSettings(), plan, Options{Policy: policy, BatchSize: 25}, func(Event) {})
+	res, err := Run(context.Background(), dsn, pgSettings(), plan, Options{Confirmed: true, Policy: policy, BatchSize: 25}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeOK || res.Rows != inDefault-2 {
 		t.Fatalf("run: %v %+v (want %d rows)", err, res, inDefault-2)
 	}
@@ -338,7 +338,7 @@ func TestInheritedRetention(t *testing.T) {
 	}
 
 	before := fingerprint(t, conn, "ticks", cutoff)
-	res, err := Run(context.Background(), dsn, pgSettings(), plan, Options{Policy: policy, BatchSize: 50}, func(Event) {})
+	res, err := Run(context.Background(), dsn, pgSettings(), plan, Options{Confirmed: true, Policy: policy, BatchSize: 50}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeOK {
 		t.Fatalf("run: %v %+v", err, res)
 	}
@@ -372,7 +372,7 @@ func TestInheritedChildDropIsProvedAgain(t *testing.T) {
 	}
 	exec(t, conn, `ALTER TABLE ticks_y1 DROP CONSTRAINT ticks_y1_ts_check; INSERT INTO ticks_y1 VALUES (9999, now(), 'new')`)
 	exec(t, conn, `ALTER TABLE ticks_y2 NO INHERIT ticks; CREATE TABLE other (id int NOT NULL, ts timestamptz, pad text); ALTER TABLE ticks_y2 INHERIT other`)
-	res, err := Run(context.Background(), dsn, pgSettings(), plan, Options{Policy: policy}, func(Event) {})
+	res, err := Run(context.Background(), dsn, pgSettings(), plan, Options{Confirmed: true, Policy: policy}, func(Event) {})
 	if err != nil || res.Outcome != OutcomeFailed {
 		t.Fatalf("run: %v %+v", err, res)
 	}

@@ -22,7 +22,11 @@ type Options struct {
 	BatchSize   int           // rows per DELETE transaction; default 10,000
 	BatchPause  time.Duration // pause between DELETE batches
 	ReadOnly    bool          // --read-only: refuse everything
-	Policy      config.Policy // re-checked: permanent tables are refused here too
+	// Confirmed: the operator confirmed the plan as it needs (--yes, or the
+	// console's typed name). A plan that deletes data or blocks writers
+	// (Plan.NeedsConfirmation) is refused without it, whoever the caller.
+	Confirmed bool
+	Policy    config.Policy // re-checked: permanent tables are refused here too
 }
 
 func (o Options) withDefaults() Options {
@@ -48,6 +52,10 @@ type skippedError struct{ reason string }
 func (e *skippedError) Error() string { return "skipped: " + e.reason }
 
 func skip(reason string) error { return &skippedError{reason} }
+
+// ErrNotConfirmed is returned when a plan that needs the operator's
+// confirmation is run without it (Options.Confirmed): nothing ran.
+var ErrNotConfirmed = errors.New("not confirmed")
 
 // ErrReadOnly is returned when a run is refused because pgtend or the
 // session is read-only.
@@ -104,12 +112,16 @@ func (r *runner) emit(e Event) {
 	r.emitFn(e)
 }
 
-// guard refuses a plan that must not run: --read-only, a read-only session
+// guard refuses a plan that must not run: one not confirmed that needs it,
+// --read-only, a read-only session
 // (default_transaction_read_only, a standby) for a plan that changes the
 // database (a backup does not), or a destructive step on a
 // permanent table. Run calls it, so every caller — console or headless —
 // gets the same refusals.
 func guard(ctx context.Context, conn *pgx.Conn, plan *Plan, opts Options) error {
+	if plan.NeedsConfirmation() && !opts.Confirmed {
+		return fmt.Errorf("%w: the %s plan %s and was not confirmed: nothing ran", ErrNotConfirmed, plan.Action, plan.WhyConfirm())
+	}
 	if opts.ReadOnly {
 		return fmt.Errorf("%w: pgtend runs with --read-only; %s changes the database", ErrReadOnly, plan.Action)
 	}

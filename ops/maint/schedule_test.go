@@ -39,7 +39,7 @@ func planSchedule(t *testing.T, conn *pgx.Conn, policy config.Policy) *Plan {
 func runSchedulePlan(t *testing.T, dsn string, p *Plan, policy config.Policy) (Result, *recorder) {
 	t.Helper()
 	rec := &recorder{}
-	res, err := Run(context.Background(), dsn, pg.Settings{StatementTimeout: 30 * time.Second, LockTimeout: 2 * time.Second}, p, Options{Policy: policy}, rec.emit)
+	res, err := Run(context.Background(), dsn, pg.Settings{StatementTimeout: 30 * time.Second, LockTimeout: 2 * time.Second}, p, Options{Confirmed: true, Policy: policy}, rec.emit)
 	if err != nil {
 		t.Fatal(err)
 	}

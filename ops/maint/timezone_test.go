@@ -104,7 +104,7 @@ func TestRetentionOfLocalTimesKeepsTheLocalWindow(t *testing.T) {
 			for _, tp := range policy.Tables {
 				before[tp.Name] = inside(tp.Name, typeOf[tp.Name])
 			}
-			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: policy}, func(Event) {})
+			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: policy}, func(Event) {})
 			if err != nil || res.Outcome != OutcomeOK {
 				t.Fatalf("run: %v %+v", err, res)
 			}

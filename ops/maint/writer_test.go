@@ -112,7 +112,7 @@ func TestConcurrentWriterSeesNoError(t *testing.T) {
 			}
 			w := startWriter(t, dsn, s.insert)
 			time.Sleep(200 * time.Millisecond)
-			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: monthlyPolicy, BatchSize: 1000}, func(Event) {})
+			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: monthlyPolicy, BatchSize: 1000}, func(Event) {})
 			time.Sleep(200 * time.Millisecond)
 			n, worst, errs := w.finish()
 			if err != nil || res.Outcome != OutcomeOK {
@@ -161,7 +161,7 @@ func BenchmarkMonthly(b *testing.B) {
 							if err != nil {
 								b.Fatal(err)
 							}
-							if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Policy: monthlyPolicy}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
+							if res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: monthlyPolicy}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
 								b.Fatalf("%v %+v", err, res)
 							}
 						}

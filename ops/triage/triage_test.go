@@ -98,7 +98,7 @@ func runOption(t *testing.T, dsn string, conn *pgx.Conn, policy config.Policy, o
 	if err != nil {
 		t.Fatalf("plan %s: %v", o.Run.Command(), err)
 	}
-	res, err := maint.Run(context.Background(), dsn, pg.Settings{}, p, maint.Options{Policy: policy}, func(maint.Event) {})
+	res, err := maint.Run(context.Background(), dsn, pg.Settings{}, p, maint.Options{Policy: policy, Confirmed: true}, func(maint.Event) {})
 	if err != nil || res.Outcome != maint.OutcomeOK {
 		t.Fatalf("run %s: %v %+v", o.Run.Command(), err, res)
 	}
@@ -199,7 +199,7 @@ func TestBackupsBeyondRotationFreeWhatTriageSays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res, err := maint.Run(context.Background(), dsn, pg.Settings{}, p, maint.Options{Policy: policy}, func(maint.Event) {}); err != nil || res.Outcome != maint.OutcomeOK {
+		if res, err := maint.Run(context.Background(), dsn, pg.Settings{}, p, maint.Options{Policy: policy, Confirmed: true}, func(maint.Event) {}); err != nil || res.Outcome != maint.OutcomeOK {
 			t.Fatalf("backup %d: %v %+v", i, err, res)
 		}
 		time.Sleep(1100 * time.Millisecond) // backups are named by the second
