@@ -24,7 +24,8 @@ var Objects = []Object{
 	{"open_orders", "a day of orders, 19 in 20 deleted: dead tuples (VACUUM) and indexes about 5% full (REINDEX)"},
 	{dailyView, "a continuous aggregate of option_chain_snapshots refreshed hourly by a policy (with --native, a materialized view)"},
 	{IdleSlot, "an inactive physical replication slot holding a little WAL"},
-	{"backups/", "the demo policy's [backup] dir, with one pg_dump -Fc backup: pgtend_demo_YYYYmmdd_HHMMSS.dump"},
+	{"backups/", "the demo policy's [backup] dir, with one pg_dump -Fc backup as a nightly cron leaves it, never verified: pgtend_demo_YYYYmmdd_HHMMSS.dump " +
+		"(Health counts only verified backups and offers b for one)"},
 	{"models/, trade_logs/", "the demo policy's [archive] dirs, with a few model files and monthly trade logs to archive"},
 }
 
