@@ -344,8 +344,7 @@ func (v *actionView) prompt() []string {
 		if !v.plan.Destructive() {
 			what = "This plan blocks writers."
 		}
-		return []string{"", s.Due.Render(what) + " " + s.Dim.Render(hint(v.keyset.confirm)+s.Glyphs.Sep+hint(v.keyset.no)),
-			s.Dim.Render("to confirm, you type " + v.shown)}
+		return []string{"", s.Due.Render(what) + " " + s.Dim.Render(hint(v.keyset.confirm)+s.Glyphs.Sep+hint(v.keyset.no)+s.Glyphs.Sep+"you type "+v.shown)}
 	}
 	return []string{"", s.Due.Render("Run this plan?") + " " + s.Dim.Render(hint(v.keyset.run)+s.Glyphs.Sep+hint(v.keyset.no))}
 }

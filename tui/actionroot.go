@@ -15,7 +15,7 @@ func (o Options) actionsEnabled() bool { return o.Actions != nil && !o.ReadOnly 
 // on the whole database (backup) works from the Disk pane, on "".
 func (m *Model) actionTarget(action maint.Action) (table, shown string, ok bool) {
 	if action.Database && m.active == paneHealth && m.health.fixes(action.Name) && m.report != nil {
-		return "", "database " + m.report.Server.Database, true // a finding's fix: "no verified backup"
+		return "", "database " + m.clean(m.report.Server.Database), true // a finding's fix: "no verified backup"
 	}
 	if action.Database != (m.active == paneDisk) {
 		return "", "", false // table actions on a table's pane, the database's on the Disk pane
@@ -23,7 +23,7 @@ func (m *Model) actionTarget(action maint.Action) (table, shown string, ok bool)
 	switch m.active {
 	case paneDisk:
 		if m.report != nil {
-			return "", "database " + m.report.Server.Database, true
+			return "", "database " + m.clean(m.report.Server.Database), true
 		}
 	case paneTables:
 		if t := m.tables.selected(); t != nil {

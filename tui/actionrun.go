@@ -57,6 +57,9 @@ func (v *actionView) startRun() tea.Cmd {
 		v.plan = plan
 		v.resetPicks()
 	}
+	if v.confirmed {
+		v.plan.Confirm() // what ops checks before anything runs
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan tea.Msg, runBuffer)
 	v.phase, v.cancelRun, v.events, v.asking = phaseRunning, cancel, ch, false

@@ -140,6 +140,9 @@ func TestRetentionNeedsTheTableName(t *testing.T) {
 	if f.runCount() != 1 || f.runs[0] != m.action.plan {
 		t.Fatalf("%d runs", f.runCount())
 	}
+	if !f.runs[0].Confirmed() { // what ops checks: without it the run is refused there
+		t.Error("the plan run after the typed name is not confirmed")
+	}
 	finishRun(t, m, f, listen, maint.Result{Outcome: maint.OutcomeOK})
 	wants(t, m, "retention cleanup of option_chain_snapshots: ok")
 }

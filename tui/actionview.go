@@ -46,6 +46,7 @@ type actionView struct {
 	// and the first statement are laid out (0: none).
 	stepsAt, statementAt int
 	scroll               int
+	confirmed            bool            // the typed name matched: the plan that runs is confirmed (maint.Plan.Confirm)
 	input                textinput.Model // what the plan is for (v.shown), typed to confirm a destructive plan
 	mismatch             bool            // enter was pressed on a name that is not the table's
 
@@ -252,6 +253,7 @@ func (v *actionView) updateConfirm(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 			return nil
 		}
 		v.input.Blur()
+		v.confirmed = true
 		return v.startRun()
 	case key.Matches(msg, k.Back):
 		v.phase = phaseReview

@@ -120,11 +120,9 @@ func (a consoleActions) Plan(ctx context.Context, action, table string) (*maint.
 }
 
 func (a consoleActions) Run(ctx context.Context, plan *maint.Plan, emit func(maint.Event)) (maint.Result, error) {
-	opts := a.t.maintOptions(a.readOnly)
-	// The console runs a plan only once its view confirmed it as the plan
-	// needs: the typed name for one that deletes data or blocks writers.
-	opts.Confirmed = true
-	res, _, runErr, recErr := runAndRecord(ctx, a.t, plan, opts, emit, a.mem)
+	// Not Options.Confirmed: a plan that needs it carries its own
+	// confirmation (Plan.Confirm, the console's typed name), or ops refuses.
+	res, _, runErr, recErr := runAndRecord(ctx, a.t, plan, a.t.maintOptions(a.readOnly), emit, a.mem)
 	if recErr != nil {
 		return res, errors.Join(runErr, recErr)
 	}

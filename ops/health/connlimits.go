@@ -22,10 +22,7 @@ func (j judge) connLimits(clients []Session) []Item {
 		if l.kind == "database" {
 			used, kind, src = byDB[l.name], KindDatabase, "pg_database.datconnlimit"
 		}
-		share := 100.0
-		if l.limit > 0 {
-			share = pct(float64(used), float64(l.limit))
-		}
+		share := pct(float64(used), float64(l.limit))
 		status := OK
 		switch {
 		case share >= float64(j.h.ConnectionsCritical):
@@ -37,9 +34,6 @@ func (j judge) connLimits(clients []Session) []Item {
 			continue
 		}
 		text := fmt.Sprintf("%s %s: %d of its %d connections in use (%.0f%%)", l.kind, l.name, used, l.limit, share)
-		if l.limit == 0 {
-			text = fmt.Sprintf("%s %s: connection limit 0, no new session of it can start", l.kind, l.name)
-		}
 		items = append(items, Item{Kind: kind, Status: status, Name: l.name, Text: text, Evidence: []Evidence{
 			ev("connection limit", fmt.Sprint(l.limit), src),
 			ev("in use", fmt.Sprint(used), "pg_stat_activity (client backends of it)"),

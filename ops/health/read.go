@@ -109,11 +109,13 @@ FROM pg_replication_slots ORDER BY slot_name`
 // connLimitsQuery is every role that may log in and every database that
 // accepts connections with a connection limit of its own (rolconnlimit,
 // datconnlimit; -1 is none): a pool may hit one long before
-// max_connections.
+// max_connections. A limit of 0 is a lock put on purpose (an account or a
+// database closed), and superusers' sessions are not limited: neither is
+// judged.
 const connLimitsQuery = `
-SELECT 'role', rolname::text, rolconnlimit FROM pg_roles WHERE rolcanlogin AND rolconnlimit >= 0
+SELECT 'role', rolname::text, rolconnlimit FROM pg_roles WHERE rolcanlogin AND NOT rolsuper AND rolconnlimit > 0
 UNION ALL
-SELECT 'database', datname::text, datconnlimit FROM pg_database WHERE datallowconn AND datconnlimit >= 0
+SELECT 'database', datname::text, datconnlimit FROM pg_database WHERE datallowconn AND datconnlimit > 0
 ORDER BY 1, 2`
 
 const standbysQuery = `

@@ -25,15 +25,17 @@ func (j judge) slotWAL() Finding {
 	}
 	slots := slices.Clone(j.raw.slots)
 	slices.SortStableFunc(slots, func(a, b slot) int { return cmp.Compare(deref(b.retainedWAL, 0), deref(a.retainedWAL, 0)) })
+	// WAL is one stream: the slots together keep what the oldest
+	// restart_lsn needs, the largest figure, not their sum.
 	var total, inactive int64
 	idle := 0
 	for _, s := range slots {
 		kept := deref(s.retainedWAL, 0)
-		total += kept
+		total = max(total, kept)
 		status, state := OK, "active"
 		if !s.active {
 			status, state = Warning, "inactive"
-			inactive += kept
+			inactive = max(inactive, kept)
 			idle++
 		}
 		text := fmt.Sprintf("slot %s (%s, %s) keeps %s of WAL", s.name, s.kind, state, bytesOf(kept))
@@ -67,7 +69,7 @@ func (j judge) slotWAL() Finding {
 	}
 	f.Evidence = []Evidence{
 		ev("slots", fmt.Sprint(len(slots)), "pg_replication_slots"),
-		ev("WAL kept", bytesOf(total), "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), summed"),
+		ev("WAL kept", bytesOf(total), "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) of the oldest slot"),
 	}
 	return f
 }

@@ -306,13 +306,6 @@ func planCompressTable(ctx context.Context, conn *pgx.Conn, api *tsAPI, r *repor
 	return sum, steps, nil
 }
 
-func deref(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
-}
-
 // orderColumns are the columns of order_by entries ("timestamp DESC").
 func orderColumns(orderBy []string) []string {
 	var out []string

@@ -120,9 +120,9 @@ func TestDropChunksRefusesChunksThePlanDidNotList(t *testing.T) {
 	}
 }
 
-// A plan that deletes data runs only when the caller says it was
-// confirmed: ops refuses it otherwise, whatever the UI did, and nothing
-// is deleted.
+// A plan that deletes data runs only once confirmed (Options.Confirmed for
+// --yes, Plan.Confirm for the console's typed name): ops refuses it
+// otherwise, whatever the UI did, and nothing is deleted.
 func TestUnconfirmedDestructivePlanIsRefused(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	conn := connect(t, dsn)
@@ -143,7 +143,35 @@ func TestUnconfirmedDestructivePlanIsRefused(t *testing.T) {
 	if after != before {
 		t.Errorf("rows %d → %d without confirmation", before, after)
 	}
-	if res, err := Run(context.Background(), dsn, pg.Settings{}, p, Options{Policy: policy, Confirmed: true}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
+	p.Confirm() // the console's typed name
+	if res, err := Run(context.Background(), dsn, pg.Settings{}, p, Options{Policy: policy}, func(Event) {}); err != nil || res.Outcome != OutcomeOK {
 		t.Errorf("confirmed: %s, %v", res.Outcome, err)
+	}
+}
+
+// A rewrite by VACUUM FULL locks the table, reads too, for the whole
+// rewrite: its plan needs the operator's confirmation. pg_repack, which
+// needs a primary key (or a unique index on NOT NULL columns), is not
+// offered for a table without one.
+func TestRewriteByVacuumFullNeedsConfirmation(t *testing.T) {
+	conn := connect(t, pgtest.NewDatabase(t))
+	if _, err := conn.Exec(context.Background(), "CREATE EXTENSION IF NOT EXISTS pg_repack"); err != nil {
+		t.Skipf("SKIPPED: pg_repack is not installed (Debian: postgresql-NN-repack): %v", err)
+	}
+	exec(t, conn, `CREATE TABLE keyless (v int, pad text); INSERT INTO keyless SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g;
+		CREATE TABLE keyed (id int PRIMARY KEY, pad text); INSERT INTO keyed SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g`)
+	p, err := PlanRewrite(context.Background(), conn, config.Policy{}, "keyless")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Steps[0].Lock != LockVacuumFull || !p.NeedsConfirmation() || !strings.Contains(strings.Join(p.Notes, " "), "no primary key nor unique index on NOT NULL columns") {
+		t.Errorf("keyless: lock %q, needs confirmation %v, notes %q", p.Steps[0].Lock, p.NeedsConfirmation(), p.Notes)
+	}
+	p, err = PlanRewrite(context.Background(), conn, config.Policy{}, "keyed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, why, _ := FindRepack(context.Background(), conn); why == "" && (p.Steps[0].Lock != LockRepack || p.NeedsConfirmation()) {
+		t.Errorf("keyed, with pg_repack: lock %q, needs confirmation %v", p.Steps[0].Lock, p.NeedsConfirmation())
 	}
 }

@@ -2,6 +2,7 @@ package maint
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -10,12 +11,28 @@ import (
 
 // Contract is the plan as its JSON says it: every field, and whether it
 // destroys data or needs --yes.
+// Its lists are [] when empty, never null, whichever planner made it.
 func (p *Plan) Contract() any {
+	c := *p
+	c.Tables = slices.Clone(orEmpty(c.Tables))
+	for i := range c.Tables {
+		c.Tables[i].Aggregates = orEmpty(c.Tables[i].Aggregates)
+	}
+	c.Steps, c.Refused, c.Notes = orEmpty(c.Steps), orEmpty(c.Refused), orEmpty(c.Notes)
+	c.Offers, c.LeftOut = orEmpty(c.Offers), orEmpty(c.LeftOut)
 	return struct {
 		*Plan
 		Destructive       bool `json:"destructive"`
 		NeedsConfirmation bool `json:"needs_confirmation"` // destructive, or blocking writers: --yes
-	}{p, p.Destructive(), p.NeedsConfirmation()}
+	}{&c, p.Destructive(), p.NeedsConfirmation()}
+}
+
+// orEmpty is s, or an empty slice for nil: JSON [] rather than null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 var eventKinds = map[EventKind]string{

@@ -85,6 +85,9 @@ type Plan struct {
 	// the database; archives and rotation touch files): a read-only
 	// session or a standby may run it.
 	filesOnly bool
+	// confirmed: the operator confirmed this plan as it needs (Confirm),
+	// in the console's typed-name step.
+	confirmed bool
 	// Offers are the switches of its action (Flag.Name) that would change
 	// this plan: the console offers them as keys that plan again.
 	Offers []string `json:"offers"`
@@ -92,7 +95,7 @@ type Plan struct {
 	// may run some of them (Only); LeftOut are the titles of the steps
 	// left out that way, recorded with the run.
 	Pickable bool     `json:"pickable"`
-	LeftOut  []string `json:"left_out,omitempty"`
+	LeftOut  []string `json:"left_out"`
 }
 
 // Offer adds flag to the plan's Offers, once.
@@ -188,6 +191,15 @@ func (p *Plan) Blocking() bool {
 // it deletes data, or it blocks writers.
 func (p *Plan) NeedsConfirmation() bool { return p.Destructive() || p.Blocking() }
 
+// Confirm records that the operator confirmed the plan as it needs (the
+// console calls it when the typed name matches): Run refuses a plan that
+// needs confirmation unless it was confirmed this way or by
+// Options.Confirmed (--yes).
+func (p *Plan) Confirm() { p.confirmed = true }
+
+// Confirmed says whether Confirm was called.
+func (p *Plan) Confirmed() bool { return p.confirmed }
+
 // WhyConfirm says why a plan needs the operator's confirmation, for the
 // refusals: "deletes data", "blocks the application's writes".
 func (p *Plan) WhyConfirm() string {
@@ -258,4 +270,14 @@ type Result struct {
 	Finished      time.Time
 	Failed        []string // steps that failed, with their reasons
 	Skipped       []string // steps that did nothing, with the reasons
+}
+
+// deref is *p, or T's zero value when p is nil: the report's figures that
+// may be unknown.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }

@@ -182,7 +182,7 @@ func newTableJob(ctx context.Context, conn *pgx.Conn, r *report.Report, t report
 	// The cutoff is an instant. A timestamp or date column is compared with
 	// it in the table's zone (report.Table.Bound), and the report reads its
 	// chunk and partition ranges as instants of that zone too.
-	cutoff := r.GeneratedAt.Add(-time.Duration(derefInt(t.RetentionDays)) * 24 * time.Hour)
+	cutoff := r.GeneratedAt.Add(-time.Duration(deref(t.RetentionDays)) * 24 * time.Hour)
 	if o.Cutoff != nil {
 		cutoff = *o.Cutoff
 	}
@@ -221,6 +221,9 @@ func (j *tableJob) plan(ctx context.Context, conn *pgx.Conn) (tableResult, error
 		}
 		var notes []string
 		res.aggregates, notes = j.aggregateChecks()
+		if err := j.erasesKept(res.aggregates); err != nil {
+			return res, err
+		}
 		res.notes = append(res.notes, notes...)
 		return res, j.chunksLeftover(ctx, conn, &res)
 	case report.KindPartitioned:
@@ -307,13 +310,6 @@ func (j *tableJob) whyKept(f ForeignKey) string {
 // it names.
 func when(t report.Table, instant time.Time) string {
 	return instant.In(t.Location()).Format("2006-01-02 15:04 MST")
-}
-
-func derefInt(p *int) int {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
 
 // chunksOf returns the table's chunks and those wholly older than cutoff.

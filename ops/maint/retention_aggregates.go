@@ -80,6 +80,43 @@ func (j *tableJob) aggregateChecks() ([]AggregateCheck, []string) {
 	return checks, notes
 }
 
+// erasesKept is the refusal of a cutoff inside the refresh window of an
+// aggregate that keeps buckets older than that cutoff — permanent, without
+// a retention of its own, or with a longer one: its next refresh would
+// delete buckets the policy keeps, so the raw chunks must stay. (An
+// aggregate whose own retention drops them first loses nothing: the
+// warning is enough.)
+func (j *tableJob) erasesKept(checks []AggregateCheck) error {
+	aggs := map[string]report.Table{}
+	for _, a := range j.r.Aggregates(j.t) {
+		aggs[a.Key()] = a
+	}
+	for _, c := range checks {
+		a, ok := aggs[c.Aggregate]
+		if !c.InsideWindow || !ok {
+			continue
+		}
+		keeps := "it is permanent in the policy"
+		switch {
+		case a.Permanent:
+		case a.RetentionDays == nil:
+			keeps = "it has no retention of its own"
+		case j.r.GeneratedAt.AddDate(0, 0, -*a.RetentionDays).Before(j.cutoff):
+			keeps = fmt.Sprintf("its own retention, %d days, keeps them", *a.RetentionDays)
+		default:
+			continue
+		}
+		from := "its first bucket"
+		if c.WindowStart != nil {
+			from = when(j.t, *c.WindowStart)
+		}
+		return fmt.Errorf("%s: the cutoff %s is inside the refresh window of %s, whose next refresh would delete its buckets from %s to %s, "+
+			"and %s: refusing. Fix: keep %s longer than its window (start_offset %s), or give %s's refresh policy a start_offset shorter than %s",
+			j.name, when(j.t, j.cutoff), c.Aggregate, from, when(j.t, j.cutoff), keeps, j.name, deref(c.StartOffset), c.Aggregate, j.age())
+	}
+	return nil
+}
+
 // ownWindow warns when a continuous aggregate's own cutoff is inside its
 // refresh window: its next refresh computes the dropped buckets again from
 // its source's rows, and the space comes back.

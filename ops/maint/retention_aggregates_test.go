@@ -41,9 +41,9 @@ func TestRetentionWarnsInsideARefreshWindow(t *testing.T) {
 	pgtest.RequireTimescale(t)
 	conn := connect(t, pgtest.NewDatabase(t))
 	seedAggregate(t, conn)
-	plan := func(days int) TableSummary {
+	plan := func(days int, more ...config.TablePolicy) TableSummary {
 		t.Helper()
-		p, err := PlanRetention(context.Background(), conn, config.Policy{Tables: []config.TablePolicy{{Name: "ticks", RetentionDays: days}}}, "ticks", RetentionOptions{})
+		p, err := PlanRetention(context.Background(), conn, config.Policy{Tables: append([]config.TablePolicy{{Name: "ticks", RetentionDays: days}}, more...)}, "ticks", RetentionOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +60,19 @@ func TestRetentionWarnsInsideARefreshWindow(t *testing.T) {
 	if f := strings.Join(outside.Findings, "\n"); strings.Contains(f, "WARNING") || !strings.Contains(f, "public.ticks_hourly aggregates public.ticks") {
 		t.Errorf("30 days, outside the 14-day window: findings %q", f)
 	}
-	inside := plan(10)
+	// Inside the window of an aggregate that keeps its buckets (no
+	// retention of its own, or a longer one, or permanent): its next
+	// refresh would delete buckets the policy keeps. Refused.
+	for _, agg := range []config.TablePolicy{{Name: "ticks_hourly"}, {Name: "ticks_hourly", RetentionDays: 20}, {Name: "ticks_hourly", Permanent: true}} {
+		_, err := PlanRetention(context.Background(), conn, config.Policy{Tables: []config.TablePolicy{{Name: "ticks", RetentionDays: 10}, agg}}, "ticks", RetentionOptions{})
+		if err == nil || !strings.Contains(err.Error(), "is inside the refresh window of public.ticks_hourly, whose next refresh would delete its buckets") ||
+			!strings.Contains(err.Error(), "refusing") {
+			t.Errorf("10 days, the aggregate keeping its buckets (%+v): %v", agg, err)
+		}
+	}
+	// An aggregate whose own retention (5 days) drops those buckets first
+	// loses nothing there: a warning.
+	inside := plan(10, config.TablePolicy{Name: "ticks_hourly", RetentionDays: 5})
 	if len(inside.Aggregates) != 1 || !inside.Aggregates[0].InsideWindow {
 		t.Errorf("10 days: aggregates %+v", inside.Aggregates)
 	}

@@ -197,7 +197,7 @@ func (j *tableJob) inheritedSteps(ctx context.Context, conn *pgx.Conn) (tableRes
 		b := *j.t.TotalBytes - *goes.Bytes
 		stays.Bytes = &b
 	}
-	rows := max(j.t.RowEstimate-*goes.Rows-derefInt64(goes.RowsPastCutoff), 0)
+	rows := max(j.t.RowEstimate-*goes.Rows-deref(goes.RowsPastCutoff), 0)
 	stays.Rows = &rows
 	res.goes, res.stays = goes, stays
 	switch {
@@ -239,13 +239,6 @@ func referencingFirst(deletes []rowsDelete) []rowsDelete {
 		}
 	}
 	return out
-}
-
-func derefInt64(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
 
 // inheritanceTree reads the table's tree, root first, with the report's

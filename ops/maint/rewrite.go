@@ -7,6 +7,7 @@ import (
 	osexec "os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/backup"
@@ -99,6 +100,20 @@ func PlanRewrite(ctx context.Context, conn *pgx.Conn, policy config.Policy, tabl
 		return nil, err
 	}
 	rel := pgx.Identifier{t.Schema, t.Name}.Sanitize()
+	if tool != nil {
+		// pg_repack needs a primary key or a unique index on NOT NULL
+		// columns to swap the copy in; without one it fails: VACUUM FULL.
+		var keyed bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = $1::regclass AND i.indisvalid AND i.indisunique
+			AND i.indpred IS NULL AND i.indexprs IS NULL AND (i.indisprimary OR NOT EXISTS (SELECT 1 FROM pg_attribute a
+			WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) AND NOT a.attnotnull)))`, rel).Scan(&keyed); err != nil {
+			return nil, err
+		}
+		if !keyed {
+			tool, why = nil, t.Key()+" has no primary key nor unique index on NOT NULL columns, which pg_repack needs"
+		}
+	}
+	room := roomCheck(deref(r.Disk.Path), t.Key(), need)
 	p := &Plan{Target: t.Key(), Created: r.GeneratedAt, Refused: []Refusal{}}
 	sum := TableSummary{Table: t.Key(), Kind: *t.Kind, TimeZone: t.Location().String(), ForeignKeys: []ForeignKey{}, Findings: []string{}, Steps: []int{0}}
 	est := deref(t.TotalBytes)
@@ -108,15 +123,17 @@ func PlanRewrite(ctx context.Context, conn *pgx.Conn, policy config.Policy, tabl
 		step = Step{Title: "pg_repack " + t.Key() + ": rewrite it and its indexes, reads and writes going on", Target: rel, Table: rel,
 			Statements: []string{tool.Path + " --no-kill-backend --no-superuser-check --table=" + rel + "  # connection through the environment or a 0600 passfile, never argv"},
 			Lock:       LockRepack, Unit: "tables", EstBytes: &est, needs: needs(rel, NeedOwner),
-			run: rewriteRun(rel, func(ctx context.Context, r *runner, i int) error { return r.repack(ctx, i, tool.Path, rel) })}
+			run: rewriteRun(rel, room, func(ctx context.Context, r *runner, i int) error { return r.repack(ctx, i, tool.Path, rel) })}
 		p.Notes = append(p.Notes, fmt.Sprintf("pg_repack %s (%s) builds a new copy beside the old, then swaps them under a brief ACCESS EXCLUSIVE lock; "+
 			"--no-kill-backend: it gives up rather than cancel a session in its way", tool.Version, tool.Path))
 	} else {
 		stmt := "VACUUM (FULL, ANALYZE) " + rel
 		sum.Locks = []string{LockVacuumFull}
+		// It blocks the application (reads too) for the whole rewrite: the
+		// operator confirms it as a destructive plan (typed name, --yes).
 		step = Step{Title: "VACUUM FULL " + t.Key() + ": rewrite it and its indexes; the table is locked meanwhile", Target: rel, Table: rel,
-			Statements: []string{stmt}, Lock: LockVacuumFull, Unit: "tables", EstBytes: &est, needs: needs(rel, NeedMaintain),
-			run: rewriteRun(rel, func(ctx context.Context, r *runner, i int) error {
+			Statements: []string{stmt}, Lock: LockVacuumFull, Unit: "tables", EstBytes: &est, needs: needs(rel, NeedMaintain), Blocking: true,
+			run: rewriteRun(rel, room, func(ctx context.Context, r *runner, i int) error {
 				_, err := r.conn.Exec(ctx, stmt)
 				return err
 			})}
@@ -127,15 +144,35 @@ func PlanRewrite(ctx context.Context, conn *pgx.Conn, policy config.Policy, tabl
 	return p, nil
 }
 
-// rewriteRun runs a rewrite and reports what it returned to the
-// filesystem: the table's total size before less after.
-func rewriteRun(rel string, rewrite func(ctx context.Context, r *runner, i int) error) func(ctx context.Context, r *runner, i int) (int64, error) {
+// roomCheck checks again, right before the rewrite, that the data
+// directory's filesystem (path, as the report saw it) still has need
+// bytes free: the disk may have filled since the plan.
+func roomCheck(path, table string, need int64) func() error {
+	return func() error {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(path, &st); err != nil {
+			return fmt.Errorf("cannot check the free space of %s before rewriting %s: %w", path, table, err)
+		}
+		if free := int64(st.Bavail) * int64(st.Bsize); free < need {
+			return fmt.Errorf("no room to rewrite %s any more: it needs %s free, and %s has %s", table, bkBytes(need), path, bkBytes(free))
+		}
+		return nil
+	}
+}
+
+// rewriteRun runs a rewrite, once room says the disk still has space for
+// it, and reports what it returned to the filesystem: the table's total
+// size before less after.
+func rewriteRun(rel string, room func() error, rewrite func(ctx context.Context, r *runner, i int) error) func(ctx context.Context, r *runner, i int) (int64, error) {
 	size := func(ctx context.Context, r *runner) (int64, error) {
 		var n int64
 		err := r.conn.QueryRow(ctx, `SELECT pg_total_relation_size($1::regclass)`, rel).Scan(&n)
 		return n, err
 	}
 	return func(ctx context.Context, r *runner, i int) (int64, error) {
+		if err := room(); err != nil {
+			return 0, err
+		}
 		before, err := size(ctx, r)
 		if err != nil {
 			return 0, err

@@ -88,7 +88,7 @@ func PlanRotate(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Target: "backups of " + database, Created: now, Tables: []TableSummary{}, Refused: []Refusal{}}
+	p := &Plan{Target: "backups of " + database, Created: now, Tables: []TableSummary{}, Refused: []Refusal{}, filesOnly: true}
 	if b.Dir == "" && b.Dest == "" {
 		p.Notes = append(p.Notes, "the policy has no [backup] dir and no [archive] dest: nothing to rotate")
 		return p, nil

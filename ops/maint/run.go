@@ -22,9 +22,10 @@ type Options struct {
 	BatchSize   int           // rows per DELETE transaction; default 10,000
 	BatchPause  time.Duration // pause between DELETE batches
 	ReadOnly    bool          // --read-only: refuse everything
-	// Confirmed: the operator confirmed the plan as it needs (--yes, or the
-	// console's typed name). A plan that deletes data or blocks writers
-	// (Plan.NeedsConfirmation) is refused without it, whoever the caller.
+	// Confirmed: the operator confirmed the plans of this run as they need
+	// (--yes). A plan that deletes data or blocks writers
+	// (Plan.NeedsConfirmation) is refused without it, or without its own
+	// Plan.Confirm (the console's typed name), whoever the caller.
 	Confirmed bool
 	Policy    config.Policy // re-checked: permanent tables are refused here too
 }
@@ -119,7 +120,7 @@ func (r *runner) emit(e Event) {
 // permanent table. Run calls it, so every caller — console or headless —
 // gets the same refusals.
 func guard(ctx context.Context, conn *pgx.Conn, plan *Plan, opts Options) error {
-	if plan.NeedsConfirmation() && !opts.Confirmed {
+	if plan.NeedsConfirmation() && !opts.Confirmed && !plan.confirmed {
 		return fmt.Errorf("%w: the %s plan %s and was not confirmed: nothing ran", ErrNotConfirmed, plan.Action, plan.WhyConfirm())
 	}
 	if opts.ReadOnly {
