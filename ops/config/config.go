@@ -70,7 +70,19 @@ type Archive struct {
 	// <name>_archive_YYYYMM.tar.gz.
 	MonthlyDirs []string
 	Dest        string
-	Keep        int // whole-directory archives kept per directory; 0 = 4
+	Keep        int // whole-directory archives kept per directory; 0 = DefaultArchiveKeep
+}
+
+// DefaultArchiveKeep is how many whole-directory archives of each
+// directory stay when [archive] keep is not set.
+const DefaultArchiveKeep = 4
+
+// KeepOrDefault is Keep, or DefaultArchiveKeep when it is not set.
+func (a Archive) KeepOrDefault() int {
+	if a.Keep <= 0 {
+		return DefaultArchiveKeep
+	}
+	return a.Keep
 }
 
 // Policy is one complete maintenance policy.

@@ -47,10 +47,7 @@ func PlanArchive(ctx context.Context, _ *pgx.Conn, policy config.Policy, table s
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", dest, err)
 	}
-	keep := a.Keep
-	if keep <= 0 {
-		keep = 4
-	}
+	keep := a.KeepOrDefault()
 	p := &Plan{Target: "[archive] directories into " + dest, Created: now, Tables: []TableSummary{}, Refused: []Refusal{}, filesOnly: true}
 	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
 	lastMonth := thisMonth.AddDate(0, -1, 0)

@@ -61,10 +61,7 @@ func BeyondRotation(policy config.Policy, database string, now time.Time) (Beyon
 			return b, fmt.Errorf("reading %s: %w", dest, err)
 		}
 		b.Dest = dest
-		keep := a.Keep
-		if keep <= 0 {
-			keep = 4
-		}
+		keep := a.KeepOrDefault()
 		for _, d := range a.Dirs {
 			b.Archives = append(b.Archives, backup.PlanArchiveRotation(list, filepath.Base(filepath.Clean(d)), keep)...)
 		}
