@@ -88,6 +88,9 @@ func (a *triageActions) Plan(ctx context.Context, action, table string) (*maint.
 		step = maint.Step{Title: "drop the inactive physical replication slot " + slot, Target: slot, Destructive: true, Unit: "slots",
 			Statements: []string{"SELECT pg_drop_replication_slot('" + slot + "')"}, Lock: "none (the slot only)"}
 	}
+	if action == "drop-detached" || action == "drop-repack-leftover" {
+		step = maint.Step{Title: "drop " + table, Target: table, Table: table, Destructive: true, Unit: "tables", Statements: []string{"DROP TABLE " + table}, Lock: maint.LockAccessExclusive}
+	}
 	return &maint.Plan{Action: action, Target: table, Created: fixtureNow, Steps: []maint.Step{step}}, nil
 }
 
