@@ -157,3 +157,35 @@ func TestRepackLeftoversAreDropped(t *testing.T) {
 		t.Errorf("%d of pg_repack's work objects left", n)
 	}
 }
+
+// A partition pg_partman detached and kept (retention_keep_table) is
+// offered drop-detached too, and frees what triage says.
+func TestPartmanKeptTableIsDroppedAsTriageSays(t *testing.T) {
+	dsn, conn := setup(t)
+	pgtest.RequireExtension(t, conn, "pg_partman")
+	pgtest.Exec(t, conn, `CREATE SCHEMA tools; CREATE EXTENSION pg_partman SCHEMA tools`)
+	daily := "p_type => 'native', p_interval => 'daily'"
+	if pgtest.Count(t, conn, `SELECT split_part(extversion, '.', 1)::int FROM pg_extension WHERE extname = 'pg_partman'`) >= 5 {
+		daily = "p_interval => '1 day'"
+	}
+	pgtest.Exec(t, conn, `CREATE TABLE events (ts timestamptz NOT NULL, payload text) PARTITION BY RANGE (ts)`)
+	pgtest.Exec(t, conn, `SELECT tools.create_parent(p_parent_table => 'public.events', p_control => 'ts', `+daily+`, p_start_partition => (now() - interval '10 days')::text)`)
+	pgtest.Exec(t, conn, `INSERT INTO events SELECT g, md5(g::text) || md5(g::text || 'x') FROM generate_series(now() - interval '10 days', now(), interval '2 seconds') g`)
+	pgtest.Exec(t, conn, `UPDATE tools.part_config SET retention = '5 days', retention_keep_table = true WHERE parent_table = 'public.events';
+		SELECT tools.run_maintenance(p_parent_table => 'public.events'); ANALYZE`)
+	tr := collect(t, conn, config.Policy{})
+	var o *Option
+	for i := range tr.Options {
+		if tr.Options[i].Kind == KindDetachedPartition && tr.Options[i].Object == "public.events" {
+			o = &tr.Options[i]
+			break
+		}
+	}
+	if o == nil || o.Run == nil || o.Run.Action != "drop-detached" || o.Bytes <= 0 {
+		t.Fatalf("kept table: %+v in %+v", o, tr.Options)
+	}
+	ranWithin(t, dsn, conn, config.Policy{}, o, "drop-detached (pg_partman's)")
+	if n := pgtest.Count(t, conn, `SELECT count(*) FROM pg_class WHERE relname = $1`, *o.Table); n != 0 {
+		t.Errorf("%s is still there", *o.Table)
+	}
+}
