@@ -12,28 +12,6 @@ import (
 	"github.com/pgtend/pgtend/ops/pgtest"
 )
 
-// pendingDetach makes parent a partitioned table whose partition
-// parent_old an interrupted DETACH CONCURRENTLY left pending (another
-// session's snapshot makes it wait in its second phase, where it is
-// cancelled), with rows rows in it.
-func pendingDetach(t *testing.T, dsn string, conn *pgx.Conn, parent string, rows int) string {
-	t.Helper()
-	part := parent + "_old"
-	pgtest.Exec(t, conn, fmt.Sprintf(`CREATE TABLE %s (ts timestamptz NOT NULL, v int, payload text) PARTITION BY RANGE (ts)`, parent))
-	pgtest.Exec(t, conn, fmt.Sprintf(`CREATE TABLE %s PARTITION OF %s FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')`, part, parent))
-	pgtest.Exec(t, conn, fmt.Sprintf(`INSERT INTO %s SELECT '2020-01-01'::timestamptz + g * interval '1 second', g, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, %d) g`, parent, rows))
-	holder := pgtest.Connect(t, dsn)
-	pgtest.Exec(t, holder, `BEGIN ISOLATION LEVEL REPEATABLE READ`)
-	pgtest.Exec(t, holder, `SELECT count(*) FROM `+parent)
-	pgtest.Exec(t, conn, `SET statement_timeout = '1s'`)
-	if _, err := conn.Exec(context.Background(), fmt.Sprintf(`ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY`, parent, part)); err == nil {
-		t.Fatal("DETACH CONCURRENTLY did not wait")
-	}
-	pgtest.Exec(t, conn, `RESET statement_timeout`)
-	pgtest.Exec(t, holder, `ROLLBACK`)
-	return part
-}
-
 func planOf(conn *pgx.Conn, policy config.Policy, action, table string) (*maint.Plan, error) {
 	a, _ := maint.Default().Action(action)
 	return a.Plan(context.Background(), conn, policy, table)
@@ -44,7 +22,7 @@ func planOf(conn *pgx.Conn, policy config.Policy, action, table string) (*maint.
 // what triage said.
 func TestDetachedPartitionIsDroppedAsTriageSays(t *testing.T) {
 	dsn, conn := setup(t)
-	part := pendingDetach(t, dsn, conn, "hist", 300000)
+	part := pgtest.PendingDetach(t, dsn, conn, "hist", 300000)
 	tr := collect(t, conn, config.Policy{})
 	o := find(tr, KindDetachedPartition, part)
 	if o == nil || o.Run == nil || o.Action == nil || *o.Action != "pgtend run drop-detached --table public."+part || o.Run.Confirm != "" || o.Frees != FreesNow {
@@ -69,8 +47,8 @@ func TestDetachedPartitionIsDroppedAsTriageSays(t *testing.T) {
 // references are refused when planned.
 func TestDropDetachedRefusesWhatIsNotALeftover(t *testing.T) {
 	dsn, conn := setup(t)
-	perm := pendingDetach(t, dsn, conn, "keepme", 1000)
-	refd := pendingDetach(t, dsn, conn, "pointed", 1000)
+	perm := pgtest.PendingDetach(t, dsn, conn, "keepme", 1000)
+	refd := pgtest.PendingDetach(t, dsn, conn, "pointed", 1000)
 	pgtest.Exec(t, conn, `CREATE TABLE live (ts timestamptz NOT NULL) PARTITION BY RANGE (ts); CREATE TABLE live_2020 PARTITION OF live FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')`)
 	pgtest.Exec(t, conn, `CREATE TABLE plain (v int)`)
 	pgtest.Exec(t, conn, `CREATE UNIQUE INDEX ON `+refd+` (v); CREATE TABLE refs (v int REFERENCES `+refd+` (v))`)
