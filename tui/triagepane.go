@@ -18,7 +18,8 @@ import (
 // option in full — how the space returns, what it locks, where the figure
 // comes from, and the command that does it. Enter opens that registry
 // action's plan, confirmed and run in the action view like every other
-// (a replication slot's drop by typing the slot's name). The console opens
+// (a replication slot's drop by typing the slot's name, a detached
+// partition's or pg_repack leftover's by the table's). The console opens
 // on it by itself when the filesystem is fuller than [disk] triage_at.
 
 // triageEvery is the least time between two triage reads while the pane is

@@ -40,7 +40,7 @@ func fixtureTriage() *triage.Triage {
 		&triage.Run{Action: "retention", Table: "public.option_chain_snapshots"})
 	add(triage.Option{Kind: triage.KindCompress, Schema: ptr("public"), Table: ptr("ml_features"), Object: "12 chunks older than 7 days, 60 GiB",
 		Bytes: 54 * gib, Frees: triage.FreesNow, NeedsFreeBytes: 2 * gib, Estimate: true, Locks: maint.LockCompressChunk + ", one chunk at a time",
-		Detail: "each chunk is compressed in its own transaction", Basis: "estimated: its compressed chunks came to 10% of their size"},
+		Detail: "each chunk is compressed in its own transaction", Basis: "estimated: its compressed chunks came to 10% of their size", Parts: fixtureChunks(12, 5*gib)},
 		&triage.Run{Action: "compress", Table: "public.ml_features"})
 	add(triage.Option{Kind: triage.KindReplicationSlot, Object: "old_replica", Bytes: 41 * gib, Frees: triage.FreesCheckpoint, Estimate: true, Locks: "none",
 		Detail: "physical slot, inactive, wal_status extended: nothing reads it", Basis: "measured: pg_wal_lsn_diff"},
@@ -62,6 +62,17 @@ func fixtureTriage() *triage.Triage {
 		Filesystem:    triage.Filesystem{Path: ptr("/var/lib/postgresql/16/main"), TotalBytes: &total, FreeBytes: &free},
 		DaysUntilFull: &days, GrowthPerDay: perDay, GrowthBasis: "measured from the sizes pgtend stored", Options: opts,
 		Notes: []string{"pg_wal holds 44 GiB. max_wal_size (1.0 GiB) is a soft limit between checkpoints, not a cap."}}
+}
+
+// fixtureChunks are n chunks to compress, largest first, of about size
+// each, a tenth of which their compressed copies keep.
+func fixtureChunks(n int, size int64) []triage.Part {
+	out := make([]triage.Part, n)
+	for i := range out {
+		s := size - int64(i)*(size/50)
+		out[i] = triage.Part{Name: fmt.Sprintf("_timescaledb_internal._hyper_3_%d_chunk", 40+i), Size: s, Bytes: s - s/10, NeedsFreeBytes: 2 * (s / 10)}
+	}
+	return out
 }
 
 func withTriage(tr *triage.Triage) func(*Options) {
@@ -87,6 +98,9 @@ func (a *triageActions) Plan(ctx context.Context, action, table string) (*maint.
 		slot := maint.FlagsOf(ctx)[maint.FlagSlot]
 		step = maint.Step{Title: "drop the inactive physical replication slot " + slot, Target: slot, Destructive: true, Unit: "slots",
 			Statements: []string{"SELECT pg_drop_replication_slot('" + slot + "')"}, Lock: "none (the slot only)"}
+	}
+	if action == "drop-detached" || action == "drop-repack-leftover" {
+		step = maint.Step{Title: "drop " + table, Target: table, Table: table, Destructive: true, Unit: "tables", Statements: []string{"DROP TABLE " + table}, Lock: maint.LockAccessExclusive}
 	}
 	return &maint.Plan{Action: action, Target: table, Created: fixtureNow, Steps: []maint.Step{step}}, nil
 }
@@ -147,6 +161,20 @@ func TestGoldenTriage(t *testing.T) {
 			requireGolden(t, m, 80, 24, colorprofile.TrueColor)
 		})
 	}
+}
+
+// A compression option lists its chunks, largest first, each with what
+// it frees and the room it needs, as many as the pane has rows for.
+func TestGoldenTriageCompressionChunks(t *testing.T) {
+	m, _ := triageModel(t, 160, 48)
+	press(m, "j")
+	out := plain(t, m)
+	for _, want := range []string{"12 chunks, one at a time, largest first:", "- _timescaledb_internal._hyper_3_40_chunk: 5.0 GiB, frees ~4.5 GiB", "more (pgtend triage lists them all)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	requireGolden(t, m, 160, 48, colorprofile.TrueColor)
 }
 
 // Enter on an option opens its registry action's plan with its flags; a

@@ -78,12 +78,13 @@ func (p *triagePane) View() string {
 		lines = append(lines, "")
 	}
 	lines = append(lines, s.Dim.Render(strings.Repeat(ruleGlyph(s.ASCII), max(p.width, 1))))
-	lines = append(lines, p.detail()...)
+	lines = append(lines, p.detail(p.height-len(lines))...)
 	return p.frame(lines)
 }
 
-// detail is the selected option in full, then the notes.
-func (p *triagePane) detail() []string {
+// detail is the selected option in full, then its parts (chunks) as many
+// as the room rows leave besides the notes, then the notes.
+func (p *triagePane) detail(room int) []string {
 	s := p.styles
 	var lines []string
 	if o := p.selected(); o != nil {
@@ -103,8 +104,34 @@ func (p *triagePane) detail() []string {
 			lines = append(lines, p.wrapped(lipgloss.NewStyle(), p.clean(*o.Action)+" (read-only here)", "run: ", "     ")...)
 		}
 	}
+	var notes []string
 	for _, n := range p.triage.Notes {
-		lines = append(lines, p.wrapped(s.Dim, p.clean(n), "note: ", "      ")...)
+		notes = append(notes, p.wrapped(s.Dim, p.clean(n), "note: ", "      ")...)
+	}
+	if o := p.selected(); o != nil {
+		lines = append(lines, p.parts(*o, room-len(lines)-len(notes))...)
+	}
+	return append(lines, notes...)
+}
+
+// parts lists the option's pieces (chunks to compress), largest first,
+// in at most rows lines: those that fit, then a count of the rest; in
+// fewer than three, only the count.
+func (p *triagePane) parts(o triage.Option, rows int) []string {
+	if len(o.Parts) == 0 || rows < 1 {
+		return nil
+	}
+	n := text.Plural(len(o.Parts), "chunk")
+	if rows < 3 {
+		return []string{p.styles.Dim.Render(n + ", one at a time, each with the room it needs: pgtend triage lists them")}
+	}
+	lines := []string{p.styles.Dim.Render(n + ", one at a time, largest first:")}
+	for i, part := range o.Parts {
+		l := p.wrapped(lipgloss.NewStyle(), text.PartLine(o, part), "  - ", "    ")
+		if len(lines)+len(l)+1 > rows && i < len(o.Parts)-1 || len(lines)+len(l) > rows {
+			return append(lines, p.styles.Dim.Render(fmt.Sprintf("  %s and %d more (pgtend triage lists them all)", p.styles.Glyphs.Ellipsis, len(o.Parts)-i)))
+		}
+		lines = append(lines, l...)
 	}
 	return lines
 }

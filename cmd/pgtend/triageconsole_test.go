@@ -43,3 +43,30 @@ func TestConsoleOpensOnTriageAndDropsASlotByItsName(t *testing.T) {
 	}
 	s.keys("q")
 }
+
+// TestConsoleDropsADetachedPartitionByItsName: a partition an interrupted
+// DETACH CONCURRENTLY left pending is listed on Triage with drop-detached;
+// Enter plans it (the FINALIZE, then the DROP with its size), y asks for
+// the table's name, and the name drops it.
+func TestConsoleDropsADetachedPartitionByItsName(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := pgtest.Connect(t, dsn)
+	part := pgtest.PendingDetach(t, dsn, conn, "ledger", 300000) // the most bytes that come back now: listed first
+	cfg := writeFile(t, "pgtend.toml", "[disk]\ntriage_at = \"1%\"\n")
+	s := startScreen(t, 80, 24, []string{"LANG=C.UTF-8", "TERM=xterm-256color", "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir()},
+		"--dsn", "'"+dsn+"'", "--config", cfg, "--refresh", "2s")
+	s.waitFor("connected", "Triage ", "detached partition public."+part, "drop-detached")
+	s.keys("Enter")
+	s.waitFor("drop of public."+part, "FINALIZE", "DROP TABLE")
+	s.keys("y")
+	s.waitFor("type public." + part + " to run")
+	s.keys("public."+part, "Enter")
+	s.waitFor("drop of public." + part + ": ok")
+	if n := pgtest.Count(t, conn, `SELECT count(*) FROM pg_class WHERE relname = $1`, part); n != 0 {
+		t.Fatal("the detached partition is still there")
+	}
+	if n := pgtest.Count(t, conn, `SELECT count(*) FROM pgtend.history WHERE action = 'drop-detached' AND outcome = 'ok'`); n != 1 {
+		t.Errorf("%d history entries for the drop", n)
+	}
+	s.keys("q")
+}

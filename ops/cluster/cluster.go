@@ -37,6 +37,11 @@ type Options struct {
 	// HBA lines are put before the default trust rules of pg_hba.conf (tests
 	// use them to require a password from one role).
 	HBA []string
+	// Settings are server settings written to postgresql.auto.conf before
+	// the first start, for those that need a restart to change
+	// (archive_mode, logging_collector): name → value, the value quoted
+	// for the file whatever its type.
+	Settings map[string]string
 }
 
 // Cluster is a running throwaway PostgreSQL server listening only on a unix
@@ -84,7 +89,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("creating cluster directory: %w", err)
 		}
 	}
-	if err := c.init(ctx, opts.HBA); err != nil {
+	if err := c.init(ctx, opts.HBA, opts.Settings); err != nil {
 		removeOwned(dir, c.owner)
 		return nil, err
 	}
@@ -129,7 +134,7 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string) (string, erro
 	return c.DSN(name), nil
 }
 
-func (c *Cluster) init(ctx context.Context, hba []string) error {
+func (c *Cluster) init(ctx context.Context, hba []string, settings map[string]string) error {
 	cred, err := serverCredential()
 	if err != nil {
 		return err
@@ -164,6 +169,11 @@ func (c *Cluster) init(ctx context.Context, hba []string) error {
 		"timescaledb.telemetry_level = off",
 		"",
 	}, "\n")
+	extra, err := settingLines(settings)
+	if err != nil {
+		return err
+	}
+	conf += extra
 	if err := appendFile(filepath.Join(c.dataDir(), "postgresql.auto.conf"), conf); err != nil {
 		return err
 	}
@@ -176,6 +186,29 @@ func (c *Cluster) init(ctx context.Context, hba []string) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(strings.Join(hba, "\n")+"\n"+string(old)), 0o600)
+}
+
+// settingLines are Options.Settings as postgresql.conf lines, sorted; a
+// name that is not a setting's (letters, digits, _ and .) is refused, so
+// nothing else reaches the file.
+func settingLines(settings map[string]string) (string, error) {
+	names := make([]string, 0, len(settings))
+	for n := range settings {
+		if n == "" || strings.Trim(strings.ToLower(n), "abcdefghijklmnopqrstuvwxyz0123456789_.") != "" {
+			return "", fmt.Errorf("cluster setting %q: not a setting's name", n)
+		}
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, n := range names {
+		v := settings[n]
+		if strings.ContainsAny(v, "\n\r") {
+			return "", fmt.Errorf("cluster setting %s: a value on more than one line", n)
+		}
+		b.WriteString(n + " = '" + strings.ReplaceAll(strings.ReplaceAll(v, `\`, `\\`), "'", "''") + "'\n")
+	}
+	return b.String(), nil
 }
 
 func appendFile(path, text string) error {

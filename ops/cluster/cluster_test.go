@@ -82,3 +82,17 @@ func TestStopCommandQuotesTheDirectory(t *testing.T) {
 		t.Errorf("%q names %q to the shell (%v), want %q", cmd, out, err, dir)
 	}
 }
+
+// Options.Settings reach postgresql.auto.conf quoted, whatever the value;
+// a name that is not a setting's, or a value on two lines, is refused.
+func TestSettingLinesQuoteAndRefuse(t *testing.T) {
+	got, err := settingLines(map[string]string{"log_directory": "log", "archive_command": `test ! -f '/a\b'`})
+	if want := "archive_command = 'test ! -f ''/a\\\\b'''\nlog_directory = 'log'\n"; err != nil || got != want {
+		t.Errorf("settingLines = %q, %v; want %q", got, err, want)
+	}
+	for _, bad := range []map[string]string{{"x = 1\nfsync": "on"}, {"": "on"}, {"log_directory": "a\nfsync = on"}} {
+		if _, err := settingLines(bad); err == nil {
+			t.Errorf("settingLines(%q) accepted", bad)
+		}
+	}
+}

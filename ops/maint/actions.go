@@ -192,6 +192,17 @@ func Default() *Registry {
 				Help:    "rewrite a bloated plain table to give its free space back to the filesystem: pg_repack where installed, else VACUUM FULL; refused without room for the copy",
 				Planner: PlanRewrite,
 			},
+			{
+				Name: "drop-detached", Heading: "drop of", Destructive: true,
+				Help:    "drop a detached partition (--table) pg_partman kept or an interrupted DETACH CONCURRENTLY left, confirmed by its name; an attached, permanent or referenced table is refused",
+				Planner: PlanDropDetached,
+			},
+			{
+				Name: "drop-repack-leftover", Heading: "drop of",
+				Destructive: true,
+				Help:        "drop the work tables (repack.table_<oid>, repack.log_<oid>) a pg_repack that died left; refused while a pg_repack runs",
+				Planner:     PlanDropRepackLeftover,
+			},
 		},
 		Scripts: []Script{
 			{Name: "weekly", Help: "VACUUM ANALYZE of every table, a verified backup, then the sizes and disk report and the server log's errors", Actions: []string{"vacuum", "backup"}, Report: true,

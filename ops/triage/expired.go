@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -101,7 +102,7 @@ func compressible(r *report.Report, policy config.Policy) []Option {
 		}
 		cutoff := r.GeneratedAt.Add(-time.Duration(tp.CompressAfterDays) * 24 * time.Hour)
 		var due, largest int64
-		n := 0
+		var parts []Part
 		var before, after int64
 		for _, c := range r.Chunks {
 			if c.TableKey() != t.Key() {
@@ -113,11 +114,12 @@ func compressible(r *report.Report, policy config.Policy) []Option {
 					before, after = before+*c.BeforeBytes, after+*c.AfterBytes
 				}
 			case c.RangeEnd != nil && !c.RangeEnd.After(cutoff) && !c.Expired && c.TotalBytes != nil:
-				n++
+				parts = append(parts, Part{Name: c.ChunkSchema + "." + c.Chunk, Size: *c.TotalBytes})
 				due += *c.TotalBytes
 				largest = max(largest, *c.TotalBytes)
 			}
 		}
+		n := len(parts)
 		if n == 0 {
 			continue
 		}
@@ -128,13 +130,18 @@ func compressible(r *report.Report, policy config.Policy) []Option {
 		}
 		kept := int64(float64(due) * ratio)
 		room := 2 * int64(float64(largest)*ratio) // the compressed copy and its WAL
+		for i := range parts {
+			copied := int64(float64(parts[i].Size) * ratio)
+			parts[i].Bytes, parts[i].NeedsFreeBytes = max(parts[i].Size-copied, 0), 2*copied
+		}
+		slices.SortStableFunc(parts, func(a, b Part) int { return cmp.Compare(b.Size, a.Size) })
 		out = append(out, Option{Kind: KindCompress, Schema: ptr(t.Schema), Table: ptr(t.Name),
 			Object: fmt.Sprintf("%d %s older than %d days, %s", n, plural(n, "chunk"), tp.CompressAfterDays, humanize.IBytes(uint64(due))),
 			Bytes:  max(due-kept, 0), Frees: FreesNow, NeedsFreeBytes: room, Estimate: true,
 			Locks:  maint.LockCompressChunk + ", one chunk at a time",
 			Run:    &Run{Action: "compress", Table: t.Key()},
 			Detail: fmt.Sprintf("each chunk is compressed in its own transaction; each needs room for its compressed copy and WAL first (up to %s)", humanize.IBytes(uint64(room))),
-			Basis:  basis})
+			Basis:  basis, Parts: parts})
 	}
 	return out
 }

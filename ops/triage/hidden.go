@@ -20,8 +20,8 @@ func detached(ctx context.Context, conn *pgx.Conn, r *report.Report) ([]Option, 
 		rel := pgx.Identifier{d.Schema, d.Name}.Sanitize()
 		out = append(out, Option{Kind: KindDetachedPartition, Schema: ptr(d.Schema), Table: ptr(d.Name), Object: d.ParentSchema + "." + d.Parent,
 			Bytes: derefOr(d.TotalBytes), Frees: FreesNow, Locks: maint.LockAccessExclusive + " on the table, briefly (DROP TABLE)",
-			Detail: "detached by pg_partman (retention_keep_table) from " + d.ParentSchema + "." + d.Parent + " and kept: DROP TABLE " + rel + " once nothing needs it (no pgtend action drops it: it is outside every policy)",
-			Basis:  "measured: the table's size (" + r.MeasuredBy + ")"})
+			Detail: "detached by pg_partman (retention_keep_table) from " + d.ParentSchema + "." + d.Parent + " and kept: DROP TABLE " + rel + " once nothing needs it (confirmed by its name)",
+			Basis:  "measured: the table's size (" + r.MeasuredBy + ")", Run: dropDetached(d.Schema, d.Name)})
 	}
 	rows, err := conn.Query(ctx, `
 		SELECT n.nspname::text, c.relname::text, pn.nspname::text, p.relname::text, pg_total_relation_size(c.oid)
@@ -41,11 +41,17 @@ func detached(ctx context.Context, conn *pgx.Conn, r *report.Report) ([]Option, 
 		parent, rel := pgx.Identifier{ps, pt}.Sanitize(), pgx.Identifier{s, t}.Sanitize()
 		out = append(out, Option{Kind: KindDetachedPartition, Schema: ptr(s), Table: ptr(t), Object: ps + "." + pt, Bytes: bytes, Frees: FreesNow,
 			Locks:  maint.LockShareUpdateExclusive + " on the parent (FINALIZE), then " + maint.LockAccessExclusive + " on the partition (DROP)",
-			Detail: "an interrupted DETACH PARTITION CONCURRENTLY left it half detached: ALTER TABLE " + parent + " DETACH PARTITION " + rel + " FINALIZE, then DROP TABLE " + rel + " if its rows are past keeping",
-			Basis:  "measured: pg_total_relation_size"})
+			Detail: "an interrupted DETACH PARTITION CONCURRENTLY left it half detached: ALTER TABLE " + parent + " DETACH PARTITION " + rel + " FINALIZE, then DROP TABLE " + rel + " if its rows are past keeping (confirmed by its name)",
+			Basis:  "measured: pg_total_relation_size", Run: dropDetached(s, t)})
 	}
 	rows.Close()
 	return out, rows.Err()
+}
+
+// dropDetached is the action that drops a detached table, confirmed by
+// its name.
+func dropDetached(schema, name string) *Run {
+	return &Run{Action: "drop-detached", Table: schema + "." + name}
 }
 
 // leftoverRe names the invalid copies REINDEX CONCURRENTLY leaves when it
@@ -91,11 +97,15 @@ func invalidIndexes(ctx context.Context, conn *pgx.Conn) ([]Option, error) {
 }
 
 // repackLeftovers lists the work tables a pg_repack that died left in
-// schema repack (table_<oid>, log_<oid>), unless a pg_repack is running.
+// schema repack (table_<oid>, log_<oid>); while a pg_repack is running
+// (maint.RepackRunning) they are shown blocked, since they may be its own.
 func repackLeftovers(ctx context.Context, conn *pgx.Conn) ([]Option, error) {
+	running, err := maint.RepackRunning(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := conn.Query(ctx, `
-		SELECT c.relname::text, pg_total_relation_size(c.oid),
-		       EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'pg_repack' AND datname = current_database())
+		SELECT c.relname::text, pg_total_relation_size(c.oid)
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = 'repack' AND c.relkind = 'r' AND c.relname ~ '^(table|log)_[0-9]+$'`)
 	if err != nil {
@@ -105,17 +115,19 @@ func repackLeftovers(ctx context.Context, conn *pgx.Conn) ([]Option, error) {
 	for rows.Next() {
 		var name string
 		var bytes int64
-		var running bool
-		if err := rows.Scan(&name, &bytes, &running); err != nil {
+		if err := rows.Scan(&name, &bytes); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		o := Option{Kind: KindRepackLeftover, Schema: ptr("repack"), Table: ptr(name), Object: "repack." + name, Bytes: bytes, Frees: FreesNow,
-			Locks:  maint.LockAccessExclusive + " on the work table (DROP)",
-			Detail: "a work table of a pg_repack that did not finish: pg_repack's documented clean-up is DROP EXTENSION pg_repack CASCADE; CREATE EXTENSION pg_repack",
-			Basis:  "measured: pg_total_relation_size"}
-		if running {
-			o.Blocked = "a pg_repack is running in this database now: this may be its work table"
+			Locks: maint.LockAccessExclusive + " on the work table (DROP)",
+			Detail: "a work table of a pg_repack that did not finish: dropping it (confirmed by its name; a log table with the trigger that feeds it) returns it whole; " +
+				"pg_repack's own clean-up is DROP EXTENSION pg_repack CASCADE; CREATE EXTENSION pg_repack",
+			Basis: "measured: pg_total_relation_size"}
+		if running != "" {
+			o.Blocked = running + ": this may be its work table"
+		} else {
+			o.Run = &Run{Action: "drop-repack-leftover", Table: "repack." + name}
 		}
 		out = append(out, o)
 	}

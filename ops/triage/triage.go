@@ -77,6 +77,20 @@ type Option struct {
 	// cover; nil when the growth is unknown or nothing returns to the
 	// filesystem.
 	DaysBought *float64 `json:"-"`
+	// Parts are the pieces the action works on one at a time, each with
+	// its own figures (compression: each chunk, largest first); not in the
+	// JSON, whose contract is one option per table.
+	Parts []Part `json:"-"`
+}
+
+// Part is one piece of an option: a chunk to compress, what compressing
+// it frees (Bytes, an estimate like its option's) and the room it needs
+// meanwhile.
+type Part struct {
+	Name           string // schema.name
+	Size           int64  // its size now
+	Bytes          int64
+	NeedsFreeBytes int64
 }
 
 // Run is a registry action with what it is planned for.

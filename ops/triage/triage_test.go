@@ -184,6 +184,22 @@ func TestCompressionFreesWhatTriageSays(t *testing.T) {
 	if o == nil || o.Frees != FreesNow || !o.Estimate || o.NeedsFreeBytes <= 0 || o.Run == nil || o.Run.Action != "compress" {
 		t.Fatalf("compression: %+v", o)
 	}
+	// Per chunk: each uncompressed chunk past compress_after, largest
+	// first, with what it frees and the room it needs; together the
+	// option's figures.
+	due := pgtest.Count(t, conn, `SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = 'quotes' AND NOT is_compressed AND range_end <= now() - interval '3 days'`)
+	var sum, room int64
+	for i, p := range o.Parts {
+		var size int64
+		pgtest.QueryRow(t, conn, `SELECT pg_total_relation_size($1::regclass)`, p.Name).Scan(&size)
+		if p.Size != size || p.Bytes <= 0 || p.Bytes >= p.Size || p.NeedsFreeBytes <= 0 || i > 0 && p.Size > o.Parts[i-1].Size {
+			t.Errorf("chunk %s (%d bytes): %+v", p.Name, size, p)
+		}
+		sum, room = sum+p.Bytes, max(room, p.NeedsFreeBytes)
+	}
+	if int64(len(o.Parts)) != due || math.Abs(float64(sum-o.Bytes)) > float64(len(o.Parts)) || room != o.NeedsFreeBytes {
+		t.Errorf("%d chunks listed of %d due; they free %d (the option %d), need at most %d (the option %d)", len(o.Parts), due, sum, o.Bytes, room, o.NeedsFreeBytes)
+	}
 	ranWithin(t, dsn, conn, policy, o, "compression")
 }
 

@@ -99,6 +99,16 @@ func FilesystemLine(t *triage.Triage) string {
 	return fmt.Sprintf("%s; full in about %s at %s/day (%s)", line, DaysText(t.DaysUntilFull), BytesOf(int64(t.GrowthPerDay)), t.GrowthBasis)
 }
 
+// PartLine is one piece of an option, as its detail lists it: a chunk
+// with what compressing it frees and the room it needs meanwhile.
+func PartLine(o triage.Option, p triage.Part) string {
+	approx := ""
+	if o.Estimate {
+		approx = "~"
+	}
+	return fmt.Sprintf("%s: %s, frees %s%s, needs %s%s free", Clean(p.Name), BytesOf(p.Size), approx, BytesOf(p.Bytes), approx, BytesOf(p.NeedsFreeBytes))
+}
+
 // ActionText is the command of an option, or why none does it.
 func ActionText(o triage.Option) string {
 	switch {
@@ -127,6 +137,9 @@ func WriteTriage(w io.Writer, t *triage.Triage) error {
 		}
 		if o.NeedsFreeBytes > 0 {
 			fmt.Fprintf(&b, "    needs %s free while it runs\n", BytesOf(o.NeedsFreeBytes))
+		}
+		for _, p := range o.Parts {
+			fmt.Fprintf(&b, "      - %s\n", PartLine(o, p))
 		}
 		fmt.Fprintf(&b, "    locks: %s\n    figure: %s\n    → %s\n", o.Locks, Clean(o.Basis), ActionText(o))
 	}
