@@ -3,6 +3,7 @@ package tui
 import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/pgtend/pgtend/ops/maint"
+	"time"
 )
 
 // actionsEnabled says whether the console may offer maintenance: there is
@@ -102,5 +103,6 @@ func (m *Model) actionMsg(msg tea.Msg) tea.Cmd {
 // answer is dropped, as its sequence number is no longer current).
 func (m *Model) reloadNow() tea.Cmd {
 	m.loading = false
+	m.triage.read = time.Time{} // what a run freed shows on Triage with the next report
 	return m.load()
 }

@@ -3,10 +3,12 @@ package tui
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/ops/triage"
@@ -22,9 +24,16 @@ import (
 // partition's or pg_repack leftover's by the table's). The console opens
 // on it by itself when the filesystem is fuller than [disk] triage_at.
 
-// triageEvery is the least time between two triage reads while the pane is
-// not shown: its figures follow the report's, at a slower pace.
-const triageEvery = time.Minute
+// triageEvery is the least time between two triage reads while another
+// pane shows: a triage measures bloat (pgstattuple_approx) and lists
+// files, too much to repeat every refresh for a pane nobody looks at; it
+// is read at once when the pane is shown.
+const triageEvery = 10 * time.Minute
+
+// triageShownEvery is the least time between two reads while the pane
+// shows: fresh enough to watch space come back, not a bloat measure every
+// refresh.
+const triageShownEvery = 30 * time.Second
 
 type triagePane struct {
 	paneBase
@@ -114,13 +123,17 @@ func (p *triagePane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 func (o Options) triageEnabled() bool { return o.Triage != nil }
 
 // loadTriage reads the triage of a measured report off the Update loop,
-// within the report's deadline: at once when the pane shows or has
-// nothing yet, else at most every triageEvery.
+// within the report's deadline: at once when there is none yet, else at
+// most every triageShownEvery while the pane shows, triageEvery while not.
 func (m *Model) loadTriage(r *report.Report) tea.Cmd {
 	if m.opts.Triage == nil || m.triageLoading || r == nil || r.Estimated {
 		return nil
 	}
-	if m.triage.triage != nil && m.active != paneTriage && m.opts.Now().Sub(m.triage.read) < triageEvery {
+	every := triageEvery
+	if m.active == paneTriage {
+		every = triageShownEvery
+	}
+	if m.triage.triage != nil && m.opts.Now().Sub(m.triage.read) < every {
 		return nil
 	}
 	m.triageLoading = true
@@ -163,7 +176,7 @@ func (m *Model) openOnTriage(r *report.Report) {
 	m.triageChecked = true
 	at := m.opts.TriageAt
 	if at <= 0 {
-		at = 90
+		at = config.DefaultDisk.TriageAtPercent
 	}
 	if 100*float64(total-free)/float64(total) >= float64(at) && m.action == nil {
 		m.active = paneTriage
@@ -202,9 +215,14 @@ type flaggedActions struct {
 	flags maint.Flags
 }
 
+// The plan view's own switches (--blocking, --measure) come on top: they
+// are set on ctx when it plans again.
 func (a flaggedActions) Plan(ctx context.Context, action, table string) (*maint.Plan, error) {
 	if len(a.flags) > 0 {
-		ctx = maint.WithFlags(ctx, a.flags)
+		f := maint.Flags{}
+		maps.Copy(f, a.flags)
+		maps.Copy(f, maint.FlagsOf(ctx))
+		ctx = maint.WithFlags(ctx, f)
 	}
 	return a.Actions.Plan(ctx, action, table)
 }

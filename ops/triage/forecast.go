@@ -25,7 +25,9 @@ func (t *Triage) forecast(r *report.Report, samples []state.Sample) {
 	}
 	for i := range t.Options {
 		o := &t.Options[i]
-		if o.Bytes > 0 && o.Blocked == "" {
+		// Only what returns to the filesystem buys days: space kept for
+		// reuse inside PostgreSQL, or behind a rewrite, does not.
+		if o.Bytes > 0 && o.Blocked == "" && (o.Frees == FreesNow || o.Frees == FreesCheckpoint) {
 			o.DaysBought = ptr(float64(o.Bytes) / t.GrowthPerDay)
 		}
 	}

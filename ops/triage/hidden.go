@@ -80,7 +80,9 @@ func invalidIndexes(ctx context.Context, conn *pgx.Conn) ([]Option, error) {
 			return nil, err
 		}
 		o := Option{Kind: KindInvalidIndex, Schema: ptr(ts), Table: ptr(t), Object: s + "." + ix, Bytes: bytes,
-			Locks: maint.LockReindexConcurrently, Run: &Run{Action: "reindex", Flags: maint.Flags{maint.FlagIndex: s + "." + ix}},
+			// --index is resolved with to_regclass: quoted, so a name with
+			// capitals or dots is this index and no other.
+			Locks: maint.LockReindexConcurrently, Run: &Run{Action: "reindex", Flags: maint.Flags{maint.FlagIndex: pgx.Identifier{s, ix}.Sanitize()}},
 			Basis: "measured: pg_relation_size"}
 		if leftoverRe.MatchString(ix) {
 			o.Frees = FreesNow

@@ -170,10 +170,17 @@ type Triage struct {
 }
 
 // Reclaimable sums the options' bytes by kind: what each kind would give
-// back (reuse-only and blocked ones included, as their kind says).
+// back (reuse-only and blocked ones included, as their kind says); for
+// replication slots, the most any one keeps.
 func (t *Triage) Reclaimable() map[string]int64 {
 	out := map[string]int64{}
 	for _, o := range t.Options {
+		if o.Kind == KindReplicationSlot {
+			// WAL is one stream: the slots together keep what the oldest
+			// needs, the largest figure, not their sum.
+			out[o.Kind] = max(out[o.Kind], o.Bytes)
+			continue
+		}
 		out[o.Kind] += o.Bytes
 	}
 	return out

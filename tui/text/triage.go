@@ -109,13 +109,14 @@ func PartLine(o triage.Option, p triage.Part) string {
 	return fmt.Sprintf("%s: %s, frees %s%s, needs %s%s free", Clean(p.Name), BytesOf(p.Size), approx, BytesOf(p.Bytes), approx, BytesOf(p.NeedsFreeBytes))
 }
 
-// ActionText is the command of an option, or why none does it.
+// ActionText is the command of an option, or why none does it; names
+// from the database are in both, so both are cleaned.
 func ActionText(o triage.Option) string {
 	switch {
 	case o.Blocked != "":
-		return o.Blocked
+		return Clean(o.Blocked)
 	case o.Action != nil:
-		return *o.Action
+		return Clean(*o.Action)
 	}
 	return "no pgtend action: see above"
 }
