@@ -14,17 +14,7 @@ import (
 // cutoff are gone from dp_default, every newer row stays, the history has
 // the DELETE.
 func TestConsoleIncludeDefault(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	conn := pgtest.Connect(t, dsn)
-	pgtest.Exec(t, conn, `CREATE TABLE dp (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
-		DO $$ BEGIN
-		  EXECUTE format('CREATE TABLE dp_old PARTITION OF dp FOR VALUES FROM (MINVALUE) TO (%L)', date_trunc('day', now()) - interval '60 days');
-		  EXECUTE format('CREATE TABLE dp_recent PARTITION OF dp FOR VALUES FROM (%L) TO (%L)', date_trunc('day', now()) - interval '20 days', date_trunc('day', now()) + interval '1 day');
-		END $$;
-		CREATE TABLE dp_default PARTITION OF dp DEFAULT;
-		INSERT INTO dp SELECT now() - g * interval '6 hours', 1 FROM generate_series(0, 280) g;
-		ANALYZE dp`)
-	cfg := writeFile(t, "pgtend.toml", "[tables.dp]\ntime_column = \"ts\"\nretention = \"30d\"\n")
+	dsn, conn, cfg := defaultPartitionTable(t)
 	past := pgtest.Count(t, conn, "SELECT count(*) FROM dp_default WHERE ts < now() - interval '30 days'")
 	newer := pgtest.Count(t, conn, "SELECT count(*) FROM dp WHERE ts >= now() - interval '29 days'")
 	if past < 100 {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/pgtest"
 )
 
@@ -13,17 +14,7 @@ import (
 // runs their batched DELETE, the report counts them past retention; the
 // flag is refused for actions that do not take it.
 func TestIncludeDefault(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	conn := pgtest.Connect(t, dsn)
-	pgtest.Exec(t, conn, `CREATE TABLE dp (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
-		DO $$ BEGIN
-		  EXECUTE format('CREATE TABLE dp_old PARTITION OF dp FOR VALUES FROM (MINVALUE) TO (%L)', date_trunc('day', now()) - interval '60 days');
-		  EXECUTE format('CREATE TABLE dp_recent PARTITION OF dp FOR VALUES FROM (%L) TO (%L)', date_trunc('day', now()) - interval '20 days', date_trunc('day', now()) + interval '1 day');
-		END $$;
-		CREATE TABLE dp_default PARTITION OF dp DEFAULT;
-		INSERT INTO dp SELECT now() - g * interval '6 hours', 1 FROM generate_series(0, 280) g;
-		ANALYZE dp`)
-	cfg := writeFile(t, "pgtend.toml", "[tables.dp]\ntime_column = \"ts\"\nretention = \"30d\"\n")
+	dsn, conn, cfg := defaultPartitionTable(t)
 	type summary struct {
 		Findings []string `json:"findings"`
 		Goes     struct {
@@ -78,4 +69,23 @@ func TestIncludeDefault(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, `"default": true`) || !strings.Contains(r.stdout, `"partly_expired_bytes"`) {
 		t.Errorf("report: %d %s", r.code, r.stderr)
 	}
+}
+
+// defaultPartitionTable is the issue's table dp: dp_old (MINVALUE → 60 days
+// ago), dp_recent (20 days ago → tomorrow) and a DEFAULT partition holding
+// the rows between, a row every 6 hours; with a policy of 30 days' retention.
+func defaultPartitionTable(t *testing.T) (dsn string, conn *pgx.Conn, cfg string) {
+	t.Helper()
+	dsn = pgtest.NewDatabase(t)
+	conn = pgtest.Connect(t, dsn)
+	pgtest.Exec(t, conn, `CREATE TABLE dp (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
+		DO $$ BEGIN
+		  EXECUTE format('CREATE TABLE dp_old PARTITION OF dp FOR VALUES FROM (MINVALUE) TO (%L)', date_trunc('day', now()) - interval '60 days');
+		  EXECUTE format('CREATE TABLE dp_recent PARTITION OF dp FOR VALUES FROM (%L) TO (%L)', date_trunc('day', now()) - interval '20 days', date_trunc('day', now()) + interval '1 day');
+		END $$;
+		CREATE TABLE dp_default PARTITION OF dp DEFAULT;
+		INSERT INTO dp SELECT now() - g * interval '6 hours', 1 FROM generate_series(0, 280) g;
+		ANALYZE dp`)
+	cfg = writeFile(t, "pgtend.toml", "[tables.dp]\ntime_column = \"ts\"\nretention = \"30d\"\n")
+	return dsn, conn, cfg
 }
