@@ -27,11 +27,12 @@ func TestErrorLinesSince(t *testing.T) {
 		"2026-11-30 05:00:00.000 UTC [14] ERROR:  canceling statement due to statement timeout",
 	}, "\n")
 	since := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
-	lines, n := ErrorLines(log, since)
+	utc := LogClock{Loc: time.UTC}
+	lines, n := ErrorLines(log, since, utc)
 	if n != 3 || len(lines) != 3 || !strings.Contains(lines[0], "FATAL") || !strings.Contains(lines[1], "PANIC") {
 		t.Errorf("since %s: %d %q", since, n, lines)
 	}
-	if _, n := ErrorLines(log, time.Time{}); n != 4 {
+	if _, n := ErrorLines(log, time.Time{}, utc); n != 4 {
 		t.Errorf("the whole file: %d error lines, want 4", n)
 	}
 }

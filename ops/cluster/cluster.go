@@ -37,6 +37,9 @@ type Options struct {
 	// HBA lines are put before the default trust rules of pg_hba.conf (tests
 	// use them to require a password from one role).
 	HBA []string
+	// Settings are extra postgresql.conf lines (`logging_collector = on`),
+	// for a test that needs a server set up otherwise.
+	Settings []string
 }
 
 // Cluster is a running throwaway PostgreSQL server listening only on a unix
@@ -84,7 +87,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("creating cluster directory: %w", err)
 		}
 	}
-	if err := c.init(ctx, opts.HBA); err != nil {
+	if err := c.init(ctx, opts.HBA, opts.Settings); err != nil {
 		removeOwned(dir, c.owner)
 		return nil, err
 	}
@@ -129,7 +132,7 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string) (string, erro
 	return c.DSN(name), nil
 }
 
-func (c *Cluster) init(ctx context.Context, hba []string) error {
+func (c *Cluster) init(ctx context.Context, hba, settings []string) error {
 	cred, err := serverCredential()
 	if err != nil {
 		return err
@@ -162,8 +165,7 @@ func (c *Cluster) init(ctx context.Context, hba []string) error {
 		"shared_buffers = 128MB",
 		"max_locks_per_transaction = 1024", // thousands of chunks in one statement
 		"timescaledb.telemetry_level = off",
-		"",
-	}, "\n")
+	}, "\n") + "\n" + strings.Join(append(settings, ""), "\n")
 	if err := appendFile(filepath.Join(c.dataDir(), "postgresql.auto.conf"), conf); err != nil {
 		return err
 	}

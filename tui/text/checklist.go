@@ -33,7 +33,7 @@ func SheetLines(s *checklist.Sheet) []string {
 }
 
 func writeLogs(b *strings.Builder, l *checklist.Logs) {
-	since := "in the whole current log file"
+	since := "in the log files read (no weekly review yet)"
 	if !l.Since.IsZero() {
 		since = "since the last weekly review, " + Stamp(l.Since)
 	}
@@ -43,6 +43,15 @@ func writeLogs(b *strings.Builder, l *checklist.Logs) {
 		return
 	}
 	fmt.Fprintf(b, "Server log %s (read with %s)\n", Clean(l.File), l.Via)
+	if len(l.Files) > 1 {
+		fmt.Fprintf(b, "  and %s rotated out of it since: %s\n", Plural(len(l.Files)-1, "older file"), Clean(strings.Join(l.Files[:len(l.Files)-1], ", ")))
+	}
+	if l.Zone != "" {
+		fmt.Fprintf(b, "  line times read in log_timezone %s\n", Clean(l.Zone))
+	}
+	if l.Note != "" {
+		b.WriteString("  " + OneLine(Clean(l.Note)) + "\n")
+	}
 	switch {
 	case l.Total == 0:
 		fmt.Fprintf(b, "  no ERROR, FATAL or PANIC lines %s\n", since)
@@ -57,7 +66,11 @@ func writeLogs(b *strings.Builder, l *checklist.Logs) {
 		}
 	}
 	if l.Partial {
-		b.WriteString("  (only the end of the file was read)\n")
+		fmt.Fprintf(b, "  (the %s read limit was reached: only the latest part was read", BytesOf(l.Budget))
+		if l.Skipped > 0 {
+			fmt.Fprintf(b, ", %s modified since not read", Plural(l.Skipped, "older file"))
+		}
+		b.WriteString(")\n")
 	}
 }
 

@@ -47,3 +47,14 @@ func TestSheetLinesSayWhyTheLogIsUnread(t *testing.T) {
 		t.Errorf("%s", out)
 	}
 }
+
+func TestSheetLinesSayWhatOfTheLogWasRead(t *testing.T) {
+	l := &checklist.Logs{File: "log/b.log", Files: []string{"log/a.log", "log/b.log"}, Readable: true, Via: "pg_read_file",
+		Zone: "Asia/Tokyo", Note: "the server's log_line_prefix (\"[%p] \") writes no time", Total: 0, Partial: true, Skipped: 2, Budget: 8 << 20}
+	out := strings.Join(SheetLines(&checklist.Sheet{Name: maint.SheetLogs, Logs: l}), "\n")
+	for _, want := range []string{"and 1 older file rotated out of it since: log/a.log", "log_timezone Asia/Tokyo", "writes no time", "8.0 MiB read limit was reached", "2 older files modified since not read"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+}
