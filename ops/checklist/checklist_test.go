@@ -114,8 +114,24 @@ func TestColdListsOldBackupsAndArchives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Backups) != 1 || !strings.Contains(c.Backups[0].Name, "20260801") || len(c.Archives) != 1 || c.Bytes != 1500 || c.Kept != 2 {
+	if len(c.Backups) != 1 || !strings.Contains(c.Backups[0].Name, "20260801") || len(c.Archives) != 1 || c.Bytes != 1500 || c.Kept != 2 || c.AfterDays != 30 {
 		t.Errorf("%+v", c)
+	}
+	// [backup] cold_after moves the line: half a year keeps all four, a
+	// day lists the November ones too (the November archive's month ended
+	// half a day ago: kept).
+	for _, tc := range []struct{ days, backups, archives, kept int }{{180, 0, 0, 4}, {1, 2, 1, 1}} {
+		c, err := ListCold(config.Policy{Backup: config.Backup{Dir: dir, ColdAfterDays: tc.days}, Archive: config.Archive{Dest: dest}}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Backups) != tc.backups || len(c.Archives) != tc.archives || c.Kept != tc.kept || c.AfterDays != tc.days {
+			t.Errorf("cold_after %dd: %+v", tc.days, c)
+		}
+	}
+	s, err := Read(context.Background(), nil, maint.SheetColdBackups, Inputs{Policy: config.Policy{Backup: config.Backup{Dir: dir, ColdAfterDays: 180}}, Now: now})
+	if err != nil || s.Cold == nil || s.Cold.AfterDays != 180 || len(s.Cold.Backups) != 0 {
+		t.Errorf("the quarterly sheet: %+v %v", s, err)
 	}
 }
 

@@ -123,7 +123,7 @@ func signedBytes(f float64) string {
 }
 
 func writeCold(b *strings.Builder, c *checklist.ColdStorage) {
-	fmt.Fprintf(b, "Backups and archives older than %d days, for cold storage: %s\n", int(checklist.ColdAge.Hours()/24), BytesOf(c.Bytes))
+	fmt.Fprintf(b, "Backups and archives older than %s ([backup] cold_after), for cold storage: %s\n", Plural(c.AfterDays, "day"), BytesOf(c.Bytes))
 	if c.BackupDir == "" && c.ArchiveDir == "" {
 		b.WriteString("  the policy has no [backup] dir and no [archive] dest\n")
 		return
@@ -140,7 +140,11 @@ func writeCold(b *strings.Builder, c *checklist.ColdStorage) {
 		rows = append(rows, []string{Clean(a.Path), a.Day.Format("2006-01-02"), BytesOf(a.Bytes), state})
 	}
 	if len(rows) == 1 {
-		fmt.Fprintf(b, "  none (%s younger stay)\n", Plural(c.Kept, "backup or archive"))
+		if c.Kept == 1 {
+			b.WriteString("  none (1 backup or archive younger stays)\n")
+		} else {
+			fmt.Fprintf(b, "  none (%d backups or archives younger stay)\n", c.Kept)
+		}
 		return
 	}
 	writeTable(b, rows, map[int]bool{2: true})
