@@ -345,7 +345,7 @@ func (v *actionView) prompt() []string {
 			what = "This plan blocks writers."
 		}
 		return []string{"", s.Due.Render(what) + " " + s.Dim.Render(hint(v.keyset.confirm)+s.Glyphs.Sep+hint(v.keyset.no)),
-			s.Dim.Render("to confirm, you type " + v.shown)}
+			s.Dim.Render("after " + v.keyset.confirm.Help().Key + ", type " + v.shown + " to run it")}
 	}
 	return []string{"", s.Due.Render("Run this plan?") + " " + s.Dim.Render(hint(v.keyset.run)+s.Glyphs.Sep+hint(v.keyset.no))}
 }

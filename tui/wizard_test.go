@@ -248,3 +248,35 @@ func TestChecklistKeysAreFree(t *testing.T) {
 		}
 	}
 }
+
+// At 80x24 an operator sees, on a destructive step, how to leave (the
+// footer keeps Esc right after the answers) and what y leads to; the
+// summary of a resumed walk says its figures leave out the steps done
+// earlier.
+func TestWizardAt80x24SaysHowToLeaveAndWhatCounts(t *testing.T) {
+	f := &fakeChecklist{}
+	m, _ := newTestModel(&fakeDB{}, withChecklists(f))
+	start(t, m, 80, 24)
+	pressDrain(t, m, "m")
+	view := plain(t, m)
+	lines := strings.Split(strings.TrimRight(view, "\n"), "\n")
+	footer := lines[len(lines)-1]
+	if !strings.HasPrefix(footer, "y confirm • n skip • esc leave (resumes here)") {
+		t.Errorf("footer %q", footer)
+	}
+	if !strings.Contains(view, "after y, type database trading to run it") {
+		t.Errorf("the confirmation does not say what y leads to:\n%s", view)
+	}
+	press(m, "esc")
+
+	m, _ = newTestModel(&fakeDB{edit: doneInCalendar("retention_cleanup", "compression_check", "vacuum_analyze", "reindex", "retrain_models")}, withChecklists(f))
+	start(t, m, 80, 24)
+	pressDrain(t, m, "m")
+	pressDrain(t, m, "enter") // archive: not set up; then the summary
+	if m.wizard == nil || m.wizard.phase != wizSummary {
+		t.Fatalf("no summary:\n%s", plain(t, m))
+	}
+	if view := plain(t, m); !strings.Contains(view, "the steps done earlier count in the history") {
+		t.Errorf("the summary does not say what its figures leave out:\n%s", view)
+	}
+}

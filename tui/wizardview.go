@@ -177,6 +177,12 @@ func (w *wizardView) summaryBody() []string {
 		}
 		lines = append(lines, w.wrapLine(line)...)
 	}
+	for _, r := range w.results {
+		if r.Outcome == checklist.OutcomeEarlier {
+			lines = append(lines, w.wrapped(s.Dim, "the steps done earlier count in the history (pgtend history), not in the figures above")...)
+			break
+		}
+	}
 	lines = append(lines, "")
 	switch {
 	case w.recordErr != nil:
