@@ -280,3 +280,19 @@ func TestWizardAt80x24SaysHowToLeaveAndWhatCounts(t *testing.T) {
 		t.Errorf("the summary does not say what its figures leave out:\n%s", view)
 	}
 }
+
+// Why the log cannot be read is the sheet's point: at 80 columns its
+// heading is wrapped, not cut.
+func TestWizardLogSheetWrapsWhyUnread(t *testing.T) {
+	f := &fakeChecklist{logs: &checklist.Logs{Reason: "the server writes no log file of its own (logging_collector is off): its log goes to its standard error"}}
+	m, _ := newTestModel(&fakeDB{edit: doneInCalendar("vacuum_analyze", "verify_backup")}, withChecklists(f))
+	start(t, m, 80, 24)
+	pressDrain(t, m, "w")
+	pressDrain(t, m, "n") // the sizes skipped: the log
+	view := plain(t, m)
+	for _, want := range []string{"its standard error", "logging_collector = on (a restart)"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("no %q in\n%s", want, view)
+		}
+	}
+}

@@ -121,15 +121,18 @@ func (w *wizardView) bodyLines() []string {
 func (w *wizardView) sheetBody() []string {
 	out := make([]string, 0, len(w.sheetLines)+1)
 	out = append(out, "")
-	// The log's lines are read whole: wrapped, not cut; the sheets of
-	// tables keep their columns.
+	// The log's lines are read whole: wrapped, not cut, its heading too
+	// (why the log cannot be read); the sheets of tables keep their
+	// columns.
 	wrap := w.at < len(w.steps) && w.steps[w.at].Name == maint.SheetLogs
+	v := actionView{paneBase: w.paneBase}
 	for _, l := range w.sheetLines {
 		switch {
+		case l != "" && !strings.HasPrefix(l, " ") && wrap:
+			out = append(out, v.wrap(w.styles.PaneTitle, l, "", "  ")...)
 		case l != "" && !strings.HasPrefix(l, " "):
 			out = append(out, w.styles.PaneTitle.Render(w.clean(l)))
 		case wrap:
-			v := actionView{paneBase: w.paneBase}
 			out = append(out, v.wrap(lipgloss.NewStyle(), strings.TrimLeft(l, " "), "  ", "      ")...)
 		default:
 			out = append(out, w.clean(l))

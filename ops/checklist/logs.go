@@ -31,6 +31,7 @@ type Logs struct {
 	Files    []string  `json:"files"`    // the files read, oldest first: the rotated ones modified since Since, then File
 	Readable bool      `json:"readable"` // the lines were read
 	Reason   string    `json:"reason"`   // why not, when not
+	Denied   bool      `json:"denied"`   // not read for want of a privilege (pg_monitor, pg_read_server_files)
 	Via      string    `json:"via"`      // "pg_read_file", or "this machine's file"
 	Since    time.Time `json:"since"`    // zero: every file, as far as the budget goes
 	Zone     string    `json:"zone"`     // the server's log_timezone, which the lines' times are read in
@@ -58,12 +59,20 @@ func ReadLogs(ctx context.Context, conn *pgx.Conn, since time.Time) (*Logs, erro
 
 func readLogs(ctx context.Context, conn *pgx.Conn, since time.Time, budget int64) (*Logs, error) {
 	l := &Logs{Since: since, Budget: budget}
+	// Asked first, not tried: a refused call is an ERROR line of the very
+	// log under review, at every review.
+	var g logGrants
+	if err := conn.QueryRow(ctx, `SELECT has_function_privilege('pg_current_logfile()', 'EXECUTE'),
+		has_function_privilege('pg_ls_logdir()', 'EXECUTE'),
+		has_function_privilege('pg_read_file(text, bigint, bigint)', 'EXECUTE') AND has_function_privilege('pg_stat_file(text)', 'EXECUTE')`).Scan(&g.current, &g.list, &g.read); err != nil {
+		return nil, fmt.Errorf("asking for the log functions' privileges: %w", err)
+	}
+	if !g.current {
+		l.Reason, l.Denied = "this role may not ask for the server's log file (pg_current_logfile() is a superuser's unless EXECUTE on it is granted)", true
+		return l, nil
+	}
 	var file *string
 	if err := conn.QueryRow(ctx, `SELECT pg_current_logfile()`).Scan(&file); err != nil {
-		if denied(err) {
-			l.Reason = "this role may not ask for the server's log file (pg_current_logfile needs pg_monitor or superuser)"
-			return l, nil
-		}
 		return nil, fmt.Errorf("asking for the log file: %w", err)
 	}
 	if file == nil {
@@ -75,7 +84,7 @@ func readLogs(ctx context.Context, conn *pgx.Conn, since time.Time, budget int64
 	if err != nil {
 		return nil, err
 	}
-	files, err := logFiles(ctx, conn, *file, since)
+	files, err := logFiles(ctx, conn, *file, since, g.list)
 	if err != nil {
 		return nil, err
 	}
@@ -86,10 +95,11 @@ func readLogs(ctx context.Context, conn *pgx.Conn, since time.Time, budget int64
 			l.Partial, l.Skipped = true, len(files)-i
 			break
 		}
-		text, via, whole, err := readLogFile(ctx, conn, f, left)
+		text, via, whole, err := readLogFile(ctx, conn, f, left, g.read)
 		if err != nil {
 			if i == 0 { // the current file: nothing can be said
-				l.Reason = err.Error()
+				var pe privilegeError
+				l.Reason, l.Denied = err.Error(), errors.As(err, &pe)
 				return l, nil
 			}
 			l.Skipped++ // a rotated file gone since it was listed
@@ -110,6 +120,9 @@ func readLogs(ctx context.Context, conn *pgx.Conn, since time.Time, budget int64
 	l.Lines, l.Total = ErrorLines(strings.Join(texts, "\n"), since, clock)
 	return l, nil
 }
+
+// logGrants are the log functions this role may call.
+type logGrants struct{ current, list, read bool }
 
 // serverLogClock reads log_line_prefix and log_timezone (pg_settings hides
 // what a role may not see rather than fail).
@@ -132,8 +145,11 @@ func serverLogClock(ctx context.Context, conn *pgx.Conn, l *Logs) (LogClock, err
 // those of its directory with its extension modified since since (every
 // one when since is zero). A role that may not list the log directory
 // (pg_ls_logdir needs pg_monitor) reads the current file only.
-func logFiles(ctx context.Context, conn *pgx.Conn, current string, since time.Time) ([]string, error) {
+func logFiles(ctx context.Context, conn *pgx.Conn, current string, since time.Time, mayList bool) ([]string, error) {
 	files := []string{current}
+	if !mayList {
+		return files, nil
+	}
 	rows, err := conn.Query(ctx, `SELECT name, modification FROM pg_ls_logdir() ORDER BY modification DESC, name DESC`)
 	if err != nil {
 		return files, nil
@@ -161,32 +177,35 @@ func logFiles(ctx context.Context, conn *pgx.Conn, current string, since time.Ti
 	return files, nil
 }
 
-// readLogFile reads the last n bytes of a log file through the server, else on this machine; whole says it was
-// read from its start. A tail read drops the line it starts inside.
-func readLogFile(ctx context.Context, conn *pgx.Conn, file string, n int64) (text, via string, whole bool, err error) {
-	var off int64
-	err = conn.QueryRow(ctx, `SELECT greatest((pg_stat_file($1)).size - $2, 0)`, file, n).Scan(&off)
-	if err == nil {
-		err = conn.QueryRow(ctx, `SELECT pg_read_file($1, $2, $3)`, file, off, n).Scan(&text)
-	}
-	if err == nil {
-		return dropPartialLine(text, off), "pg_read_file", off == 0, nil
-	}
-	if !denied(err) {
-		return "", "", false, fmt.Errorf("reading %s through the server: %v", file, err)
+// readLogFile reads the last n bytes of a log file through the server
+// (when the role may call pg_read_file), else on this machine; whole says
+// it was read from its start. A tail read drops the line it starts inside.
+func readLogFile(ctx context.Context, conn *pgx.Conn, file string, n int64, mayRead bool) (text, via string, whole bool, err error) {
+	if mayRead {
+		var off int64
+		err = conn.QueryRow(ctx, `SELECT greatest((pg_stat_file($1)).size - $2, 0)`, file, n).Scan(&off)
+		if err == nil {
+			err = conn.QueryRow(ctx, `SELECT pg_read_file($1, $2, $3)`, file, off, n).Scan(&text)
+		}
+		if err == nil {
+			return dropPartialLine(text, off), "pg_read_file", off == 0, nil
+		}
+		if !denied(err) { // denied: a log directory outside the data directory, without pg_read_server_files
+			return "", "", false, fmt.Errorf("reading %s through the server: %v", file, err)
+		}
 	}
 	p := file
 	if !filepath.IsAbs(p) {
 		var dir *string
 		_ = conn.QueryRow(ctx, `SELECT setting FROM pg_settings WHERE name = 'data_directory'`).Scan(&dir)
 		if dir == nil {
-			return "", "", false, errors.New("this role may not read server files (pg_read_file needs pg_read_server_files or superuser), nor learn the data directory the log is in")
+			return "", "", false, privilegeError("this role may not read server files (pg_read_file and pg_stat_file are a superuser's unless EXECUTE on them is granted; a log directory outside the data directory needs pg_read_server_files too), nor learn the data directory the log is in")
 		}
 		p = filepath.Join(*dir, file)
 	}
 	text, off, ferr := readTail(p, n)
 	if ferr != nil {
-		return "", "", false, fmt.Errorf("this role may not read server files (pg_read_file needs pg_read_server_files or superuser), and %s cannot be read on this machine: %v", p, ferr)
+		return "", "", false, privilegeError(fmt.Sprintf("this role may not read server files (pg_read_file and pg_stat_file are a superuser's unless EXECUTE on them is granted; a log directory outside the data directory needs pg_read_server_files too), and %s cannot be read on this machine: %v", p, ferr))
 	}
 	return dropPartialLine(text, off), "this machine's file", off == 0, nil
 }
@@ -235,6 +254,11 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// privilegeError is a log file left unread for want of a privilege.
+type privilegeError string
+
+func (e privilegeError) Error() string { return string(e) }
 
 // denied says the server refused for want of a privilege.
 func denied(err error) bool {

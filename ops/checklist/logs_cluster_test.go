@@ -57,6 +57,13 @@ func TestLogsSinceInTheServersZoneAcrossRotations(t *testing.T) {
 				t.Errorf("since %s in %s: %d lines\n%s", since, zone, l.Total, got)
 			}
 
+			// A role with pg_monitor (which lists the log directory) and
+			// pg_current_logfile() granted, but not pg_read_file: the
+			// files are read on this machine, which is the server's.
+			if zone == "Asia/Tokyo" {
+				monitorReadsHere(t, admin, c, since, l.Total)
+			}
+
 			small, err := readLogs(ctx, conn, since, 100)
 			if err != nil {
 				t.Fatal(err)
@@ -119,4 +126,16 @@ func serverNow(t *testing.T, conn *pgx.Conn) time.Time {
 	pgtest.QueryRow(t, conn, `SELECT clock_timestamp()`).Scan(&now)
 	time.Sleep(20 * time.Millisecond)
 	return now
+}
+
+func monitorReadsHere(t *testing.T, admin *pgx.Conn, c *cluster.Cluster, since time.Time, want int) {
+	t.Helper()
+	pgtest.Exec(t, admin, `CREATE ROLE log_monitor LOGIN IN ROLE pg_monitor; GRANT EXECUTE ON FUNCTION pg_current_logfile() TO log_monitor`)
+	l, err := ReadLogs(context.Background(), pgtest.ConnectAs(t, c.DSN("postgres"), "log_monitor"), since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !l.Readable || l.Via != "this machine's file" || len(l.Files) != 2 || l.Total != want {
+		t.Errorf("pg_monitor and pg_current_logfile() without pg_read_file: %+v", l)
+	}
 }

@@ -39,7 +39,14 @@ func writeLogs(b *strings.Builder, l *checklist.Logs) {
 	}
 	if !l.Readable {
 		fmt.Fprintf(b, "The server log cannot be read: %s\n", OneLine(Clean(l.Reason)))
-		b.WriteString("  review it where the server writes it, or grant pg_read_server_files (and pg_monitor) to this role\n")
+		switch {
+		case l.Denied:
+			b.WriteString("  review it where the server writes it, or GRANT EXECUTE ON FUNCTION pg_current_logfile(), pg_read_file(text, bigint, bigint) and pg_stat_file(text) to this role, and pg_monitor for the rotated files\n")
+		case l.File == "":
+			b.WriteString("  review it where the server's standard error goes, or set logging_collector = on (a restart) for pgtend to read it\n")
+		default:
+			b.WriteString("  review it where the server writes it\n")
+		}
 		return
 	}
 	fmt.Fprintf(b, "Server log %s (read with %s)\n", Clean(l.File), l.Via)

@@ -43,8 +43,12 @@ func TestChecklistSummaryLines(t *testing.T) {
 
 func TestSheetLinesSayWhyTheLogIsUnread(t *testing.T) {
 	out := strings.Join(SheetLines(&checklist.Sheet{Name: maint.SheetLogs, Logs: &checklist.Logs{Reason: "logging_collector is off"}}), "\n")
-	if !strings.Contains(out, "The server log cannot be read: logging_collector is off") || !strings.Contains(out, "pg_read_server_files") {
-		t.Errorf("%s", out)
+	if !strings.Contains(out, "The server log cannot be read: logging_collector is off") || !strings.Contains(out, "set logging_collector = on") || strings.Contains(out, "grant") {
+		t.Errorf("no collector: %s", out)
+	}
+	out = strings.Join(SheetLines(&checklist.Sheet{Name: maint.SheetLogs, Logs: &checklist.Logs{File: "log/x.log", Denied: true, Reason: "this role may not read server files"}}), "\n")
+	if !strings.Contains(out, "GRANT EXECUTE ON FUNCTION pg_current_logfile()") {
+		t.Errorf("denied: %s", out)
 	}
 }
 
