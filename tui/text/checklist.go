@@ -130,7 +130,7 @@ func signedBytes(f float64) string {
 }
 
 func writeCold(b *strings.Builder, c *checklist.ColdStorage) {
-	fmt.Fprintf(b, "Backups and archives older than %s ([backup] cold_after), for cold storage: %s\n", Plural(c.AfterDays, "day"), BytesOf(c.Bytes))
+	fmt.Fprintf(b, "Cold storage: %s older than %s ([backup] cold_after)\n", BytesOf(c.Bytes), Plural(c.AfterDays, "day"))
 	if c.BackupDir == "" && c.ArchiveDir == "" {
 		b.WriteString("  the policy has no [backup] dir and no [archive] dest\n")
 		return

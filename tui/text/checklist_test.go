@@ -65,7 +65,7 @@ func TestSheetLinesSayWhatOfTheLogWasRead(t *testing.T) {
 
 func TestSheetLinesNameColdAfter(t *testing.T) {
 	out := strings.Join(SheetLines(&checklist.Sheet{Name: maint.SheetColdBackups, Cold: &checklist.ColdStorage{AfterDays: 90, BackupDir: "/b", Kept: 3}}), "\n")
-	if !strings.Contains(out, "older than 90 days ([backup] cold_after)") || !strings.Contains(out, "3 backups or archives younger stay") {
+	if !strings.Contains(out, "Cold storage: 0 B older than 90 days ([backup] cold_after)") || !strings.Contains(out, "3 backups or archives younger stay") {
 		t.Errorf("%s", out)
 	}
 }
