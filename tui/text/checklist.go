@@ -166,7 +166,8 @@ func writeCapacity(b *strings.Builder, c *checklist.Capacity) {
 		fmt.Fprintf(b, "  filesystem  not visible: %s\n", OneLine(Clean(c.Reason)))
 	}
 	fmt.Fprintf(b, "  database    %s\n", BytesOf(c.Database))
-	fmt.Fprintf(b, "  growth      %s (%d measured, %d expected by the policy, %d unknown)\n", growthText(c.Growth), c.Measured, c.Expected, c.UnknownCount)
+	// On two lines: one is too long for 80 columns.
+	fmt.Fprintf(b, "  growth      %s\n              of the tables: %d measured, %d expected by the policy, %d unknown\n", growthText(c.Growth), c.Measured, c.Expected, c.UnknownCount)
 	switch {
 	case !c.Visible:
 		b.WriteString("  full in     unknown (free space not visible)\n")
