@@ -121,14 +121,19 @@ func (w *wizardView) bodyLines() []string {
 func (w *wizardView) sheetBody() []string {
 	out := make([]string, 0, len(w.sheetLines)+1)
 	out = append(out, "")
-	// The log's lines are read whole: wrapped, not cut, its heading too
-	// (why the log cannot be read); the sheets of tables keep their
-	// columns.
-	wrap := w.at < len(w.steps) && w.steps[w.at].Name == maint.SheetLogs
+	// The log's lines are read whole: wrapped, not cut; the sheets of
+	// tables keep their columns. Headings say what a list holds and why
+	// (why the log cannot be read): wrapped too, but in the sizes sheet,
+	// which is the report's own layout.
+	name := ""
+	if w.at < len(w.steps) {
+		name = w.steps[w.at].Name
+	}
+	wrap, wrapHeadings := name == maint.SheetLogs, name != maint.SheetSizes
 	v := actionView{paneBase: w.paneBase}
 	for _, l := range w.sheetLines {
 		switch {
-		case l != "" && !strings.HasPrefix(l, " ") && wrap:
+		case l != "" && !strings.HasPrefix(l, " ") && wrapHeadings:
 			out = append(out, v.wrap(w.styles.PaneTitle, l, "", "  ")...)
 		case l != "" && !strings.HasPrefix(l, " "):
 			out = append(out, w.styles.PaneTitle.Render(w.clean(l)))
