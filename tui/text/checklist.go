@@ -283,6 +283,9 @@ func ChecklistSummaryLines(s *checklist.Summary, arrow string) []string {
 		where = "filesystem used"
 	}
 	space := fmt.Sprintf("%s %s %s %s", where, BytesOf(before), arrow, BytesOf(after))
+	if BytesOf(before) == BytesOf(after) { // "185 GiB → 185 GiB (grew 680 MiB)" reads as a contradiction
+		space = where + " " + BytesOf(after)
+	}
 	switch d := before - after; {
 	case d > 0:
 		space += " (" + BytesOf(d) + " freed)"

@@ -69,3 +69,14 @@ func TestSheetLinesNameColdAfter(t *testing.T) {
 		t.Errorf("%s", out)
 	}
 }
+
+// A change smaller than the figures' rounding is said once, not as
+// "185 GiB → 185 GiB (grew 680 MiB)".
+func TestChecklistSummarySpaceWithinRounding(t *testing.T) {
+	s := &checklist.Summary{Script: "quarterly", DiskBefore: report.Disk{Visible: true, TotalBytes: ptr(int64(252 << 30)), FreeBytes: ptr(int64(67 << 30))}}
+	s.DiskAfter = s.DiskBefore
+	s.DiskAfter.FreeBytes = ptr(int64(67<<30 - 300<<20))
+	if got := ChecklistSummaryLines(s, "→")[2]; got != "space     filesystem used 185 GiB (grew 300 MiB)" {
+		t.Errorf("%q", got)
+	}
+}
