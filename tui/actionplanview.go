@@ -344,7 +344,8 @@ func (v *actionView) prompt() []string {
 		if !v.plan.Destructive() {
 			what = "This plan blocks writers."
 		}
-		return []string{"", s.Due.Render(what) + " " + s.Dim.Render(hint(v.keyset.confirm)+s.Glyphs.Sep+hint(v.keyset.no)+s.Glyphs.Sep+"you type "+v.shown)}
+		// One line: the footer has the keys too; what y leads to is said here.
+		return []string{"", s.Due.Render(what) + " " + s.Dim.Render("after "+v.keyset.confirm.Help().Key+", type "+v.shown+" to run it"+s.Glyphs.Sep+hint(v.keyset.no))}
 	}
 	return []string{"", s.Due.Render("Run this plan?") + " " + s.Dim.Render(hint(v.keyset.run)+s.Glyphs.Sep+hint(v.keyset.no))}
 }

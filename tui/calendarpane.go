@@ -143,13 +143,13 @@ func (p *calendarPane) keys(k KeyMap) []key.Binding {
 	return out
 }
 
-// checklistBinding is Enter on a due task, as the help lists it (with
-// the checklist keys, not the pane's: 80x24 has no room there).
+// checklistBinding is Enter on a due task, as the help lists it in the
+// pane's group (the footer shows it on a due task only).
 func (p *calendarPane) checklistBinding(k KeyMap) []key.Binding {
 	if !p.checklists {
 		return nil
 	}
-	return []key.Binding{as(k.Enter, "a due task's (Calendar)")}
+	return []key.Binding{as(k.Enter, "a due task's checklist")}
 }
 
 // noteKeys are the keys while the tick-off's note is typed.

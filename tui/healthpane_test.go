@@ -273,7 +273,7 @@ func TestHealthRefreshFailureAndHelp(t *testing.T) {
 	m.Update(cmd())
 	wants(t, m, "cannot refresh: dial tcp", "idle in transaction")
 	press(m, "?")
-	wants(t, m, "Health", "K", "terminate session", "C", "cancel query", "show in its pane", "6", "health")
+	wants(t, m, "Health", "K", "terminate session", "C", "cancel query", "show in its pane", "1-6", "go to a pane")
 	if !errors.Is(m.health.err, errDown) {
 		t.Errorf("err %v", m.health.err)
 	}

@@ -23,15 +23,25 @@ func (k KeyMap) listKeys() []key.Binding {
 // record a tick-off in) are left out, and so is a pane with none.
 func (m *Model) helpGroups() []helpGroup {
 	k := m.keys
+	// The pane keys are one line (the tab bar names each pane's number):
+	// that leaves room at 80x24 for the checklists, which open from any
+	// pane, in the same column — as "checks", since "quarterly checklist"
+	// would push the Chunks column off the first row.
+	everywhere := []key.Binding{k.paneRange(), k.NextPane, k.PrevPane,
+		as(k.Weekly, "weekly checks"), as(k.Monthly, "monthly checks"), as(k.Quarterly, "quarterly checks")}
 	groups := []helpGroup{
-		{"Everywhere", append(k.paneKeys(), k.NextPane, k.PrevPane, k.Refresh, k.Help, k.Quit)},
+		{"Everywhere", append(everywhere, k.Refresh, k.Help, k.Quit)},
 		{"Lists", k.listKeys()},
 	}
 	for _, p := range m.panes() {
-		groups = append(groups, helpGroup{p.Title(), p.bindings(k)})
+		keys := p.bindings(k)
+		if p == pane(m.calendar) {
+			keys = append(keys, m.calendar.checklistBinding(k)...)
+		}
+		groups = append(groups, helpGroup{p.Title(), keys})
 	}
-	// Last: 80x24 has room for the panes' keys, not for these too.
-	groups = append(groups, helpGroup{"Checklists", append(k.checklistKeys(), m.calendar.checklistBinding(k)...)})
+	// Last: 80x24 has room for the panes' and checklists' keys, not for
+	// these too.
 	if m.opts.actionsEnabled() {
 		groups = append(groups, helpGroup{"Plans", k.planBindings()})
 	}
@@ -48,6 +58,13 @@ func (m *Model) helpGroups() []helpGroup {
 		}
 	}
 	return out
+}
+
+// paneRange is the pane keys as one line of the help, "1-6".
+func (k KeyMap) paneRange() key.Binding {
+	keys := k.paneKeys()
+	first, last := keys[0].Help().Key, keys[len(keys)-1].Help().Key
+	return key.NewBinding(key.WithKeys(first), key.WithHelp(first+"-"+last, "go to a pane"))
 }
 
 // planBindings are the plan view's keys, as the full help lists them: the
@@ -68,7 +85,7 @@ func (k KeyMap) planBindings() []key.Binding {
 // helpView draws the groups as columns, as many side by side as the width
 // holds, in the pane's place.
 func (m *Model) helpView(w, h int) string {
-	const gap = 3
+	const gap = 2 // 3 leaves no room at 80x24 (--ascii) for the checklists
 	s := m.styles
 	var lines []string
 	var band [][]string // the columns of the current row of groups

@@ -50,13 +50,18 @@ func TestHelpListsEveryBoundKey(t *testing.T) {
 	press(m, "?")
 	v := plain(t, m)
 	k := m.keys
-	all := append(k.listKeys(), k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.NextPane, k.PrevPane, k.Refresh, k.Help, k.Quit,
+	// The pane keys are one line, "1-6 go to a pane" (the tab bar names
+	// the panes by their keys).
+	all := append(k.listKeys(), k.paneRange(), k.NextPane, k.PrevPane, k.Refresh, k.Help, k.Quit,
 		k.Enter, k.Back, k.Sort, k.Filter, k.Tick)
 	all = append(all, k.actionBindings()...)
 	for _, b := range all {
 		if !strings.Contains(v, b.Help().Desc) {
 			t.Errorf("help lacks %q (%s):\n%s", b.Help().Desc, b.Help().Key, v)
 		}
+	}
+	if !strings.Contains(v, "1-6") {
+		t.Errorf("help lacks the pane keys:\n%s", v)
 	}
 	// Without a recorder the tick-off does nothing, so help does not offer it.
 	m, _ = newTestModel(&fakeDB{})

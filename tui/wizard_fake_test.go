@@ -26,6 +26,7 @@ type fakeChecklist struct {
 	ticks   []string // "task: note"
 	disks   int
 	summary *checklist.Summary
+	logs    *checklist.Logs // the log sheet's; nil: two lines read
 }
 
 func (f *fakeChecklist) Plan(_ context.Context, action, table string) (*maint.Plan, error) {
@@ -73,6 +74,10 @@ func (f *fakeChecklist) Sheet(_ context.Context, name string, since time.Time) (
 	s := &checklist.Sheet{Name: name}
 	switch name {
 	case maint.SheetLogs:
+		if f.logs != nil {
+			s.Logs = f.logs
+			break
+		}
 		s.Logs = &checklist.Logs{File: "log/postgresql-2026-11-29.log", Readable: true, Via: "pg_read_file", Since: since, Total: 2, Lines: []string{
 			"2026-11-29 04:00:00.500 UTC [13] FATAL:  password authentication failed for user \"app\"",
 			"2026-11-30 05:00:00.000 UTC [14] ERROR:  canceling statement due to statement timeout",

@@ -248,3 +248,51 @@ func TestChecklistKeysAreFree(t *testing.T) {
 		}
 	}
 }
+
+// At 80x24 an operator sees, on a destructive step, how to leave (the
+// footer keeps Esc right after the answers) and what y leads to; the
+// summary of a resumed walk says its figures leave out the steps done
+// earlier.
+func TestWizardAt80x24SaysHowToLeaveAndWhatCounts(t *testing.T) {
+	f := &fakeChecklist{}
+	m, _ := newTestModel(&fakeDB{}, withChecklists(f))
+	start(t, m, 80, 24)
+	pressDrain(t, m, "m")
+	view := plain(t, m)
+	lines := strings.Split(strings.TrimRight(view, "\n"), "\n")
+	footer := lines[len(lines)-1]
+	if !strings.HasPrefix(footer, "y confirm • n skip • esc leave (resumes here)") {
+		t.Errorf("footer %q", footer)
+	}
+	if !strings.Contains(view, "after y, type database trading to run it") {
+		t.Errorf("the confirmation does not say what y leads to:\n%s", view)
+	}
+	press(m, "esc")
+
+	m, _ = newTestModel(&fakeDB{edit: doneInCalendar("retention_cleanup", "compression_check", "vacuum_analyze", "reindex", "retrain_models")}, withChecklists(f))
+	start(t, m, 80, 24)
+	pressDrain(t, m, "m")
+	pressDrain(t, m, "enter") // archive: not set up; then the summary
+	if m.wizard == nil || m.wizard.phase != wizSummary {
+		t.Fatalf("no summary:\n%s", plain(t, m))
+	}
+	if view := plain(t, m); !strings.Contains(view, "the steps done earlier count in the history") {
+		t.Errorf("the summary does not say what its figures leave out:\n%s", view)
+	}
+}
+
+// Why the log cannot be read is the sheet's point: at 80 columns its
+// heading is wrapped, not cut.
+func TestWizardLogSheetWrapsWhyUnread(t *testing.T) {
+	f := &fakeChecklist{logs: &checklist.Logs{Reason: "the server writes no log file of its own (logging_collector is off): its log goes to its standard error"}}
+	m, _ := newTestModel(&fakeDB{edit: doneInCalendar("vacuum_analyze", "verify_backup")}, withChecklists(f))
+	start(t, m, 80, 24)
+	pressDrain(t, m, "w")
+	pressDrain(t, m, "n") // the sizes skipped: the log
+	view := plain(t, m)
+	for _, want := range []string{"its standard error", "logging_collector = on (a restart)"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("no %q in\n%s", want, view)
+		}
+	}
+}

@@ -89,8 +89,10 @@ func (w *wizardView) keys() []key.Binding {
 			return []key.Binding{w.keyset().leave}
 		case phasePlanFailed:
 			return []key.Binding{w.act.keyset.close, w.keyset().leave}
-		case phaseReview:
-			return append(w.act.keys(w.km), w.keyset().leave)
+		case phaseReview: // leaving right after the answers: a narrow footer cuts the end
+			keys := w.act.keys(w.km)
+			at := min(2, len(keys))
+			return append(append(keys[:at:at], w.keyset().leave), keys[at:]...)
 		}
 		return w.act.keys(w.km)
 	}

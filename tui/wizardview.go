@@ -122,14 +122,22 @@ func (w *wizardView) sheetBody() []string {
 	out := make([]string, 0, len(w.sheetLines)+1)
 	out = append(out, "")
 	// The log's lines are read whole: wrapped, not cut; the sheets of
-	// tables keep their columns.
-	wrap := w.at < len(w.steps) && w.steps[w.at].Name == maint.SheetLogs
+	// tables keep their columns. Headings say what a list holds and why
+	// (why the log cannot be read): wrapped too, but in the sizes sheet,
+	// which is the report's own layout.
+	name := ""
+	if w.at < len(w.steps) {
+		name = w.steps[w.at].Name
+	}
+	wrap, wrapHeadings := name == maint.SheetLogs, name != maint.SheetSizes
+	v := actionView{paneBase: w.paneBase}
 	for _, l := range w.sheetLines {
 		switch {
+		case l != "" && !strings.HasPrefix(l, " ") && wrapHeadings:
+			out = append(out, v.wrap(w.styles.PaneTitle, l, "", "  ")...)
 		case l != "" && !strings.HasPrefix(l, " "):
 			out = append(out, w.styles.PaneTitle.Render(w.clean(l)))
 		case wrap:
-			v := actionView{paneBase: w.paneBase}
 			out = append(out, v.wrap(lipgloss.NewStyle(), strings.TrimLeft(l, " "), "  ", "      ")...)
 		default:
 			out = append(out, w.clean(l))
@@ -176,6 +184,12 @@ func (w *wizardView) summaryBody() []string {
 			line += s.Dim.Render(": " + w.clean(text.OneLine(r.Reason)))
 		}
 		lines = append(lines, w.wrapLine(line)...)
+	}
+	for _, r := range w.results {
+		if r.Outcome == checklist.OutcomeEarlier {
+			lines = append(lines, w.wrapped(s.Dim, "the steps done earlier count in the history (pgtend history), not in the figures above")...)
+			break
+		}
 	}
 	lines = append(lines, "")
 	switch {

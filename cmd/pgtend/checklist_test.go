@@ -200,7 +200,7 @@ func walkChecklist(t *testing.T, s *screen, confirm, done string) {
 func TestHeadlessWeeklyAndQuarterly(t *testing.T) {
 	dsn, conn := seededDemo(t, demo.Native)
 	backups := t.TempDir()
-	cfg := writeFile(t, "pgtend.toml", shortRetention+fmt.Sprintf("\n[backup]\ndir = %q\nkeep_daily = 2\n", backups))
+	cfg := writeFile(t, "pgtend.toml", shortRetention+fmt.Sprintf("\n[backup]\ndir = %q\nkeep_daily = 2\ncold_after = \"1w\"\n", backups))
 	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
 
 	r := pgtend(t, state, "plan", "quarterly", "--dsn", dsn, "--config", cfg)
@@ -208,7 +208,7 @@ func TestHeadlessWeeklyAndQuarterly(t *testing.T) {
 		t.Fatalf("plan quarterly: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = pgtend(t, state, "run", "quarterly", "--dsn", dsn, "--config", cfg)
-	for _, want := range []string{"Retention policy review", "Backups and archives older than 30 days", "Storage capacity forecast",
+	for _, want := range []string{"Retention policy review", "older than 7 days ([backup] cold_after)", "Storage capacity forecast",
 		"Largest tables", "Transaction-ID age", "quarterly checklist: ok"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("run quarterly does not say %q", want)

@@ -27,17 +27,19 @@ func TestErrorLinesSince(t *testing.T) {
 		"2026-11-30 05:00:00.000 UTC [14] ERROR:  canceling statement due to statement timeout",
 	}, "\n")
 	since := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
-	lines, n := ErrorLines(log, since)
+	utc := LogClock{Loc: time.UTC}
+	lines, n := ErrorLines(log, since, utc)
 	if n != 3 || len(lines) != 3 || !strings.Contains(lines[0], "FATAL") || !strings.Contains(lines[1], "PANIC") {
 		t.Errorf("since %s: %d %q", since, n, lines)
 	}
-	if _, n := ErrorLines(log, time.Time{}); n != 4 {
+	if _, n := ErrorLines(log, time.Time{}, utc); n != 4 {
 		t.Errorf("the whole file: %d error lines, want 4", n)
 	}
 }
 
 // The throwaway cluster logs to its standard error: no log file to read,
-// which the sheet says, and a role without pg_monitor is told so.
+// which the sheet says, and a role not granted pg_current_logfile() is
+// told so.
 func TestLogsSayWhyNotReadable(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	conn := pgtest.Connect(t, dsn)
@@ -46,7 +48,7 @@ func TestLogsSayWhyNotReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Readable || !strings.Contains(l.Reason, "logging_collector is off") {
+	if l.Readable || l.Denied || !strings.Contains(l.Reason, "logging_collector is off") {
 		t.Errorf("superuser, no collector: %+v", l)
 	}
 	role := "checklist_reader_" + strings.ReplaceAll(filepath.Base(t.TempDir()), "-", "")
@@ -56,7 +58,7 @@ func TestLogsSayWhyNotReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Readable || !strings.Contains(l.Reason, "pg_monitor") {
+	if l.Readable || !l.Denied || !strings.Contains(l.Reason, "pg_current_logfile()") {
 		t.Errorf("plain role: %+v", l)
 	}
 }
@@ -113,8 +115,24 @@ func TestColdListsOldBackupsAndArchives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Backups) != 1 || !strings.Contains(c.Backups[0].Name, "20260801") || len(c.Archives) != 1 || c.Bytes != 1500 || c.Kept != 2 {
+	if len(c.Backups) != 1 || !strings.Contains(c.Backups[0].Name, "20260801") || len(c.Archives) != 1 || c.Bytes != 1500 || c.Kept != 2 || c.AfterDays != 30 {
 		t.Errorf("%+v", c)
+	}
+	// [backup] cold_after moves the line: half a year keeps all four, a
+	// day lists the November ones too (the November archive's month ended
+	// half a day ago: kept).
+	for _, tc := range []struct{ days, backups, archives, kept int }{{180, 0, 0, 4}, {1, 2, 1, 1}} {
+		c, err := ListCold(config.Policy{Backup: config.Backup{Dir: dir, ColdAfterDays: tc.days}, Archive: config.Archive{Dest: dest}}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Backups) != tc.backups || len(c.Archives) != tc.archives || c.Kept != tc.kept || c.AfterDays != tc.days {
+			t.Errorf("cold_after %dd: %+v", tc.days, c)
+		}
+	}
+	s, err := Read(context.Background(), nil, maint.SheetColdBackups, Inputs{Policy: config.Policy{Backup: config.Backup{Dir: dir, ColdAfterDays: 180}}, Now: now})
+	if err != nil || s.Cold == nil || s.Cold.AfterDays != 180 || len(s.Cold.Backups) != 0 {
+		t.Errorf("the quarterly sheet: %+v %v", s, err)
 	}
 }
 

@@ -9,10 +9,6 @@ import (
 	"github.com/pgtend/pgtend/ops/config"
 )
 
-// ColdAge is the age from which a backup or an archive is listed for cold
-// storage: older than a month, it is for a disaster, not for tomorrow.
-const ColdAge = 30 * 24 * time.Hour
-
 // ColdStorage lists what could go to cold storage.
 type ColdStorage struct {
 	BackupDir  string                `json:"backup_dir"`
@@ -20,13 +16,18 @@ type ColdStorage struct {
 	Backups    []backup.Entry        `json:"backups"`
 	Archives   []backup.ArchiveEntry `json:"archives"`
 	Bytes      int64                 `json:"bytes"` // of both lists
+	// AfterDays is the policy's [backup] cold_after: what is older is
+	// listed.
+	AfterDays int `json:"after_days"`
 	// Kept counts the younger backups and archives, which stay.
 	Kept int `json:"kept"`
 }
 
-// ListCold lists the policy's backups and archives older than ColdAge.
+// ListCold lists the policy's backups and archives older than its
+// [backup] cold_after.
 func ListCold(policy config.Policy, now time.Time) (*ColdStorage, error) {
-	c := &ColdStorage{Backups: []backup.Entry{}, Archives: []backup.ArchiveEntry{}}
+	coldAge := policy.Backup.ColdAfter()
+	c := &ColdStorage{Backups: []backup.Entry{}, Archives: []backup.ArchiveEntry{}, AfterDays: int(coldAge / (24 * time.Hour))}
 	if dir := policy.Backup.Dir; dir != "" {
 		c.BackupDir = dir
 		l, err := backup.List(dir)
@@ -37,7 +38,7 @@ func ListCold(policy config.Policy, now time.Time) (*ColdStorage, error) {
 			if e.State == backup.StatePartial {
 				continue
 			}
-			if e.Age(now) < ColdAge {
+			if e.Age(now) < coldAge {
 				c.Kept++
 				continue
 			}
@@ -60,7 +61,7 @@ func ListCold(policy config.Policy, now time.Time) (*ColdStorage, error) {
 			if a.Kind == backup.ArchiveMonthly {
 				end = a.Day.AddDate(0, 1, 0)
 			}
-			if now.Sub(end) < ColdAge {
+			if now.Sub(end) < coldAge {
 				c.Kept++
 				continue
 			}

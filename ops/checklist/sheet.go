@@ -39,7 +39,7 @@ type Inputs struct {
 	Policy config.Policy
 	Now    time.Time
 	// LogsSince is when the log's errors count from: the last weekly
-	// review (zero: the whole current log file).
+	// review (zero: every log file, as far as LogBudget goes).
 	LogsSince time.Time
 	// Samples are the stored size samples (state.Sizes), for measured
 	// growth; none: the policy's expected growth.

@@ -59,6 +59,23 @@ type Backup struct {
 	KeepDays int
 	Format   string // "custom" (pg_dump -Fc), "plain" (.sql.gz) or "directory" (-Fd); "" = custom
 	Jobs     int    // pg_dump -j for the directory format; 0 = 2
+	// ColdAfterDays is the age from which the quarterly checklist lists a
+	// backup or an archive for cold storage; 0 = DefaultColdAfterDays.
+	ColdAfterDays int
+}
+
+// DefaultColdAfterDays is cold_after when [backup] leaves it out: older
+// than a month, a dump is for a disaster, not for tomorrow.
+const DefaultColdAfterDays = 30
+
+// ColdAfter is the age from which a backup or an archive is for cold
+// storage.
+func (b Backup) ColdAfter() time.Duration {
+	days := b.ColdAfterDays
+	if days <= 0 {
+		days = DefaultColdAfterDays
+	}
+	return time.Duration(days) * 24 * time.Hour
 }
 
 // Archive lists directories to copy to Dest as verified tar.gz files. The

@@ -31,7 +31,7 @@ func TestDefault(t *testing.T) {
 				{Name: "vix_term_structure", TimeColumn: "timestamp", RetentionDays: 90, ExpectedGrowthPerDay: 500 * KB},
 			},
 			Connection: Connection{StatementTimeout: 30 * time.Second, LockTimeout: 2 * time.Second, MaintenanceLockTimeout: 5 * time.Second},
-			Backup:     Backup{Dir: "/var/backups/pgtend", KeepDaily: 7, Format: "custom"},
+			Backup:     Backup{Dir: "/var/backups/pgtend", KeepDaily: 7, Format: "custom", ColdAfterDays: 30},
 			Archive:    Archive{Dirs: []string{"models/"}, MonthlyDirs: []string{"trade_logs/"}, Dest: "/var/backups/pgtend/archive"},
 		},
 		Targets: map[string]Target{},

@@ -51,6 +51,7 @@ type (
 		KeepDays  string `toml:"keep_days,omitempty"`
 		Format    string `toml:"format,omitempty"`
 		Jobs      int    `toml:"jobs,omitzero"`
+		ColdAfter string `toml:"cold_after,omitempty"`
 	}
 	encodedArchive struct {
 		Dirs        []string `toml:"dirs,omitempty"`
@@ -117,6 +118,9 @@ func (p Policy) encoded() encodedPolicy {
 		out.Backup = &encodedBackup{Dir: validText(b.Dir), KeepDaily: b.KeepDaily, Format: validText(b.Format), Jobs: b.Jobs}
 		if b.KeepDays > 0 {
 			out.Backup.KeepDays = formatDays(b.KeepDays)
+		}
+		if b.ColdAfterDays > 0 {
+			out.Backup.ColdAfter = formatDays(b.ColdAfterDays)
 		}
 	}
 	if a := p.Archive; len(a.Dirs) > 0 || len(a.MonthlyDirs) > 0 || a.Dest != "" || a.Keep != 0 {

@@ -36,7 +36,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 			{Name: "x-y_z", TimeColumn: "t\tab\x01"},
 		},
 		Connection: Connection{StatementTimeout: 90 * time.Second, LockTimeout: 1500 * time.Millisecond, MaintenanceLockTimeout: time.Hour + time.Nanosecond},
-		Backup:     Backup{Dir: "/b", KeepDaily: 1, KeepDays: 14, Format: "directory", Jobs: 3},
+		Backup:     Backup{Dir: "/b", KeepDaily: 1, KeepDays: 14, Format: "directory", Jobs: 3, ColdAfterDays: 90},
 		Archive:    Archive{Dirs: []string{"models/"}, MonthlyDirs: []string{"logs/"}, Dest: "/a", Keep: 2},
 	}
 	noSections := Policy{Source: "bare.toml", Connection: DefaultConnection}

@@ -114,6 +114,25 @@ func (s section) str(key, example string) (string, bool) {
 	return str, true
 }
 
+// positiveDays reads key as days greater than zero ("14d", "2w");
+// leaveOut says what leaving the key out does, for the error.
+func (s section) positiveDays(key, example, leaveOut string) (int, bool) {
+	v, ok := s.str(key, example)
+	if !ok {
+		return 0, false
+	}
+	n, err := parseDays(v)
+	switch {
+	case err != nil:
+		s.errorf(key, "%v", err)
+	case n <= 0:
+		s.errorf(key, "must be greater than zero (got %q); leave %s out %s", v, key, leaveOut)
+	default:
+		return n, true
+	}
+	return 0, false
+}
+
 // zone reads a time zone: an IANA name Go and PostgreSQL both know
 // ("America/New_York", "Asia/Kolkata", "UTC"); the calendar needs Go to
 // know it, the comparisons the server.

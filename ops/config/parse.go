@@ -246,7 +246,7 @@ func hasBlank(parts []string) bool {
 // backup reads [backup]; once the section exists, dir and keep_daily >= 1
 // are required, since a backup with nowhere to go or nothing kept is a typo.
 func (p *parser) backup(s section) Backup {
-	s.unknown("dir", "keep_daily", "keep_days", "format", "jobs")
+	s.unknown("dir", "keep_daily", "keep_days", "format", "jobs", "cold_after")
 	var b Backup
 	if v, ok := s.str("dir", "/var/backups/pgtend"); ok {
 		if strings.TrimSpace(v) == "" {
@@ -264,16 +264,8 @@ func (p *parser) backup(s section) Backup {
 	} else if !s.has("keep_daily") {
 		s.errorf("keep_daily", "missing: [backup] needs keep_daily = 7 (at least 1)")
 	}
-	if v, ok := s.str("keep_days", "14d"); ok {
-		n, err := parseDays(v)
-		switch {
-		case err != nil:
-			s.errorf("keep_days", "%v", err)
-		case n <= 0:
-			s.errorf("keep_days", "must be greater than zero (got %q); leave keep_days out to keep by count only", v)
-		default:
-			b.KeepDays = n
-		}
+	if n, ok := s.positiveDays("keep_days", "14d", "to keep by count only"); ok {
+		b.KeepDays = n
 	}
 	if v, ok := s.str("format", "custom"); ok {
 		switch v {
@@ -288,6 +280,9 @@ func (p *parser) backup(s section) Backup {
 			s.errorf("jobs", "must be 1 to 64 (got %d)", n)
 		}
 		b.Jobs = int(n)
+	}
+	if n, ok := s.positiveDays("cold_after", "30d", fmt.Sprintf("for %dd", DefaultColdAfterDays)); ok {
+		b.ColdAfterDays = n
 	}
 	return b
 }

@@ -251,7 +251,14 @@ func TestParseErrors(t *testing.T) {
 			`format = "tar"`,
 			`jobs = 0`,
 			`keep_days = "0d"`,
-		), []want{{4, "backup.format", `not "tar"`}, {5, "backup.jobs", "must be 1 to 64 (got 0)"}, {6, "backup.keep_days", "must be greater than zero"}}},
+			`cold_after = "3 months"`,
+		), []want{{4, "backup.format", `not "tar"`}, {5, "backup.jobs", "must be 1 to 64 (got 0)"}, {6, "backup.keep_days", "must be greater than zero"}, {7, "backup.cold_after", "months are ambiguous"}}},
+		{"backup cold_after zero", doc(
+			`[backup]`,
+			`dir = "/b"`,
+			`keep_daily = 3`,
+			`cold_after = "0d"`,
+		), []want{{4, "backup.cold_after", "leave cold_after out for 30d"}}},
 		{"archive monthly_dirs without dest, keep zero", doc(
 			`[archive]`,
 			`monthly_dirs = ["trade_logs/"]`,

@@ -33,16 +33,32 @@ func SheetLines(s *checklist.Sheet) []string {
 }
 
 func writeLogs(b *strings.Builder, l *checklist.Logs) {
-	since := "in the whole current log file"
+	since := "in the log files read (no weekly review yet)"
 	if !l.Since.IsZero() {
 		since = "since the last weekly review, " + Stamp(l.Since)
 	}
 	if !l.Readable {
 		fmt.Fprintf(b, "The server log cannot be read: %s\n", OneLine(Clean(l.Reason)))
-		b.WriteString("  review it where the server writes it, or grant pg_read_server_files (and pg_monitor) to this role\n")
+		switch {
+		case l.Denied:
+			b.WriteString("  review it where the server writes it, or GRANT EXECUTE ON FUNCTION pg_current_logfile(), pg_read_file(text, bigint, bigint) and pg_stat_file(text) to this role, and pg_monitor for the rotated files\n")
+		case l.File == "":
+			b.WriteString("  review it where the server's standard error goes, or set logging_collector = on (a restart) for pgtend to read it\n")
+		default:
+			b.WriteString("  review it where the server writes it\n")
+		}
 		return
 	}
 	fmt.Fprintf(b, "Server log %s (read with %s)\n", Clean(l.File), l.Via)
+	if len(l.Files) > 1 {
+		fmt.Fprintf(b, "  and %s rotated out of it since: %s\n", Plural(len(l.Files)-1, "older file"), Clean(strings.Join(l.Files[:len(l.Files)-1], ", ")))
+	}
+	if l.Zone != "" {
+		fmt.Fprintf(b, "  line times read in log_timezone %s\n", Clean(l.Zone))
+	}
+	if l.Note != "" {
+		b.WriteString("  " + OneLine(Clean(l.Note)) + "\n")
+	}
 	switch {
 	case l.Total == 0:
 		fmt.Fprintf(b, "  no ERROR, FATAL or PANIC lines %s\n", since)
@@ -57,7 +73,11 @@ func writeLogs(b *strings.Builder, l *checklist.Logs) {
 		}
 	}
 	if l.Partial {
-		b.WriteString("  (only the end of the file was read)\n")
+		fmt.Fprintf(b, "  (the %s read limit was reached: only the latest part was read", BytesOf(l.Budget))
+		if l.Skipped > 0 {
+			fmt.Fprintf(b, ", %s modified since not read", Plural(l.Skipped, "older file"))
+		}
+		b.WriteString(")\n")
 	}
 }
 
@@ -110,7 +130,7 @@ func signedBytes(f float64) string {
 }
 
 func writeCold(b *strings.Builder, c *checklist.ColdStorage) {
-	fmt.Fprintf(b, "Backups and archives older than %d days, for cold storage: %s\n", int(checklist.ColdAge.Hours()/24), BytesOf(c.Bytes))
+	fmt.Fprintf(b, "Cold storage: %s older than %s ([backup] cold_after)\n", BytesOf(c.Bytes), Plural(c.AfterDays, "day"))
 	if c.BackupDir == "" && c.ArchiveDir == "" {
 		b.WriteString("  the policy has no [backup] dir and no [archive] dest\n")
 		return
@@ -127,7 +147,11 @@ func writeCold(b *strings.Builder, c *checklist.ColdStorage) {
 		rows = append(rows, []string{Clean(a.Path), a.Day.Format("2006-01-02"), BytesOf(a.Bytes), state})
 	}
 	if len(rows) == 1 {
-		fmt.Fprintf(b, "  none (%s younger stay)\n", Plural(c.Kept, "backup or archive"))
+		if c.Kept == 1 {
+			b.WriteString("  none (1 backup or archive younger stays)\n")
+		} else {
+			fmt.Fprintf(b, "  none (%d backups or archives younger stay)\n", c.Kept)
+		}
 		return
 	}
 	writeTable(b, rows, map[int]bool{2: true})
@@ -142,7 +166,8 @@ func writeCapacity(b *strings.Builder, c *checklist.Capacity) {
 		fmt.Fprintf(b, "  filesystem  not visible: %s\n", OneLine(Clean(c.Reason)))
 	}
 	fmt.Fprintf(b, "  database    %s\n", BytesOf(c.Database))
-	fmt.Fprintf(b, "  growth      %s (%d measured, %d expected by the policy, %d unknown)\n", growthText(c.Growth), c.Measured, c.Expected, c.UnknownCount)
+	// On two lines: one is too long for 80 columns.
+	fmt.Fprintf(b, "  growth      %s\n              of the tables: %d measured, %d expected by the policy, %d unknown\n", growthText(c.Growth), c.Measured, c.Expected, c.UnknownCount)
 	switch {
 	case !c.Visible:
 		b.WriteString("  full in     unknown (free space not visible)\n")
@@ -258,6 +283,9 @@ func ChecklistSummaryLines(s *checklist.Summary, arrow string) []string {
 		where = "filesystem used"
 	}
 	space := fmt.Sprintf("%s %s %s %s", where, BytesOf(before), arrow, BytesOf(after))
+	if BytesOf(before) == BytesOf(after) { // "185 GiB → 185 GiB (grew 680 MiB)" reads as a contradiction
+		space = where + " " + BytesOf(after)
+	}
 	switch d := before - after; {
 	case d > 0:
 		space += " (" + BytesOf(d) + " freed)"

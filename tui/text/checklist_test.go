@@ -43,7 +43,40 @@ func TestChecklistSummaryLines(t *testing.T) {
 
 func TestSheetLinesSayWhyTheLogIsUnread(t *testing.T) {
 	out := strings.Join(SheetLines(&checklist.Sheet{Name: maint.SheetLogs, Logs: &checklist.Logs{Reason: "logging_collector is off"}}), "\n")
-	if !strings.Contains(out, "The server log cannot be read: logging_collector is off") || !strings.Contains(out, "pg_read_server_files") {
+	if !strings.Contains(out, "The server log cannot be read: logging_collector is off") || !strings.Contains(out, "set logging_collector = on") || strings.Contains(out, "grant") {
+		t.Errorf("no collector: %s", out)
+	}
+	out = strings.Join(SheetLines(&checklist.Sheet{Name: maint.SheetLogs, Logs: &checklist.Logs{File: "log/x.log", Denied: true, Reason: "this role may not read server files"}}), "\n")
+	if !strings.Contains(out, "GRANT EXECUTE ON FUNCTION pg_current_logfile()") {
+		t.Errorf("denied: %s", out)
+	}
+}
+
+func TestSheetLinesSayWhatOfTheLogWasRead(t *testing.T) {
+	l := &checklist.Logs{File: "log/b.log", Files: []string{"log/a.log", "log/b.log"}, Readable: true, Via: "pg_read_file",
+		Zone: "Asia/Tokyo", Note: "the server's log_line_prefix (\"[%p] \") writes no time", Total: 0, Partial: true, Skipped: 2, Budget: 8 << 20}
+	out := strings.Join(SheetLines(&checklist.Sheet{Name: maint.SheetLogs, Logs: l}), "\n")
+	for _, want := range []string{"and 1 older file rotated out of it since: log/a.log", "log_timezone Asia/Tokyo", "writes no time", "8.0 MiB read limit was reached", "2 older files modified since not read"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+}
+
+func TestSheetLinesNameColdAfter(t *testing.T) {
+	out := strings.Join(SheetLines(&checklist.Sheet{Name: maint.SheetColdBackups, Cold: &checklist.ColdStorage{AfterDays: 90, BackupDir: "/b", Kept: 3}}), "\n")
+	if !strings.Contains(out, "Cold storage: 0 B older than 90 days ([backup] cold_after)") || !strings.Contains(out, "3 backups or archives younger stay") {
 		t.Errorf("%s", out)
+	}
+}
+
+// A change smaller than the figures' rounding is said once, not as
+// "185 GiB → 185 GiB (grew 680 MiB)".
+func TestChecklistSummarySpaceWithinRounding(t *testing.T) {
+	s := &checklist.Summary{Script: "quarterly", DiskBefore: report.Disk{Visible: true, TotalBytes: ptr(int64(252 << 30)), FreeBytes: ptr(int64(67 << 30))}}
+	s.DiskAfter = s.DiskBefore
+	s.DiskAfter.FreeBytes = ptr(int64(67<<30 - 300<<20))
+	if got := ChecklistSummaryLines(s, "→")[2]; got != "space     filesystem used 185 GiB (grew 300 MiB)" {
+		t.Errorf("%q", got)
 	}
 }
