@@ -20,6 +20,7 @@ type KeyMap struct {
 	Tick                                    key.Binding
 	Cancel, Terminate                       key.Binding // the Health pane's session under the cursor
 	Yes, No, Submit                         key.Binding // answers to a question, and to an input
+	Skip                                    key.Binding // a checklist's step: n alone, as Esc leaves the wizard
 	Expand, Statements                      key.Binding // a plan's steps under each table, and their statements
 	Weekly, Monthly, Quarterly              key.Binding // the checklists (see wizard.go)
 	Pick, PickAll                           key.Binding // a plan's step under the cursor, and every step (or none)
@@ -138,6 +139,7 @@ func DefaultKeyMap() KeyMap {
 		Terminate: key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "terminate session")),
 		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:        key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
+		Skip:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "skip")),
 		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),

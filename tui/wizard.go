@@ -117,9 +117,6 @@ type wizardView struct {
 	nextID    func() int // a new action view's id, from the root's sequence
 }
 
-// skipKey skips a checklist's step: n alone, as Esc leaves the wizard.
-var skipKey = key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "skip"))
-
 // wizardKeys are the wizard's own keys, described for where they show.
 type wizardKeys struct {
 	looked, skip, tick, leave, record, cancelNote, scroll, closeSummary key.Binding
@@ -128,7 +125,7 @@ type wizardKeys struct {
 func (w *wizardView) keyset() wizardKeys {
 	k := w.km
 	return wizardKeys{
-		looked: as(k.Yes, "looked at"), skip: skipKey, tick: as(k.Tick, "tick off"),
+		looked: as(k.Yes, "looked at"), skip: k.Skip, tick: as(k.Tick, "tick off"),
 		leave: as(k.Back, "leave (resumes here)"), record: as(k.Submit, "record"), cancelNote: as(k.Back, "cancel"),
 		scroll: either(k.PageUp, k.PageDown, "scroll"), closeSummary: either(k.Submit, k.Back, "close"),
 	}
@@ -246,7 +243,7 @@ func (w *wizardView) open() tea.Cmd {
 	}
 	w.phase = wizAction
 	w.act = newActionView(w.nextID(), st.Action, "", w.shown, w.actions, w.now, w.styles, w.km)
-	w.act.keyset.no = skipKey
+	w.act.keyset.no = w.km.Skip
 	w.act.keyset.close = as(w.km.Submit, "next step") // a refused or empty plan: Esc leaves the wizard
 	w.act.keyset.closeDone = either(w.km.Submit, w.km.Back, "next step")
 	w.act.SetSize(w.width, max(w.height-wizardHeader, 1))

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/pgtend/pgtend/ops/health"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/ops/state"
 )
@@ -41,7 +42,7 @@ const maxGrowers = 5
 func Forecast(r *report.Report, samples []state.Sample) *Capacity {
 	c := &Capacity{Database: r.Server.DatabaseBytes, DaysToFull: -1, Reason: r.Disk.Reason}
 	c.Total, c.Free, c.Visible = r.Disk.Space()
-	measured := measuredGrowth(samples)
+	measured := health.TableGrowth(samples)
 	for _, t := range r.Tables {
 		if t.Missing {
 			continue

@@ -4,13 +4,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pgtend/pgtend/ops/health"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/ops/state"
 )
-
-// minGrowthSpan is how far apart a table's first and last stored samples
-// must be before their difference counts as its growth.
-const minGrowthSpan = time.Hour
 
 // Verdicts of the retention review.
 const (
@@ -53,7 +50,7 @@ type Growth struct {
 // beside its policy.
 func ReviewRetention(r *report.Report, samples []state.Sample, now time.Time) *RetentionReview {
 	out := &RetentionReview{Rows: []RetentionRow{}, NoPolicy: []string{}}
-	growth := measuredGrowth(samples)
+	growth := health.TableGrowth(samples) // as the Disk pane and Triage measure it
 	for _, t := range r.Tables {
 		if t.Missing {
 			continue
@@ -85,28 +82,6 @@ func ReviewRetention(r *report.Report, samples []state.Sample, now time.Time) *R
 		out.Rows = append(out.Rows, row)
 	}
 	slices.Sort(out.NoPolicy)
-	return out
-}
-
-// measuredGrowth is each table's growth a day between its first and last
-// stored sample, where they are far enough apart.
-func measuredGrowth(samples []state.Sample) map[string]float64 {
-	first, last := map[string]state.Sample{}, map[string]state.Sample{}
-	for _, s := range samples {
-		if f, ok := first[s.Table]; !ok || s.At.Before(f.At) {
-			first[s.Table] = s
-		}
-		if l, ok := last[s.Table]; !ok || s.At.After(l.At) {
-			last[s.Table] = s
-		}
-	}
-	out := map[string]float64{}
-	for k, f := range first {
-		l := last[k]
-		if span := l.At.Sub(f.At); span >= minGrowthSpan {
-			out[k] = float64(l.Bytes-f.Bytes) / span.Hours() * 24
-		}
-	}
 	return out
 }
 

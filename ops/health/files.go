@@ -209,11 +209,10 @@ func Disk(d report.Disk, g Growth, h config.Health) Finding {
 // change is the growth (the console's Disk pane waits as long).
 const minGrowthWindow = 10 * time.Minute
 
-// GrowthOf is the growth per day headless, as the Disk pane tells it:
-// measured from the sizes pgtend stored (the first and the latest sample
-// of each table, when they are far enough apart), else the policy's
-// expected growth (expected: each table's ExpectedGrowthPerDay).
-func GrowthOf(samples []state.Sample, expected map[string]*int64) Growth {
+// TableGrowth is each table's growth a day: between its first and its
+// latest stored sample, where they are at least minGrowthWindow apart
+// (the console's Disk pane waits as long).
+func TableGrowth(samples []state.Sample) map[string]float64 {
 	type span struct{ first, last state.Sample }
 	by := map[string]*span{}
 	for _, s := range samples {
@@ -229,11 +228,25 @@ func GrowthOf(samples []state.Sample, expected map[string]*int64) Growth {
 			sp.last = s
 		}
 	}
+	out := map[string]float64{}
+	for table, sp := range by {
+		if d := sp.last.At.Sub(sp.first.At); d >= minGrowthWindow {
+			out[table] = float64(sp.last.Bytes-sp.first.Bytes) / d.Hours() * 24
+		}
+	}
+	return out
+}
+
+// GrowthOf is the growth per day headless, as the Disk pane tells it:
+// measured from the sizes pgtend stored (TableGrowth), else the policy's
+// expected growth (expected: each table's ExpectedGrowthPerDay).
+func GrowthOf(samples []state.Sample, expected map[string]*int64) Growth {
+	perTable := TableGrowth(samples)
 	var g Growth
 	measured, known := false, false
 	for table, exp := range expected {
-		if sp := by[table]; sp != nil && sp.last.At.Sub(sp.first.At) >= minGrowthWindow {
-			g.PerDay += float64(sp.last.Bytes-sp.first.Bytes) / sp.last.At.Sub(sp.first.At).Hours() * 24
+		if v, ok := perTable[table]; ok {
+			g.PerDay += v
 			measured = true
 			continue
 		}
