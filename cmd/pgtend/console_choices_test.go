@@ -32,6 +32,7 @@ func TestConsoleIncludeDefault(t *testing.T) {
 	s.keys("y")
 	s.waitFor("i without --include-default", "--include-default")
 	s.keys("e")
+	s.keys("G") // the steps end below the summary at 80x24
 	scr := s.waitFor("delete ")
 	if !strings.Contains(scr, "dp_default") {
 		t.Errorf("the plan with --include-default does not delete from dp_default:\n%s", scr)

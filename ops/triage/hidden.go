@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/maint"
@@ -80,9 +81,7 @@ func invalidIndexes(ctx context.Context, conn *pgx.Conn) ([]Option, error) {
 			return nil, err
 		}
 		o := Option{Kind: KindInvalidIndex, Schema: ptr(ts), Table: ptr(t), Object: s + "." + ix, Bytes: bytes,
-			// --index is resolved with to_regclass: quoted, so a name with
-			// capitals or dots is this index and no other.
-			Locks: maint.LockReindexConcurrently, Run: &Run{Action: "reindex", Flags: maint.Flags{maint.FlagIndex: pgx.Identifier{s, ix}.Sanitize()}},
+			Locks: maint.LockReindexConcurrently, Run: &Run{Action: "reindex", Flags: maint.Flags{maint.FlagIndex: regName(s, ix)}},
 			Basis: "measured: pg_relation_size"}
 		if leftoverRe.MatchString(ix) {
 			o.Frees = FreesNow
@@ -187,4 +186,18 @@ func derefOr(n *int64) int64 {
 		return 0
 	}
 	return *n
+}
+
+// regName names a relation as to_regclass reads it (--index is resolved
+// so): schema.name as it is when both are plain lower-case identifiers,
+// quoted otherwise, so that a name with capitals or dots is this relation
+// and no other.
+func regName(schema, name string) string {
+	plain := func(s string) bool {
+		return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == "" && (s[0] < '0' || s[0] > '9')
+	}
+	if plain(schema) && plain(name) {
+		return schema + "." + name
+	}
+	return pgx.Identifier{schema, name}.Sanitize()
 }
