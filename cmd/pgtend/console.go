@@ -168,7 +168,7 @@ func console(ctx context.Context, reg *maint.Registry, c *common, t target) erro
 		Load:        read(report.Collect, true),
 		Estimate:    read(report.Estimate, false),
 		SizeHistory: mem.loadSizes(time.Now()),
-		Tick:        mem.tickFunc(),
+		Tick:        tickFunc(t, c.readOnly, mem),
 		Actions:     consoleActions{reg: reg, t: t, readOnly: c.readOnly, mem: mem},
 		Registry:    reg,
 		Checklists:  checklistOps{t: t, mem: mem},

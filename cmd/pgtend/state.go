@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/report"
 	"github.com/pgtend/pgtend/ops/state"
 )
@@ -16,9 +17,29 @@ type memory struct {
 	sizes          *state.Sizes
 }
 
-// tickFunc records manual tick-offs in the history; nil (no tick-off key)
-// when there is nowhere to record them.
-func (m *memory) tickFunc() func(ctx context.Context, task, note string) error {
+// tickFunc records a person's tick-off of a calendar task where runs go:
+// pgtend.history in the database, else the history file (tickFile); with
+// --read-only, which writes nothing in the database, the file only. The
+// demo's throwaway database thus keeps its ticks in its own history.
+func tickFunc(t target, readOnly bool, mem *memory) func(ctx context.Context, task, note string) error {
+	if readOnly {
+		return mem.tickFile()
+	}
+	return func(ctx context.Context, task, note string) error {
+		conn, err := t.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeConn(conn)
+		now := time.Now().UTC()
+		e := state.Entry{Start: now, End: now, Database: conn.Config().Database, Role: conn.Config().User, Task: task, Outcome: state.OutcomeTicked, Note: note}
+		_, err = maint.Record(ctx, conn, e, mem.historyFile())
+		return err
+	}
+}
+
+// tickFile records a tick-off in the history file; nil without one.
+func (m *memory) tickFile() func(ctx context.Context, task, note string) error {
 	if m == nil {
 		return nil
 	}
