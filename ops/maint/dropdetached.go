@@ -20,9 +20,9 @@ type detachedState struct {
 	fks      []string // the foreign keys of other tables referencing it: "fk on table"
 }
 
-func readDetachedState(ctx context.Context, conn *pgx.Conn, oid uint32) (detachedState, error) {
+func readDetachedState(ctx context.Context, q querier, oid uint32) (detachedState, error) {
 	var s detachedState
-	err := conn.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		SELECT coalesce((SELECT array_agg(format('%I.%I', pn.nspname, p.relname)) FROM pg_inherits i
 		                   JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
 		                  WHERE i.inhrelid = $1 AND NOT i.inhdetachpending), '{}'),
@@ -88,8 +88,8 @@ func PlanDropDetached(ctx context.Context, conn *pgx.Conn, policy config.Policy,
 	if t.Kind != "r" {
 		return nil, fmt.Errorf("%s is a partitioned table: drop its partitions first; refused", t.key())
 	}
-	recheck := func(ctx context.Context, conn *pgx.Conn) error {
-		now, err := readDetachedState(ctx, conn, t.OID)
+	recheck := func(ctx context.Context, q querier) error {
+		now, err := readDetachedState(ctx, q, t.OID)
 		if err != nil {
 			return err
 		}
@@ -108,6 +108,9 @@ func PlanDropDetached(ctx context.Context, conn *pgx.Conn, policy config.Policy,
 		steps = append(steps, Step{Title: "finish the interrupted detach of " + t.key() + " from " + st.pending, Target: st.pending, Statements: []string{stmt},
 			Lock: LockShareUpdateExclusive + " on " + st.pending + " (reads and writes go on)", Unit: "tables", needs: needs(st.pending, NeedOwner),
 			run: func(ctx context.Context, r *runner, i int) (int64, error) {
+				if err := sameTable(ctx, r.conn, t); err != nil {
+					return 0, err
+				}
 				if now, err := readDetachedState(ctx, r.conn, t.OID); err != nil || now.pending == "" {
 					return 0, err // finished meanwhile: the DROP goes on
 				}

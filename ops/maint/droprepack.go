@@ -20,10 +20,10 @@ var repackWorkRe = regexp.MustCompile(`^(table|log)_([0-9]+)$`)
 // ("" when none seems to be): a session with pg_repack's
 // application_name, or another session holding a lock on a table of
 // schema repack (its work tables). Its work tables must then stay.
-func RepackRunning(ctx context.Context, conn *pgx.Conn) (string, error) {
+func RepackRunning(ctx context.Context, q querier) (string, error) {
 	var pid *int32
 	var how string
-	err := conn.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		SELECT pid, how FROM (
 			SELECT pid, 'application_name pg_repack' AS how FROM pg_stat_activity
 			 WHERE application_name = 'pg_repack' AND datname = current_database() AND pid <> pg_backend_pid()
@@ -31,7 +31,11 @@ func RepackRunning(ctx context.Context, conn *pgx.Conn) (string, error) {
 			SELECT l.pid, 'a lock on ' || format('repack.%I', c.relname) FROM pg_locks l
 			  JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
 			 WHERE n.nspname = 'repack' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-			   AND l.pid <> pg_backend_pid()) x
+			   AND l.pid <> pg_backend_pid()
+			UNION ALL
+			SELECT pid, 'its advisory lock' FROM pg_locks
+			 WHERE locktype = 'advisory' AND classid = 16185446 AND granted
+			   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) x
 		ORDER BY pid LIMIT 1`).Scan(&pid, &how)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
@@ -86,8 +90,8 @@ func PlanDropRepackLeftover(ctx context.Context, conn *pgx.Conn, _ config.Policy
 		}
 		return nil, err
 	}
-	recheck := func(ctx context.Context, conn *pgx.Conn) error {
-		why, err := RepackRunning(ctx, conn)
+	recheck := func(ctx context.Context, q querier) error {
+		why, err := RepackRunning(ctx, q)
 		if err == nil && why != "" {
 			err = errors.New(why + " since the plan was made: not dropped")
 		}

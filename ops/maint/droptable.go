@@ -46,13 +46,27 @@ func findTable(ctx context.Context, conn *pgx.Conn, table string) (leftTable, er
 	return found[0], nil
 }
 
+// sameTable refuses when t's name no longer names the table the plan was
+// made for (renamed, dropped, another made in its place).
+func sameTable(ctx context.Context, q querier, t leftTable) error {
+	var oid *uint32
+	if err := q.QueryRow(ctx, `SELECT to_regclass($1)::oid`, t.rel()).Scan(&oid); err != nil {
+		return err
+	}
+	if oid == nil || *oid != t.OID {
+		return fmt.Errorf("%s is no longer the table the plan was made for (renamed, dropped or replaced since): not dropped", t.key())
+	}
+	return nil
+}
+
 // dropTableStep drops a table triage found left behind: destructive (the
 // console confirms it by the table's name, pgtend run by --yes), its
-// bytes measured again when it runs and counted as freed. recheck runs
-// first on the run's connection and refuses (an error) what changed since
-// the plan; the statements before and after run in the same transaction
-// as the DROP.
-func dropTableStep(t leftTable, title string, before, after []string, recheck func(ctx context.Context, conn *pgx.Conn) error) Step {
+// bytes measured again when it runs and counted as freed. One
+// transaction: the table locked first (nothing attaches, renames or
+// replaces it meanwhile), then checked to be the planned one and again by
+// recheck, which refuses (an error) what changed since the plan, then the
+// statements before, the DROP and the statements after.
+func dropTableStep(t leftTable, title string, before, after []string, recheck func(ctx context.Context, q querier) error) Step {
 	rel := t.rel()
 	stmts := append(append(append([]string{}, before...), "DROP TABLE "+rel), after...)
 	size := t.Bytes
@@ -60,14 +74,20 @@ func dropTableStep(t leftTable, title string, before, after []string, recheck fu
 		Destructive: true, EstBytes: &size, Unit: "tables", needs: needs(rel, NeedOwner),
 		Affected: []Affected{{Name: rel, Bytes: &size}},
 		run: func(ctx context.Context, r *runner, i int) (int64, error) {
-			if err := recheck(ctx, r.conn); err != nil {
-				return 0, err
-			}
 			var now int64
-			if err := r.conn.QueryRow(ctx, `SELECT pg_total_relation_size($1::oid)`, t.OID).Scan(&now); err != nil {
-				return 0, err
-			}
 			err := pgx.BeginFunc(ctx, r.conn, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, "LOCK TABLE "+rel+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+					return err
+				}
+				if err := sameTable(ctx, tx, t); err != nil {
+					return err
+				}
+				if err := recheck(ctx, tx); err != nil {
+					return err
+				}
+				if err := tx.QueryRow(ctx, `SELECT pg_total_relation_size($1::oid)`, t.OID).Scan(&now); err != nil {
+					return err
+				}
 				for _, s := range stmts {
 					if _, err := tx.Exec(ctx, s); err != nil {
 						return err

@@ -213,6 +213,9 @@ func (j *tableJob) plan(ctx context.Context, conn *pgx.Conn) (tableResult, error
 	switch *j.t.Kind {
 	case report.KindHypertable, report.KindContinuousAggregate:
 		if j.intCutoff != nil {
+			if err := j.integerAggregates(); err != nil {
+				return tableResult{}, err
+			}
 			return j.integerSteps()
 		}
 		res, err := j.hypertableSteps()

@@ -56,7 +56,9 @@ func (j *tableJob) aggregateChecks() ([]AggregateCheck, []string) {
 				"Fix: give its policy a start_offset shorter than %s (remove_continuous_aggregate_policy, then add_continuous_aggregate_policy), before cleaning %s",
 				a.Key(), j.name, p.JobID, when(j.t, j.cutoff), j.age(), j.name))
 		case p.WindowStart == nil:
-			c.Refreshed, c.StartOffset = true, p.StartOffset
+			// Not known to be outside: counted inside, so that an aggregate
+			// keeping its buckets refuses the drop (erasesKept).
+			c.Refreshed, c.StartOffset, c.InsideWindow = true, p.StartOffset, true
 			notes = append(notes, fmt.Sprintf("%s aggregates %s; its refresh policy's start_offset %s is not an interval: pgtend cannot tell whether the cutoff %s is inside its window",
 				a.Key(), j.name, *p.StartOffset, when(j.t, j.cutoff)))
 		default:
@@ -107,8 +109,12 @@ func (j *tableJob) erasesKept(checks []AggregateCheck) error {
 			continue
 		}
 		from := "its first bucket"
-		if c.WindowStart != nil {
+		switch {
+		case c.WindowStart != nil:
 			from = when(j.t, *c.WindowStart)
+		case c.StartOffset != nil:
+			return fmt.Errorf("%s: pgtend cannot tell whether the cutoff %s is inside the refresh window of %s (its start_offset %s is not an interval), "+
+				"and %s: refusing, as its next refresh could delete buckets the policy keeps", j.name, when(j.t, j.cutoff), c.Aggregate, *c.StartOffset, keeps)
 		}
 		return fmt.Errorf("%s: the cutoff %s is inside the refresh window of %s, whose next refresh would delete its buckets from %s to %s, "+
 			"and %s: refusing. Fix: keep %s longer than its window (start_offset %s), or give %s's refresh policy a start_offset shorter than %s",
@@ -147,4 +153,19 @@ func days(d time.Duration) string {
 // (drop_chunks on its view drops its materialization hypertable's chunks).
 func isAggregate(t report.Table) bool {
 	return t.Kind != nil && *t.Kind == report.KindContinuousAggregate
+}
+
+// integerAggregates refuses the retention of an integer-time hypertable
+// that feeds a continuous aggregate keeping its buckets (permanent, or no
+// retention of its own): pgtend does not read integer refresh windows, so
+// it cannot tell that the next refresh would not delete them.
+func (j *tableJob) integerAggregates() error {
+	for _, a := range j.r.Aggregates(j.t) {
+		if a.Permanent || (a.RetentionDays == nil && a.IntegerRetention == nil) {
+			return fmt.Errorf("%s feeds the continuous aggregate %s, which keeps its buckets (permanent, or no retention of its own), and pgtend cannot tell "+
+				"whether dropping its chunks is inside %s's refresh window (an integer window): refusing. Give %s a retention of its own, "+
+				"or drop %s's chunks with TimescaleDB's drop_chunks once you have checked the window", j.name, a.Key(), a.Key(), a.Key(), j.name)
+		}
+	}
+	return nil
 }

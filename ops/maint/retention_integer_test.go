@@ -81,3 +81,32 @@ func TestRetentionOnIntegerTime(t *testing.T) {
 		t.Errorf("after the run: %d chunks, oldest %d; want 4 from 600", n, low)
 	}
 }
+
+// An integer-time hypertable feeding a continuous aggregate that keeps its
+// buckets: pgtend cannot read an integer refresh window, so it refuses
+// rather than let the next refresh delete them; with a retention of the
+// aggregate's own, the source is planned.
+func TestIntegerRetentionWithAnAggregateThatKeepsItsBuckets(t *testing.T) {
+	pgtest.RequireTimescale(t)
+	conn := connect(t, pgtest.NewDatabase(t))
+	exec(t, conn, `CREATE EXTENSION timescaledb;
+		CREATE TABLE seq_ticks (n bigint NOT NULL, v int);
+		SELECT create_hypertable('seq_ticks', 'n', chunk_time_interval => 100);
+		INSERT INTO seq_ticks SELECT g, 1 FROM generate_series(0, 999) g;
+		CREATE FUNCTION seq_now() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT 1000::bigint $$;
+		SELECT set_integer_now_func('seq_ticks', 'seq_now');
+		CREATE MATERIALIZED VIEW seq_tens WITH (timescaledb.continuous) AS
+		  SELECT time_bucket(10::bigint, n) AS b, sum(v) FROM seq_ticks GROUP BY 1 WITH NO DATA;
+		ANALYZE;`)
+	plan := func(agg config.TablePolicy) error {
+		_, err := PlanRetention(context.Background(), conn, config.Policy{Connection: config.DefaultConnection,
+			Tables: []config.TablePolicy{{Name: "seq_ticks", IntegerRetention: 350}, agg}}, "seq_ticks", RetentionOptions{})
+		return err
+	}
+	if err := plan(config.TablePolicy{Name: "seq_tens"}); err == nil || !strings.Contains(err.Error(), "feeds the continuous aggregate public.seq_tens, which keeps its buckets") {
+		t.Errorf("an aggregate without a retention: %v", err)
+	}
+	if err := plan(config.TablePolicy{Name: "seq_tens", IntegerRetention: 100}); err != nil {
+		t.Errorf("an aggregate with a retention of its own: %v", err)
+	}
+}

@@ -68,6 +68,26 @@ func RewriteNeed(t report.Table, policy config.Policy) int64 {
 	return deref(t.TotalBytes) + policy.Disk.Effective().KeepFreeBytes
 }
 
+// rewriteWAL is the WAL a rewrite of size bytes leaves on the disk while
+// it runs: all of it when a replication slot or archive_mode may hold WAL
+// back, else at most max_wal_size (checkpoints recycle the rest).
+func rewriteWAL(ctx context.Context, conn *pgx.Conn, size int64) (int64, string, error) {
+	var slots int
+	var archiving bool
+	var maxWAL int64
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_replication_slots)::int, current_setting('archive_mode') <> 'off',
+		pg_size_bytes(current_setting('max_wal_size'))`).Scan(&slots, &archiving, &maxWAL); err != nil {
+		return 0, "", fmt.Errorf("reading the WAL settings: %w", err)
+	}
+	switch {
+	case slots > 0:
+		return size, "all of it kept while replication slots exist", nil
+	case archiving:
+		return size, "all of it kept until archived", nil
+	}
+	return min(size, maxWAL), "up to max_wal_size before checkpoints recycle it", nil
+}
+
 // PlanRewrite plans rewriting one plain table to return its free space to
 // the filesystem: with pg_repack where the extension and its client are
 // installed (ACCESS EXCLUSIVE only briefly), else VACUUM FULL (the table is
@@ -90,10 +110,28 @@ func PlanRewrite(ctx context.Context, conn *pgx.Conn, policy config.Policy, tabl
 	if !ok {
 		return nil, fmt.Errorf("a rewrite needs free space the size of %s and its indexes, and pgtend cannot see the data directory's filesystem (%s): refused", t.Key(), r.Disk.Reason)
 	}
-	need := RewriteNeed(t, policy)
+	// The copy is written where the table is: only the data directory's
+	// filesystem is measured, so a table in a tablespace of its own is
+	// refused rather than judged against the wrong disk.
+	var tablespace string
+	if err := conn.QueryRow(ctx, `SELECT coalesce((SELECT spcname::text FROM pg_tablespace WHERE oid = c.reltablespace AND c.reltablespace <> 0), '')
+		FROM pg_class c WHERE c.oid = $1::regclass`, pgx.Identifier{t.Schema, t.Name}.Sanitize()).Scan(&tablespace); err != nil {
+		return nil, err
+	}
+	if tablespace != "" {
+		return nil, fmt.Errorf("%s is in tablespace %s, whose filesystem pgtend does not measure: a rewrite there is refused", t.Key(), tablespace)
+	}
+	// The rewrite also writes about the table's size as WAL, which stays
+	// on the data directory's disk until a checkpoint recycles it — and for
+	// good while a replication slot or the archiver holds it.
+	wal, walWhy, err := rewriteWAL(ctx, conn, deref(t.TotalBytes))
+	if err != nil {
+		return nil, err
+	}
+	need := RewriteNeed(t, policy) + wal
 	if free < need {
-		return nil, fmt.Errorf("no room to rewrite %s: it needs %s free (the table and its indexes, %s, plus [disk] keep_free %s), and the filesystem has %s",
-			t.Key(), bkBytes(need), bkBytes(deref(t.TotalBytes)), bkBytes(policy.Disk.Effective().KeepFreeBytes), bkBytes(free))
+		return nil, fmt.Errorf("no room to rewrite %s: it needs %s free (the table and its indexes, %s, the WAL it writes, %s (%s), plus [disk] keep_free %s), and the filesystem has %s",
+			t.Key(), bkBytes(need), bkBytes(deref(t.TotalBytes)), bkBytes(wal), walWhy, bkBytes(policy.Disk.Effective().KeepFreeBytes), bkBytes(free))
 	}
 	tool, why, err := FindRepack(ctx, conn)
 	if err != nil {

@@ -147,12 +147,25 @@ func pick(r *report.Report, table string) ([]report.Table, error) {
 		}
 		return out, nil
 	}
+	// schema.name first; a bare name only when one table has it, so that
+	// --table events never picks archive.events for public.events.
+	var byName []report.Table
 	for _, t := range r.Tables {
-		if (t.Name == table || t.Schema+"."+t.Name == table) && !t.Missing {
+		switch {
+		case t.Missing:
+		case t.Schema+"."+t.Name == table:
 			return []report.Table{t}, nil
+		case t.Name == table:
+			byName = append(byName, t)
 		}
 	}
-	return nil, fmt.Errorf("no table %q in the database", table)
+	switch len(byName) {
+	case 0:
+		return nil, fmt.Errorf("no table %q in the database", table)
+	case 1:
+		return byName, nil
+	}
+	return nil, fmt.Errorf("%q names %s and %s: give the table as schema.name", table, byName[0].Key(), byName[1].Key())
 }
 
 func targetName(table string) string {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/maint"
+	"github.com/pgtend/pgtend/ops/pg"
 	"github.com/pgtend/pgtend/ops/pgtest"
 )
 
@@ -165,5 +166,33 @@ func TestPartmanKeptTableIsDroppedAsTriageSays(t *testing.T) {
 	ranWithin(t, dsn, conn, config.Policy{}, o, "drop-detached (pg_partman's)")
 	if n := pgtest.Count(t, conn, `SELECT count(*) FROM pg_class WHERE relname = $1`, *o.Table); n != 0 {
 		t.Errorf("%s is still there", *o.Table)
+	}
+}
+
+// Between the plan and the run the detached table is renamed and another
+// takes its name, attached to its parent again: the run drops neither —
+// it checks, under the lock the DROP takes, that the name still names the
+// planned table.
+func TestDropDetachedRefusesAPendingTableSwappedSinceThePlan(t *testing.T) {
+	dsn, conn := setup(t)
+	part := pgtest.PendingDetach(t, dsn, conn, "swap", 1000)
+	p, err := planOf(conn, config.Policy{}, "drop-detached", part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, conn, `ALTER TABLE swap DETACH PARTITION `+part+` FINALIZE`)
+	pgtest.Exec(t, conn, `ALTER TABLE `+part+` RENAME TO `+part+`_moved`)
+	pgtest.Exec(t, conn, `CREATE TABLE `+part+` PARTITION OF swap FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')`)
+	pgtest.Exec(t, conn, `INSERT INTO swap VALUES ('2020-06-01', 1, 'kept')`)
+	p.Confirm()
+	res, err := maint.Run(context.Background(), dsn, pg.Settings{}, p, maint.Options{}, func(maint.Event) {})
+	if err == nil && res.Outcome == maint.OutcomeOK {
+		t.Fatalf("ran: %+v", res)
+	}
+	if n := pgtest.Count(t, conn, `SELECT count(*) FROM swap`); n != 1 {
+		t.Errorf("the partition now in the name's place lost its rows: %d left", n)
+	}
+	if n := pgtest.Count(t, conn, `SELECT count(*) FROM pg_class WHERE relname = $1`, part+"_moved"); n != 1 {
+		t.Error("the renamed table was dropped")
 	}
 }
