@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/config"
@@ -84,6 +85,9 @@ func PlanDropDetached(ctx context.Context, conn *pgx.Conn, policy config.Policy,
 			return nil, fmt.Errorf("%s is not a detached partition: neither pg_partman kept it (retention_keep_table) nor is a DETACH CONCURRENTLY of it pending; refused", t.key())
 		}
 		keptFrom = pgx.Identifier{r.DetachedTables[i].ParentSchema, r.DetachedTables[i].Parent}.Sanitize()
+		if err := keptPastRetention(ctx, conn, t, r.DetachedTables[i].ParentSchema+"."+r.DetachedTables[i].Parent); err != nil {
+			return nil, err
+		}
 	}
 	if t.Kind != "r" {
 		return nil, fmt.Errorf("%s is a partitioned table: drop its partitions first; refused", t.key())
@@ -130,4 +134,43 @@ func PlanDropDetached(ctx context.Context, conn *pgx.Conn, policy config.Policy,
 		return nil, err
 	}
 	return p, nil
+}
+
+// keptPastRetention refuses a table named as a partition of a pg_partman
+// set that keeps its detached tables unless every row of it is past the
+// set's retention: a table so named may be one being loaded to be
+// attached, whose rows are current. The set must be time-based (its
+// retention an interval, its control column a time): for others pgtend
+// cannot tell, and refuses. An empty table loses nothing.
+func keptPastRetention(ctx context.Context, conn *pgx.Conn, t leftTable, parent string) error {
+	var schema *string
+	if err := conn.QueryRow(ctx, `SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_partman'`).Scan(&schema); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if schema == nil {
+		return fmt.Errorf("%s looks kept by pg_partman, which is not installed in this database: refused", t.key())
+	}
+	var control, retention string
+	if err := conn.QueryRow(ctx, "SELECT control, coalesce(retention, '') FROM "+pgx.Identifier{*schema, "part_config"}.Sanitize()+" WHERE parent_table = $1", parent).Scan(&control, &retention); err != nil {
+		return fmt.Errorf("reading pg_partman's set of %s: %w", parent, err)
+	}
+	var typ string
+	if err := conn.QueryRow(ctx, `SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND NOT attisdropped`, t.OID, control).Scan(&typ); err != nil {
+		return fmt.Errorf("%s has no column %s, pg_partman's control column of %s: refused", t.key(), control, parent)
+	}
+	if typ != "timestamp with time zone" && typ != "timestamp without time zone" && typ != "date" {
+		return fmt.Errorf("%s: %s's control column %s is a %s, and pgtend tells only a time column's rows past retention: refused (drop it by hand once you have checked it)", t.key(), parent, control, typ)
+	}
+	var newest *time.Time
+	var past *bool
+	col := pgx.Identifier{control}.Sanitize()
+	err := conn.QueryRow(ctx, "SELECT max("+col+")::timestamptz, max("+col+")::timestamptz < now() - $1::interval FROM "+t.rel(), retention).Scan(&newest, &past)
+	if err != nil {
+		return fmt.Errorf("%s: reading its newest row against %s's retention %q: %w", t.key(), parent, retention, err)
+	}
+	if past != nil && !*past {
+		return fmt.Errorf("%s holds rows newer than %s's retention (%s; its newest %s): not a partition pg_partman detached past retention — perhaps one being loaded to attach; refused",
+			t.key(), parent, retention, newest.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	return nil
 }

@@ -167,6 +167,12 @@ func TestPartmanKeptTableIsDroppedAsTriageSays(t *testing.T) {
 	if n := pgtest.Count(t, conn, `SELECT count(*) FROM pg_class WHERE relname = $1`, *o.Table); n != 0 {
 		t.Errorf("%s is still there", *o.Table)
 	}
+	// A table named as a partition of the set, being loaded to be attached:
+	// its rows are current, so it is no leftover and is not dropped.
+	pgtest.Exec(t, conn, `CREATE TABLE events_p2099_01_01 (LIKE events); INSERT INTO events_p2099_01_01 VALUES (now(), 'loading')`)
+	if _, err := planOf(conn, config.Policy{}, "drop-detached", "events_p2099_01_01"); err == nil || !strings.Contains(err.Error(), "holds rows newer than public.events's retention") {
+		t.Errorf("a table being loaded: %v", err)
+	}
 }
 
 // Between the plan and the run the detached table is renamed and another
