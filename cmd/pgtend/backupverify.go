@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/backup"
-	"github.com/pgtend/pgtend/ops/cluster"
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/tui/text"
 	"github.com/spf13/cobra"
@@ -56,15 +55,14 @@ func newBackupVerifyCmd() *cobra.Command {
 		if c.readOnly && !*local {
 			return fmt.Errorf("%w: pgtend runs with --read-only; the restore check creates a scratch database (--local restores into a throwaway cluster instead)", maint.ErrReadOnly)
 		}
-		var src sourceFacts
-		if err := conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, current_setting('server_version'),
-			(SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'), pg_is_in_recovery()`).Scan(&src.num, &src.version, &src.timescale, &src.standby); err != nil {
+		src, err := backup.ReadSource(ctx, conn)
+		if err != nil {
 			return err
 		}
-		if src.standby && !*local {
+		if src.Standby && !*local {
 			return fmt.Errorf("%s is a standby: no scratch database can be created on it (--local restores into a throwaway cluster instead)", conn.Config().Database)
 		}
-		tools, err := backup.FindTools(ctx, src.num, src.version)
+		tools, err := backup.FindTools(ctx, src.VersionNum, src.Version)
 		if err != nil {
 			return err
 		}
@@ -78,17 +76,17 @@ func newBackupVerifyCmd() *cobra.Command {
 		}
 		fmt.Fprintf(w, "read back whole: %s, SHA-256 %s\n", text.BytesOf(checked.Bytes), checksumText(checked))
 		ts := ""
-		if src.timescale != nil {
-			ts = *src.timescale
+		if src.Timescale != nil {
+			ts = *src.Timescale
 			if v, ok := backup.SidecarMeta(path)["timescaledb"]; ok {
 				ts = v
 			}
 		}
-		var sc *scratch
+		var sc *backup.Scratch
 		if *local {
-			sc, err = scratchLocal(ctx, conn, src, ts)
+			sc, err = backup.ScratchLocal(ctx, conn, src, ts)
 		} else {
-			sc, err = scratchOnServer(ctx, conn)
+			sc, err = backup.ScratchOnServer(ctx, conn)
 		}
 		if err != nil {
 			return err
@@ -96,20 +94,20 @@ func newBackupVerifyCmd() *cobra.Command {
 		defer func() {
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 			defer cancel()
-			if err := sc.drop(dctx); err != nil {
-				fmt.Fprintf(cmd.ErrOrStderr(), "pgtend: dropping %s: %v\n", sc.what, err)
+			if err := sc.Drop(dctx); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "pgtend: dropping %s: %v\n", sc.What, err)
 			} else {
-				fmt.Fprintf(w, "dropped %s\n", sc.what)
+				fmt.Fprintf(w, "dropped %s\n", sc.What)
 			}
 		}()
-		dst, err := pgx.ConnectConfig(ctx, sc.cfg)
+		dst, err := pgx.ConnectConfig(ctx, sc.Conn)
 		if err != nil {
 			return err
 		}
 		defer closeConn(dst)
-		fmt.Fprintf(w, "restoring into %s…\n", sc.what)
+		fmt.Fprintf(w, "restoring into %s…\n", sc.What)
 		start := time.Now()
-		if err := backup.Restore(ctx, path, n.Format, backup.RestoreOptions{Tools: tools, Target: backup.ConnOf(sc.cfg), Conn: dst, Timescale: ts}); err != nil {
+		if err := backup.Restore(ctx, path, n.Format, backup.RestoreOptions{Tools: tools, Target: backup.ConnOf(sc.Conn), Conn: dst, Timescale: ts}); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "restored in %s\n", time.Since(start).Round(time.Millisecond))
@@ -120,102 +118,6 @@ func newBackupVerifyCmd() *cobra.Command {
 		return printCounts(w, counts, conn.Config().Database)
 	}
 	return cmd
-}
-
-// sourceFacts are what the restore check reads of the database the
-// backup came from.
-type sourceFacts struct {
-	num       int
-	version   string
-	timescale *string
-	standby   bool
-}
-
-// scratch is the database the restore check restores into, and how it
-// goes away.
-type scratch struct {
-	what string // "the scratch database pgtend_verify_123", for the operator
-	cfg  *pgx.ConnConfig
-	drop func(ctx context.Context) error
-}
-
-// scratchOnServer creates a scratch database on the server conn is on.
-func scratchOnServer(ctx context.Context, conn *pgx.Conn) (*scratch, error) {
-	name := fmt.Sprintf("pgtend_verify_%d", time.Now().UnixNano()%1_000_000_000)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return nil, fmt.Errorf("creating the scratch database %s: %w", name, err)
-	}
-	cfg := conn.Config().Copy()
-	cfg.Database = name
-	return &scratch{what: "the scratch database " + name, cfg: cfg, drop: func(ctx context.Context) error {
-		_, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-		return err
-	}}, nil
-}
-
-// scratchLocal starts a throwaway cluster of this machine's PostgreSQL
-// (pg_cron's database named as the source, so a dump that has pg_cron
-// restores), refuses one of another major version than the source or
-// without the dump's TimescaleDB, and makes there the source's roles
-// (NOLOGIN: only for owners and grants) and a database named as the
-// source's.
-func scratchLocal(ctx context.Context, conn *pgx.Conn, src sourceFacts, timescale string) (sc *scratch, err error) {
-	database := conn.Config().Database
-	cl, err := cluster.Start(ctx, cluster.Options{NoTimescale: timescale == "", CronDatabase: database})
-	if err != nil {
-		return nil, fmt.Errorf("starting a throwaway local cluster: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			cl.Destroy()
-		}
-	}()
-	admin, err := pgx.Connect(ctx, cl.DSN("postgres"))
-	if err != nil {
-		return nil, err
-	}
-	defer closeConn(admin)
-	var num int
-	var version string
-	var available *string
-	if err := admin.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, current_setting('server_version'),
-		(SELECT string_agg(version, ', ') FROM pg_available_extension_versions WHERE name = 'timescaledb' AND version = $1)`, timescale).Scan(&num, &version, &available); err != nil {
-		return nil, err
-	}
-	if num/10000 != src.num/10000 {
-		return nil, fmt.Errorf("this machine's PostgreSQL is %s, the database's %s: a restore check needs the same major version (or run it without --local)", version, src.version)
-	}
-	if timescale != "" && available == nil {
-		return nil, fmt.Errorf("the dump was made with TimescaleDB %s, which this machine's PostgreSQL does not have: install it, or run the check without --local", timescale)
-	}
-	rows, err := conn.Query(ctx, `SELECT rolname::text FROM pg_roles WHERE rolname !~ '^pg_' AND NOT rolsuper ORDER BY 1`)
-	if err != nil {
-		return nil, err
-	}
-	roles, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range roles {
-		var exists bool
-		if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)", r).Scan(&exists); err != nil {
-			return nil, err
-		}
-		if !exists {
-			if _, err := admin.Exec(ctx, "CREATE ROLE "+pgx.Identifier{r}.Sanitize()+" NOLOGIN"); err != nil {
-				return nil, fmt.Errorf("making role %s in the throwaway cluster: %w", r, err)
-			}
-		}
-	}
-	dsn, err := cl.CreateDatabase(ctx, database)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		return nil, err
-	}
-	return &scratch{what: "a throwaway local cluster (" + cl.Dir + ")", cfg: cfg, drop: func(context.Context) error { return cl.Destroy() }}, nil
 }
 
 // printCounts prints each table's rows in the source and the restore; a
