@@ -53,17 +53,8 @@ func TestRoleConnectionLimit(t *testing.T) {
 func TestInactiveSlotKeepingOnlyWAL(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	conn := pgtest.Connect(t, dsn)
-	var walLevel string
-	pgtest.QueryRow(t, conn, "SHOW wal_level").Scan(&walLevel)
-	if walLevel == "minimal" {
-		t.Skip("SKIPPED: wal_level is minimal: the test cluster cannot have replication slots")
-	}
 	const slot = "wal_only_slot"
-	pgtest.Exec(t, conn, "SELECT pg_create_physical_replication_slot($1, true)", slot)
-	t.Cleanup(func() {
-		c := pgtest.Connect(t, dsn)
-		pgtest.Exec(t, c, "SELECT pg_drop_replication_slot($1)", slot)
-	})
+	physicalSlot(t, dsn, conn, slot)
 	pgtest.Exec(t, conn, `CREATE TABLE filler AS SELECT g, repeat('x', 500) AS pad FROM generate_series(1, 20000) g`)
 	f := finding(t, collect(t, dsn, config.Health{}), CheckSlotWAL)
 	var it *Item

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/pgtest"
 )
@@ -21,17 +22,8 @@ import (
 func TestAbandonedSlotHoldsXmin(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	conn := pgtest.Connect(t, dsn)
-	var walLevel string
-	pgtest.QueryRow(t, conn, "SHOW wal_level").Scan(&walLevel)
-	if walLevel == "minimal" {
-		t.Skip("SKIPPED: wal_level is minimal: the test cluster cannot have a standby")
-	}
 	const slot = "gone_replica"
-	pgtest.Exec(t, conn, "SELECT pg_create_physical_replication_slot($1, true)", slot)
-	t.Cleanup(func() {
-		c := pgtest.Connect(t, dsn)
-		pgtest.Exec(t, c, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", slot)
-	})
+	physicalSlot(t, dsn, conn, slot)
 
 	st, err := os.Stat(pgtest.Cluster.Dir)
 	if err != nil {
@@ -135,4 +127,21 @@ func TestAbandonedSlotHoldsXmin(t *testing.T) {
 	if !strings.Contains(f.Summary, "replication slot gone_replica") {
 		t.Errorf("summary %q", f.Summary)
 	}
+}
+
+// physicalSlot creates a physical replication slot reserving WAL at once,
+// dropped after the test (slots are the cluster's, not the test
+// database's); skipped when wal_level is minimal.
+func physicalSlot(t *testing.T, dsn string, conn *pgx.Conn, slot string) {
+	t.Helper()
+	var walLevel string
+	pgtest.QueryRow(t, conn, "SHOW wal_level").Scan(&walLevel)
+	if walLevel == "minimal" {
+		t.Skip("SKIPPED: wal_level is minimal: the test cluster cannot have replication slots")
+	}
+	pgtest.Exec(t, conn, "SELECT pg_create_physical_replication_slot($1, true)", slot)
+	t.Cleanup(func() {
+		c := pgtest.Connect(t, dsn)
+		pgtest.Exec(t, c, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", slot)
+	})
 }
