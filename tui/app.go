@@ -169,8 +169,7 @@ func New(opts Options) *Model {
 	m.keys.Cancel.SetEnabled(opts.signalsEnabled())
 	m.keys.Terminate.SetEnabled(opts.signalsEnabled())
 	for _, a := range m.keys.Actions {
-		m.health.actions[a.Action.Name] = a.Binding
-		m.health.database[a.Action.Name] = a.Action.Database
+		m.health.actions[a.Action.Name] = a
 	}
 	m.health.km = m.keys
 	m.triage = newTriagePane()

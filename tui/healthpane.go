@@ -46,16 +46,13 @@ type healthPane struct {
 	cursor listCursor
 
 	signals bool                   // cancel and terminate may be offered
-	actions map[string]key.Binding // the registry's actions with a key, by name
-	// database are the names of those that work on the whole database
-	// (backup): an item may name one without a table.
-	database map[string]bool
+	actions map[string]ActionKey // the registry's actions with a key, by name
 	enabled  bool   // a Health loader was given
 	km       KeyMap // for the keys the detail names
 }
 
 func newHealthPane() *healthPane {
-	return &healthPane{actions: map[string]key.Binding{}, database: map[string]bool{}}
+	return &healthPane{actions: map[string]ActionKey{}}
 }
 
 func (p *healthPane) Title() string { return "Health" }
@@ -188,6 +185,19 @@ func (p *healthPane) session() (*health.Session, bool) {
 	return it.Session, true
 }
 
+// fixKey is the key of the registry action that fixes it: one on its
+// table, or one on the whole database (backup) for an item without one.
+func (p *healthPane) fixKey(it *health.Item) (key.Binding, bool) {
+	if it == nil || it.Fix == "" {
+		return key.Binding{}, false
+	}
+	a, ok := p.actions[it.Fix]
+	if !ok || (it.Table == "" && !a.Action.Database) {
+		return key.Binding{}, false
+	}
+	return a.Binding, true
+}
+
 // fixes says whether the item under the cursor names the action as its
 // fix: a database action (backup) opens from it with no table.
 func (p *healthPane) fixes(action string) bool {
@@ -231,10 +241,8 @@ func (p *healthPane) keys(k KeyMap) []key.Binding {
 			out = append(out, k.Cancel)
 		}
 	}
-	if it != nil && it.Fix != "" {
-		if b, ok := p.actions[it.Fix]; ok && (it.Table != "" || p.database[it.Fix]) {
-			out = append(out, b)
-		}
+	if b, ok := p.fixKey(it); ok {
+		out = append(out, b)
 	}
 	if f != nil && p.goesTo(f, it) != "" {
 		out = append(out, as(k.Enter, p.goesTo(f, it)))

@@ -165,8 +165,12 @@ func (p *healthPane) fixLine(f *health.Finding, it *health.Item) string {
 		}
 		return k + " (each shows who it is and asks first)"
 	}
-	if b, ok := p.actions[it.Fix]; ok && it.Table != "" && b.Enabled() {
-		return b.Help().Key + " " + b.Help().Desc + " " + p.clean(it.Table) + " (its plan first)"
+	if b, ok := p.fixKey(it); ok && b.Enabled() {
+		what := "the database"
+		if it.Table != "" {
+			what = p.clean(it.Table)
+		}
+		return b.Help().Key + " " + b.Help().Desc + " " + what + " (its plan first)"
 	}
 	return p.clean(f.Action)
 }
