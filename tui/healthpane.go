@@ -45,10 +45,10 @@ type healthPane struct {
 	rows   []healthRow
 	cursor listCursor
 
-	signals bool                   // cancel and terminate may be offered
+	signals bool                 // cancel and terminate may be offered
 	actions map[string]ActionKey // the registry's actions with a key, by name
-	enabled  bool   // a Health loader was given
-	km       KeyMap // for the keys the detail names
+	enabled bool                 // a Health loader was given
+	km      KeyMap               // for the keys the detail names
 }
 
 func newHealthPane() *healthPane {
