@@ -21,7 +21,7 @@ func TestGoldenWizard(t *testing.T) {
 		setup func(t *testing.T, m *Model)
 	}{
 		{"wizard-step", nil, func(t *testing.T, m *Model) { pressDrain(t, m, "m") }},
-		{"wizard-sheet", doneInCalendar("vacuum_analyze", "verify_backup", "check_sizes"), func(t *testing.T, m *Model) { pressDrain(t, m, "w") }},
+		{"wizard-sheet", doneInCalendar("vacuum_analyze", "verify_backup", "archive_trade_logs", "check_sizes"), func(t *testing.T, m *Model) { pressDrain(t, m, "w") }},
 		{"wizard-summary", nil, func(t *testing.T, m *Model) {
 			pressDrain(t, m, "m")
 			press(m, "y")

@@ -153,7 +153,7 @@ func TestWizardAllDone(t *testing.T) {
 // server log's lines shown.
 func TestWizardSheets(t *testing.T) {
 	f := &fakeChecklist{}
-	m, _ := newTestModel(&fakeDB{edit: doneInCalendar("vacuum_analyze", "verify_backup")}, withChecklists(f))
+	m, _ := newTestModel(&fakeDB{edit: doneInCalendar("vacuum_analyze", "verify_backup", "archive_trade_logs")}, withChecklists(f))
 	start(t, m, 120, 40)
 	pressDrain(t, m, "w")
 	w := m.wizard
@@ -285,7 +285,7 @@ func TestWizardAt80x24SaysHowToLeaveAndWhatCounts(t *testing.T) {
 // heading is wrapped, not cut.
 func TestWizardLogSheetWrapsWhyUnread(t *testing.T) {
 	f := &fakeChecklist{logs: &checklist.Logs{Reason: "the server writes no log file of its own (logging_collector is off): its log goes to its standard error"}}
-	m, _ := newTestModel(&fakeDB{edit: doneInCalendar("vacuum_analyze", "verify_backup")}, withChecklists(f))
+	m, _ := newTestModel(&fakeDB{edit: doneInCalendar("vacuum_analyze", "verify_backup", "archive_trade_logs")}, withChecklists(f))
 	start(t, m, 80, 24)
 	pressDrain(t, m, "w")
 	pressDrain(t, m, "n") // the sizes skipped: the log

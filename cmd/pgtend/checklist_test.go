@@ -124,7 +124,7 @@ func TestWizardMatchesHeadlessMonthly(t *testing.T) {
 	s.waitFor("Monthly checklist: step 1 of 6")
 	walkChecklist(t, s, "database "+bcfg.Database, "Monthly checklist: summary")
 	scr := s.waitFor("monthly checklist: ok", "recorded in pgtend.history", "left to do")
-	for _, want := range []string{"ran          Retention cleanup", "not set up   Archive trade logs", "filesystem used"} {
+	for _, want := range []string{"ran          Retention cleanup", "not set up   Archive models and trade logs", "filesystem used"} {
 		if !strings.Contains(scr, want) {
 			t.Errorf("the summary lacks %q:\n%s", want, scr)
 		}

@@ -121,6 +121,14 @@ func TestEveryFormatVerifiedByAFullReadAndRestores(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Errorf("sha256sum --check: %v\n%s", err, out)
 			}
+			if f == Directory {
+				if _, err := os.Stat(filepath.Join(made.Path, "toc.dat")); err == nil {
+					t.Error("toc.dat is left uncompressed")
+				}
+				if out, err := exec.Command(tools.PgRestore, "--list", made.Path).CombinedOutput(); err != nil || !strings.Contains(string(out), "TABLE DATA") {
+					t.Errorf("pg_restore --list of the gzipped TOC: %v\n%s", err, out)
+				}
+			}
 			restoreCheck(t, tools, conn, dsn, made.Path, f, "")
 		})
 	}

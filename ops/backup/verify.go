@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,11 +39,12 @@ func Verify(ctx context.Context, tools Tools, path string, f Format, progress fu
 		return Checked{}, err
 	}
 	defer l.release()
-	return verify(ctx, tools, path, f, progress)
+	return verify(ctx, tools, path, f, DefaultJobs, progress)
 }
 
-// verify is Verify for a caller that holds the backup's lock already.
-func verify(ctx context.Context, tools Tools, path string, f Format, progress func(Progress)) (Checked, error) {
+// verify is Verify for a caller that holds the backup's lock already; a
+// plain backup is read on jobs goroutines.
+func verify(ctx context.Context, tools Tools, path string, f Format, jobs int, progress func(Progress)) (Checked, error) {
 	if progress == nil {
 		progress = func(Progress) {}
 	}
@@ -51,7 +53,7 @@ func verify(ctx context.Context, tools Tools, path string, f Format, progress fu
 		return Checked{}, err
 	}
 	if f == Plain {
-		return verifyPlain(ctx, path, total, progress)
+		return verifyPlain(ctx, path, total, jobs, progress)
 	}
 	sums := make(chan Checked, 1)
 	sumErr := make(chan error, 1)
@@ -109,20 +111,15 @@ func verify(ctx context.Context, tools Tools, path string, f Format, progress fu
 
 // verifyPlain reads a .sql.gz whole: gzip checks each member's CRC and
 // length at its end (what `gzip -t` checks), and the SQL must end with
-// pg_dump's closing marker.
-func verifyPlain(ctx context.Context, path string, total int64, progress func(Progress)) (Checked, error) {
+// pg_dump's closing marker. pgtend's own files are read member by member
+// on jobs goroutines, their SHA-256 alongside; any other gzip in one pass.
+func verifyPlain(ctx context.Context, path string, total int64, jobs int, progress func(Progress)) (Checked, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Checked{}, err
 	}
 	defer f.Close()
-	sum := sha256.New()
 	var read atomic.Int64
-	in := io.TeeReader(&ctxReader{ctx: ctx, r: f, n: &read}, sum)
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		return Checked{}, fmt.Errorf("%s is not gzip: %w", filepath.Base(path), err)
-	}
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -137,28 +134,82 @@ func verifyPlain(ctx context.Context, path string, total int64, progress func(Pr
 			}
 		}
 	}()
-	tail := &tailWriter{}
-	if _, err := io.Copy(tail, zr); err != nil {
-		if ctx.Err() != nil {
-			return Checked{}, ctx.Err()
-		}
+	ms, err := members(f, total)
+	var c Checked
+	var tail []byte
+	switch {
+	case errors.Is(err, errNoLengths):
+		c, tail, err = readGzipStream(ctx, f, path, &read)
+	case err != nil:
 		return Checked{}, fmt.Errorf("gzip: %s is damaged or cut short: %w", filepath.Base(path), err)
+	default:
+		c, tail, err = readGzipMembers(ctx, f, path, ms, jobs, &read)
 	}
-	if !strings.Contains(string(tail.last), dumpComplete) {
+	if err != nil {
+		return Checked{}, err
+	}
+	if !strings.Contains(string(tail), dumpComplete) {
 		return Checked{}, fmt.Errorf("%s: %w", filepath.Base(path), errNoMarker)
 	}
 	progress(Progress{Phase: PhaseVerifying, Bytes: total, Total: total})
-	return Checked{Bytes: read.Load(), SHA256: hex.EncodeToString(sum.Sum(nil))}, nil
+	return c, nil
 }
+
+// readGzipMembers decompresses pgtend's members in parallel while one more
+// goroutine reads the file for its SHA-256.
+func readGzipMembers(ctx context.Context, f *os.File, path string, ms []member, jobs int, read *atomic.Int64) (Checked, []byte, error) {
+	type summed struct {
+		sum string
+		n   int64
+		err error
+	}
+	sums := make(chan summed, 1)
+	go func() {
+		sum, n, err := fileSum(ctx, path)
+		sums <- summed{sum, n, err}
+	}()
+	tail, err := readMembers(ctx, f, ms, jobs, read)
+	s := <-sums
+	if err != nil {
+		if ctx.Err() != nil {
+			return Checked{}, nil, ctx.Err()
+		}
+		return Checked{}, nil, fmt.Errorf("gzip: %s is damaged or cut short: %w", filepath.Base(path), err)
+	}
+	if s.err != nil {
+		return Checked{}, nil, s.err
+	}
+	return Checked{Bytes: s.n, SHA256: s.sum}, tail, nil
+}
+
+// readGzipStream reads a gzip file front to back, its SHA-256 alongside.
+func readGzipStream(ctx context.Context, f *os.File, path string, read *atomic.Int64) (Checked, []byte, error) {
+	sum := sha256.New()
+	in := io.TeeReader(&ctxReader{ctx: ctx, r: f, n: read}, sum)
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		return Checked{}, nil, fmt.Errorf("%s is not gzip: %w", filepath.Base(path), err)
+	}
+	tail := &tailWriter{}
+	if _, err := io.Copy(tail, zr); err != nil {
+		if ctx.Err() != nil {
+			return Checked{}, nil, ctx.Err()
+		}
+		return Checked{}, nil, fmt.Errorf("gzip: %s is damaged or cut short: %w", filepath.Base(path), err)
+	}
+	return Checked{Bytes: read.Load(), SHA256: hex.EncodeToString(sum.Sum(nil))}, tail.last, nil
+}
+
+// tailKeep is how much of a dump's end is kept to find its closing marker.
+const tailKeep = 512
 
 // tailWriter keeps the last bytes written through it.
 type tailWriter struct{ last []byte }
 
 func (t *tailWriter) Write(p []byte) (int, error) {
-	const keep = 512
-	t.last = append(t.last, p[max(len(p)-keep, 0):]...)
-	if len(t.last) > keep {
-		t.last = t.last[len(t.last)-keep:]
+	t.last = append(t.last, p[max(len(p)-tailKeep, 0):]...)
+	if len(t.last) > tailKeep {
+		t.last = t.last[len(t.last)-tailKeep:]
 	}
 	return len(p), nil
 }

@@ -58,7 +58,7 @@ type Backup struct {
 	// days; 0 = count only.
 	KeepDays int
 	Format   string // "custom" (pg_dump -Fc), "plain" (.sql.gz) or "directory" (-Fd); "" = custom
-	Jobs     int    // pg_dump -j for the directory format; 0 = 2
+	Jobs     int    // pg_dump -j for the directory format, gzip goroutines for plain; 0 = 2
 	// ColdAfterDays is the age from which the quarterly checklist lists a
 	// backup or an archive for cold storage; 0 = DefaultColdAfterDays.
 	ColdAfterDays int

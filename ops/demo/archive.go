@@ -44,8 +44,8 @@ func writeArchiveFiles(models, tradeLogs string, now time.Time) error {
 	for i := 6; i >= 1; i-- {
 		month := first.AddDate(0, -i, 0)
 		name := "trades_" + month.Format("2006-01") + ".csv"
-		// Written when the month closed.
-		if err := writeAged(filepath.Join(tradeLogs, name), tradeLog(month, rng), month.AddDate(0, 1, 0).Add(time.Hour)); err != nil {
+		// Last written in the month's last hour: the month's archive takes it.
+		if err := writeAged(filepath.Join(tradeLogs, name), tradeLog(month, rng), month.AddDate(0, 1, 0).Add(-time.Hour)); err != nil {
 			return err
 		}
 	}

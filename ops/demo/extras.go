@@ -26,7 +26,7 @@ var Objects = []Object{
 	{IdleSlot, "an inactive physical replication slot holding a little WAL"},
 	{"backups/", "the demo policy's [backup] dir, with one pg_dump -Fc backup as a nightly cron leaves it, never verified: pgtend_demo_YYYYmmdd_HHMMSS.dump " +
 		"(Health counts only verified backups and offers b for one)"},
-	{"models/, trade_logs/", "the demo policy's [archive] dirs, with a few model files and monthly trade logs to archive"},
+	{"models/, trade_logs/", "the demo policy's [archive]: models/ archived whole (weekly), trade_logs/ by month (a log a month, last month's in last month's archive)"},
 }
 
 // addExtras creates what Options.Extras asks for, but option_chain_daily

@@ -62,7 +62,8 @@ func (f *Files) Policy(base config.Policy) config.Policy {
 	if p.Backup.KeepDaily < 1 {
 		p.Backup.KeepDaily = 7
 	}
-	p.Archive = config.Archive{Dirs: append([]string(nil), f.ArchiveDirs...), Dest: f.ArchiveDest}
+	// As the guide does: models/ whole every week, trade_logs/ by month.
+	p.Archive = config.Archive{Dirs: []string{f.ArchiveDirs[0]}, MonthlyDirs: []string{f.ArchiveDirs[1]}, Dest: f.ArchiveDest}
 	return p
 }
 

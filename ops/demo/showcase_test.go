@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pgtend/pgtend/ops/backup"
 	"github.com/pgtend/pgtend/ops/config"
 	"github.com/pgtend/pgtend/ops/maint"
 	"github.com/pgtend/pgtend/ops/pg"
@@ -177,6 +178,24 @@ func checkExtras(t *testing.T, conn *pgx.Conn, files *Files, timescale bool) {
 		if err != nil || len(entries) < 3 {
 			t.Errorf("%s: %d files (%v), want a few to archive", d, len(entries), err)
 		}
+	}
+	// As the guide: models/ whole, trade_logs/ by month, last month's log
+	// in last month's archive.
+	pol := files.Policy(config.Policy{})
+	if len(pol.Archive.Dirs) != 1 || pol.Archive.Dirs[0] != files.ArchiveDirs[0] || len(pol.Archive.MonthlyDirs) != 1 || pol.Archive.MonthlyDirs[0] != files.ArchiveDirs[1] {
+		t.Errorf("the demo policy's [archive]: %+v", pol.Archive)
+	}
+	thisMonth := time.Date(testNow.Year(), testNow.Month(), 1, 0, 0, 0, 0, testNow.Location())
+	members, _, err := backup.Scan(files.ArchiveDirs[1], thisMonth.AddDate(0, -1, 0), thisMonth)
+	var logs []string
+	for _, m := range members {
+		if m.Type == '0' {
+			logs = append(logs, filepath.Base(m.Name))
+		}
+	}
+	want := "trades_" + thisMonth.AddDate(0, -1, 0).Format("2006-01") + ".csv"
+	if err != nil || len(logs) != 1 || logs[0] != want {
+		t.Errorf("last month's trade logs: %v %v, want %s", logs, err, want)
 	}
 }
 

@@ -205,7 +205,11 @@ func Default() *Registry {
 			},
 		},
 		Scripts: []Script{
-			{Name: "weekly", Help: "VACUUM ANALYZE of every table, a verified backup, then the sizes and disk report and the server log's errors", Actions: []string{"vacuum", "backup"}, Report: true,
+			// weekly archives too: the guide's weekly backup script tars models/
+			// with the dump; the month's archives are made by the first run
+			// that finds last month over (and counted for their monthly task).
+			{Name: "weekly", Help: "VACUUM ANALYZE of every table, a verified backup and the [archive] dirs' archives, then the sizes and disk report and the server log's errors",
+				Actions: []string{"vacuum", "backup", "archive"}, Report: true,
 				Sheets: []string{SheetLogs}},
 			{Name: "monthly", Help: "retention cleanup, compression of the chunks past compress_after, last month's archives, VACUUM ANALYZE, then the indexes that need it rebuilt",
 				Actions: []string{"retention", "compress", "archive", "vacuum", "reindex"}, Manual: []string{"retrain_models"}},

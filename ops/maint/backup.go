@@ -23,7 +23,7 @@ import (
 type BackupOptions struct {
 	Dir    string // "" = the policy's [backup] dir
 	Format string // "" = the policy's, else custom
-	Jobs   int    // directory format; 0 = the policy's, else 2
+	Jobs   int    // directory format: pg_dump -j; plain: compressing goroutines; 0 = the policy's, else backup.DefaultJobs
 	// BinDirs are where pg_dump and pg_restore are looked for; nil = next
 	// to the server's binaries, /usr/lib/postgresql/<major>/bin, PATH.
 	BinDirs []string
@@ -68,7 +68,7 @@ func PlanBackup(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 		jobs = max(policy.Backup.Jobs, 0)
 	}
 	if jobs <= 0 {
-		jobs = 2
+		jobs = backup.DefaultJobs
 	}
 	var f backupFacts
 	if err := conn.QueryRow(ctx, `SELECT current_database(), current_user, current_setting('server_version'),
@@ -106,15 +106,15 @@ func PlanBackup(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 	dump := "pg_dump --format=" + string(format) + " --verbose --lock-wait-timeout=<maintenance lock timeout>"
 	switch format {
 	case backup.Directory:
-		dump += fmt.Sprintf(" --jobs=%d --file=%s", jobs, partial)
+		dump += fmt.Sprintf(" --jobs=%d --file=%s; then gzip its toc.dat (pg_restore reads toc.dat.gz)", jobs, partial)
 	case backup.Custom:
 		dump += " --file=" + partial
 	default:
-		dump += " | gzip (in pgtend, pg_dump's own exit status checked) > " + partial
+		dump += fmt.Sprintf(" | gzip on %d goroutines (in pgtend, 4 MiB members; pg_dump's own exit status checked) > %s", jobs, partial)
 	}
 	verify := "pg_restore --file=/dev/null " + partial + ", and the SHA-256 of every byte"
 	if format == backup.Plain {
-		verify = "read " + partial + " whole through gzip (CRC and length, like gzip -t), check it ends with \"-- PostgreSQL database dump complete\", and the SHA-256 of every byte"
+		verify = fmt.Sprintf("read %s whole through gzip, %d members at a time (each one's CRC and length, like gzip -t), check it ends with \"-- PostgreSQL database dump complete\", and the SHA-256 of every byte", partial, jobs)
 	}
 	target := pgx.Identifier{f.database}.Sanitize()
 	// pg_dump only reads: a standby, or a read-only session, may be backed up.
@@ -451,7 +451,7 @@ func bkPlural(n int, noun string) string {
 var BackupFlags = []Flag{
 	{Name: "dir", Value: "DIR", Help: "the backup directory (default: the policy's [backup] dir)"},
 	{Name: "format", Value: "FORMAT", Help: "custom (pg_dump -Fc, the default), plain (.sql.gz) or directory (-Fd -j N)"},
-	{Name: "jobs", Value: "N", Help: "parallel pg_dump jobs of the directory format (default 2)"},
+	{Name: "jobs", Value: "N", Help: "parallel pg_dump jobs of the directory format, gzip's compressing and verifying goroutines of plain SQL (default 2)"},
 }
 
 // planBackupWithFlags is the registry's planner: the policy, overridden

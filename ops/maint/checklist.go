@@ -81,8 +81,11 @@ func (r *Registry) Checklist(script string) ([]ChecklistStep, error) {
 		if t, ok := calendar.Find(a.Task); ok {
 			title = t.Title
 		}
-		if a.Name == "backup" { // its task is the verification; the step makes the backup too
+		switch a.Name {
+		case "backup": // its task is the verification; the step makes the backup too
 			title = "Back up the database, and verify the backup"
+		case "archive": // its task is the monthly one; the step archives the whole dirs too
+			title = "Archive models and trade logs"
 		}
 		out = append(out, ChecklistStep{Kind: KindAction, Name: a.Name, Task: a.Task, Title: title, Action: a})
 	}

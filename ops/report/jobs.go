@@ -363,7 +363,7 @@ var SystemdDirs = []string{"/etc/systemd/system", "/usr/lib/systemd/system", "/l
 // its manual tasks, nor a person's reviews it prints (a test there keeps the
 // two in step).
 var ScriptTasks = map[string][]string{
-	"weekly":  {"vacuum_analyze", "verify_backup", "check_sizes"},
+	"weekly":  {"vacuum_analyze", "verify_backup", "archive_trade_logs", "check_sizes"},
 	"monthly": {"retention_cleanup", "compression_check", "archive_trade_logs", "vacuum_analyze", "reindex"},
 }
 
