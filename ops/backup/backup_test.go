@@ -128,6 +128,20 @@ func TestEveryFormatVerifiedByAFullReadAndRestores(t *testing.T) {
 				if out, err := exec.Command(tools.PgRestore, "--list", made.Path).CombinedOutput(); err != nil || !strings.Contains(string(out), "TABLE DATA") {
 					t.Errorf("pg_restore --list of the gzipped TOC: %v\n%s", err, out)
 				}
+				// Parallel restore reads it too.
+				par := pgtest.NewDatabase(t)
+				cmd, done, err := connOf(t, par).command(context.Background(), tools.PgRestore, append([]string{"--jobs=2", "--exit-on-error"}, connOf(t, par).Args()...)...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cmd.Args = append(cmd.Args, made.Path)
+				out, err := cmd.CombinedOutput()
+				done()
+				var n int
+				pgtest.QueryRow(t, pgtest.Connect(t, par), "SELECT count(*) FROM trades").Scan(&n)
+				if err != nil || n != 20000 {
+					t.Errorf("pg_restore --jobs=2: %v, %d rows\n%s", err, n, out)
+				}
 			}
 			restoreCheck(t, tools, conn, dsn, made.Path, f, "")
 		})
