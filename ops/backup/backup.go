@@ -94,6 +94,26 @@ func ParseName(base string) (Name, bool) {
 	return Name{Database: m[1], Time: t, Format: formatOfExt(m[3])}, true
 }
 
+// startedBefore is the instant a backup's name stamp means. In the hour
+// a clock is set back, a local time names two instants; the backup started
+// at the later one that is not after its file was last written (its file
+// is written after it starts). Without this the second backup of that hour
+// sorts as the older one, and a rotation keeping one would delete it.
+func startedBefore(parsed, modified time.Time) time.Time {
+	stamp := parsed.Local().Format(stampLayout)
+	best := parsed
+	for k := -8; k <= 8; k++ { // offsets change by 15-minute multiples, up to 2 hours
+		t := parsed.Add(time.Duration(k) * 15 * time.Minute)
+		if k == 0 || t.Local().Format(stampLayout) != stamp || t.After(modified) {
+			continue
+		}
+		if best.After(modified) || t.After(best) {
+			best = t
+		}
+	}
+	return best
+}
+
 // The names around a backup: its checksum sidecar (written only once it
 // verified), the name it is written under, the name it is kept aside under
 // when it failed.
@@ -191,6 +211,7 @@ func List(dir string) (Listing, error) {
 			continue // gone meanwhile
 		}
 		e.Bytes = size
+		e.Created = startedBefore(n.Time, modified)
 		if state == StateUnverified {
 			if sc, err := readSidecar(e.Path + SidecarExt); err == nil {
 				e.State = StateVerified

@@ -75,7 +75,7 @@ type Made struct {
 // Error is a backup that failed: what failed, and where the file was kept
 // aside (Kept, "" when nothing was written).
 type Error struct {
-	Stage string // "pg_dump", "verification", "sealing"
+	Stage string // "pg_dump", "gzipping the table of contents", "verification", "sealing"
 	Kept  string
 	Err   error
 }
@@ -144,7 +144,7 @@ func Make(ctx context.Context, o Options) (Made, error) {
 	}
 	if o.Format == Directory {
 		if err := compressTOC(partial); err != nil {
-			return fail("pg_dump", err)
+			return fail("gzipping the table of contents", err)
 		}
 	}
 	o.Progress(Progress{Phase: PhaseVerifying})

@@ -126,3 +126,34 @@ func TestRotationKeepsTheNewestVerified(t *testing.T) {
 		t.Error("a deleted backup's sidecar stayed")
 	}
 }
+
+// In the hour New York's clock goes back, two backups 40 minutes apart are
+// named 01:30 and 01:10: the second is the newest, and a rotation keeping
+// one keeps it.
+func TestRotationAcrossTheClockGoingBack(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skipf("no time zone data for America/New_York: %v", err)
+	}
+	defer func(l *time.Location) { time.Local = l }(time.Local)
+	time.Local = ny
+	dir := t.TempDir()
+	first := time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC) // 01:30 EDT
+	second := first.Add(40 * time.Minute)                 // 01:10 EST
+	older := fakeBackup(t, dir, "db", first, true, "")
+	newer := fakeBackup(t, dir, "db", second, true, "")
+	if older != "db_20261101_013000.dump" || newer != "db_20261101_011000.dump" {
+		t.Fatalf("names %s, %s", older, newer)
+	}
+	l, err := List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Entries[0].Name != newer || !l.Entries[0].Created.Equal(second) || !l.Entries[1].Created.Equal(first) {
+		t.Fatalf("listed %s (%v), %s (%v)", l.Entries[0].Name, l.Entries[0].Created, l.Entries[1].Name, l.Entries[1].Created)
+	}
+	r := PlanRotation(l, "db", Rule{Keep: 1}, second.Add(time.Hour), false)
+	if got := names(r.Delete); !slices.Equal(got, []string{older}) {
+		t.Errorf("deletes %v, want only %s", got, older)
+	}
+}
