@@ -139,7 +139,7 @@ func TestRotationAcrossTheClockGoingBack(t *testing.T) {
 	time.Local = ny
 	dir := t.TempDir()
 	first := time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC) // 01:30 EDT
-	second := first.Add(40 * time.Minute)                 // 01:10 EST
+	second := first.Add(40 * time.Minute)                  // 01:10 EST
 	older := fakeBackup(t, dir, "db", first, true, "")
 	newer := fakeBackup(t, dir, "db", second, true, "")
 	if older != "db_20261101_013000.dump" || newer != "db_20261101_011000.dump" {
