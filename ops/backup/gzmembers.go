@@ -59,8 +59,9 @@ type memberWriter struct {
 	buf  []byte
 	made int // members handed to the compressors
 	// jobs are the members waiting for a compressor, taken in order; its
-	// room lets pg_dump's output be read ahead of the compressors, so the
-	// server keeps dumping while they catch up.
+	// room (two members) lets pg_dump's output be read ahead of the
+	// compressors, so the server keeps dumping while they catch up. What a
+	// backup holds is about (workers + 3) × memberRaw.
 	jobs chan memberJob
 	// pending are the same members in order, for drain to write each once
 	// its compressor is done.
@@ -82,7 +83,7 @@ func newMemberWriter(w io.Writer, workers int) *memberWriter {
 	m := &memberWriter{
 		w:       w,
 		buf:     make([]byte, 0, memberRaw),
-		jobs:    make(chan memberJob, workers+2),
+		jobs:    make(chan memberJob, 2),
 		pending: make(chan chan []byte, 2*workers+2),
 		done:    make(chan struct{}),
 	}
