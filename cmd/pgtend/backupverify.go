@@ -120,23 +120,36 @@ func newBackupVerifyCmd() *cobra.Command {
 	return cmd
 }
 
-// printCounts prints each table's rows in the source and the restore; a
-// table missing from the restore fails the check.
+// printCounts prints each table's rows in the source and the restore, in
+// columns as wide as their widest entry (a terminal's 80 columns hold the
+// usual names); a table missing from the restore fails the check.
 func printCounts(w io.Writer, counts []backup.TableCount, source string) error {
-	missing, differ := 0, 0
+	type row struct{ table, src, restored, mark string }
+	rows := make([]row, 0, len(counts))
+	head := row{"table", text.Clean(source), "restored", ""}
+	widths := [3]int{len(head.table), len(head.src), len(head.restored)}
+	missing, differ, estimated := 0, 0, false
 	for _, k := range counts {
-		mark := "equal"
+		r := row{table: text.Clean(k.Table), src: text.Count(k.Source), restored: text.Count(k.Restored), mark: "equal"}
+		if k.Estimated {
+			r.src, r.restored, estimated = "~"+r.src, "~"+r.restored, true
+		}
 		switch {
 		case k.Missing:
-			mark, missing = "MISSING from the restore", missing+1
+			r.restored, r.mark, missing = "-", "MISSING from the restore", missing+1
 		case !k.Equal():
-			mark, differ = "differs", differ+1
+			r.mark, differ = "differs", differ+1
 		}
-		how := "rows"
-		if k.Estimated {
-			how = "rows (estimates)"
+		for i, f := range []string{r.table, r.src, r.restored} {
+			widths[i] = max(widths[i], len([]rune(f)))
 		}
-		fmt.Fprintf(w, "  %-40s %12s in %s, %12s restored %s  %s\n", text.Clean(k.Table), text.Count(k.Source), text.Clean(source), text.Count(k.Restored), how, mark)
+		rows = append(rows, r)
+	}
+	for _, r := range append([]row{head}, rows...) {
+		fmt.Fprintf(w, "  %-*s  %*s  %*s  %s\n", widths[0], r.table, widths[1], r.src, widths[2], r.restored, r.mark)
+	}
+	if estimated {
+		fmt.Fprintln(w, "  ~ the catalog's estimates (after ANALYZE) for tables over --count-limit")
 	}
 	if missing > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%d tables of %s are missing from the restore", missing, source)}

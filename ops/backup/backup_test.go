@@ -181,6 +181,32 @@ func TestTimescaleDumpRestoresWithItsChunks(t *testing.T) {
 	if srcAll < 10 || srcCompressed == 0 || dstAll != srcAll || dstCompressed != srcCompressed {
 		t.Errorf("chunks: source %d (%d compressed), restored %d (%d compressed)", srcAll, srcCompressed, dstAll, dstCompressed)
 	}
+	// Compared by estimates (every table over a limit of one byte), the
+	// compressed chunks' rows count too.
+	counts, err := CompareCounts(context.Background(), conn, dst, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range counts {
+		if c.Table == "public.ticks" && (!c.Estimated || c.Source != 20000 || c.Restored != 20000) {
+			t.Errorf("estimated rows of ticks: %+v, want 20000 on both sides", c)
+		}
+	}
+}
+
+// Estimates reach every level of partitions.
+func TestEstimatedRowsOfSubpartitions(t *testing.T) {
+	conn := pgtest.Connect(t, pgtest.NewDatabase(t))
+	pgtest.Exec(t, conn, `
+		CREATE TABLE m (ts date NOT NULL, k int NOT NULL) PARTITION BY RANGE (ts);
+		CREATE TABLE m_2026 PARTITION OF m FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') PARTITION BY LIST (k);
+		CREATE TABLE m_2026_a PARTITION OF m_2026 FOR VALUES IN (1);
+		CREATE TABLE m_2026_b PARTITION OF m_2026 FOR VALUES IN (2);
+		INSERT INTO m SELECT date '2026-01-01' + i % 300, 1 + i % 2 FROM generate_series(1, 3000) i;`)
+	n, err := rowsOf(context.Background(), conn, "public.m", true)
+	if err != nil || n != 3000 {
+		t.Fatalf("estimated %d rows (%v), want 3000", n, err)
+	}
 }
 
 // A custom dump cut at 60% keeps its table of contents: pg_restore --list
@@ -431,5 +457,38 @@ func TestConnOfFollowsTheDatabase(t *testing.T) {
 		if strings.Contains(args, "src") && !strings.Contains(args, "dbname='scratch'") || !strings.Contains(args, "scratch") {
 			t.Errorf("%s → %s", dsn, args)
 		}
+	}
+}
+
+// A filesystem that fills up: pg_dump is stopped (plain, where pgtend
+// writes) or fails (custom, where it writes), and the partial file is
+// removed, not kept aside to keep the filesystem full.
+func TestFullFilesystemRemovesThePartialBackup(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("SKIPPED: cannot mount a small tmpfs to fill up (%v: %s); needs root", err, out)
+	}
+	defer exec.Command("umount", dir).Run()
+	dsn := pgtest.NewDatabase(t)
+	conn := pgtest.Connect(t, dsn)
+	seed(t, conn, 50000)
+	// More than the members pgtend holds in memory (45 MB of SQL): the
+	// disk's refusal comes while pg_dump still runs.
+	pgtest.Exec(t, conn, "CREATE TABLE big AS SELECT i, md5(i::text) AS h FROM generate_series(1, 1000000) i")
+	tools := serverTools(t, conn)
+	for _, f := range []Format{Plain, Custom} {
+		t.Run(string(f), func(t *testing.T) {
+			_, err := Make(context.Background(), Options{Tools: tools, Conn: connOf(t, dsn), Dir: dir, Format: f})
+			if err == nil || !strings.Contains(err.Error(), "partial backup was removed") {
+				t.Fatalf("a backup into a full filesystem: %v", err)
+			}
+			t.Logf("%v", err)
+			if f == Plain && !strings.Contains(err.Error(), "pg_dump stopped") {
+				t.Errorf("pg_dump was not stopped: %v", err)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("left in the full filesystem: %v", entries)
+			}
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -130,6 +131,10 @@ func Make(ctx context.Context, o Options) (Made, error) {
 			os.RemoveAll(partial)
 			return Made{}, fmt.Errorf("cancelled, the partial backup removed: %w", ctx.Err())
 		}
+		if filesystemFull(err) { // kept aside, it would keep the filesystem full
+			os.RemoveAll(partial)
+			return Made{}, &Error{Stage: stage, Err: fmt.Errorf("%w; the partial backup was removed", err)}
+		}
 		kept := final + FailedExt
 		if rerr := os.Rename(partial, kept); rerr != nil {
 			os.RemoveAll(partial)
@@ -216,7 +221,11 @@ func runDump(ctx context.Context, o Options, partial string) (written string, er
 		args = append(args, "--file="+partial)
 	}
 	args = append(args, o.Conn.Args()...)
-	cmd, done, err := o.Conn.command(ctx, o.Tools.PgDump, args...)
+	// A write that fails (a full filesystem) stops pg_dump at once: it
+	// would hold its snapshot and its locks to the end for nothing.
+	dumpCtx, stopDump := context.WithCancel(ctx)
+	defer stopDump()
+	cmd, done, err := o.Conn.command(dumpCtx, o.Tools.PgDump, args...)
 	if err != nil {
 		return "", err
 	}
@@ -256,7 +265,8 @@ func runDump(ctx context.Context, o Options, partial string) (written string, er
 			defer wg.Done()
 			if _, err := io.Copy(out, stdout); err != nil {
 				copyErr = err
-				io.Copy(io.Discard, stdout) // let pg_dump finish or fail on its own
+				stopDump()
+				io.Copy(io.Discard, stdout) // to its end, which the kill brings
 			}
 		}()
 	}
@@ -289,14 +299,18 @@ func runDump(ctx context.Context, o Options, partial string) (written string, er
 	if ctx.Err() != nil {
 		return "", ctx.Err()
 	}
+	if copyErr != nil {
+		return "", fmt.Errorf("writing %s (pg_dump stopped): %w", partial, copyErr)
+	}
 	if waitErr != nil {
 		return "", fmt.Errorf("%v%s", waitErr, log.errors())
 	}
-	if copyErr != nil {
-		return "", fmt.Errorf("writing %s: %w", partial, copyErr)
-	}
 	if out != nil {
-		return out.finish()
+		sum, err := out.finish()
+		if err != nil {
+			return "", fmt.Errorf("writing %s: %w", partial, err)
+		}
+		return sum, nil
 	}
 	return "", nil
 }
@@ -487,5 +501,16 @@ func compressTOC(dir string) error {
 	if err := os.Rename(tmp, toc+".gz"); err != nil {
 		return err
 	}
-	return os.Remove(toc)
+	// pg_restore opens toc.dat first: one left behind only costs its room.
+	os.Remove(toc)
+	if d, err := os.Open(dir); err == nil { // the rename and the removal, on disk
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// filesystemFull: err is, or pg_dump said, "No space left on device".
+func filesystemFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "No space left on device")
 }

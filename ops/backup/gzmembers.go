@@ -60,8 +60,11 @@ type memberWriter struct {
 	made int // members handed to the compressors
 	// jobs are the members waiting for a compressor, taken in order; its
 	// room (two members) lets pg_dump's output be read ahead of the
-	// compressors, so the server keeps dumping while they catch up. What a
-	// backup holds is about (workers + 3) × memberRaw.
+	// compressors, so the server keeps dumping while they catch up. At most
+	// workers + 3 raw members are held (the one filling, two queued, one a
+	// compressor), workers + 2 compressed ones waiting for the disk, and
+	// each compressor's scratch: about (3 × workers + 5) × memberRaw when
+	// nothing compresses and the disk is slow.
 	jobs chan memberJob
 	// pending are the same members in order, for drain to write each once
 	// its compressor is done.
@@ -84,7 +87,7 @@ func newMemberWriter(w io.Writer, workers int) *memberWriter {
 		w:       w,
 		buf:     make([]byte, 0, memberRaw),
 		jobs:    make(chan memberJob, 2),
-		pending: make(chan chan []byte, 2*workers+2),
+		pending: make(chan chan []byte, workers+2),
 		done:    make(chan struct{}),
 	}
 	for range workers {
@@ -124,6 +127,9 @@ func (m *memberWriter) Write(p []byte) (int, error) {
 	if err := m.err(); err != nil {
 		return 0, err
 	}
+	if m.closed {
+		return 0, errors.New("gzip members: write after close")
+	}
 	n := len(p)
 	for len(p) > 0 {
 		k := min(len(p), memberRaw-len(m.buf))
@@ -145,26 +151,33 @@ func (m *memberWriter) flush() {
 	m.jobs <- j
 }
 
-// memberCompressor is one compressing goroutine's deflate state, reset for
-// each member.
-type memberCompressor struct{ fw *flate.Writer }
+// memberCompressor is one compressing goroutine's deflate state and
+// scratch buffer, used again for each member.
+type memberCompressor struct {
+	fw  *flate.Writer
+	out bytes.Buffer
+}
 
 // compress makes raw one gzip member: its header (with its length), the
-// deflate stream, the CRC-32 and the length of raw.
+// deflate stream, the CRC-32 and the length of raw. The member is a copy of
+// exactly its size: the scratch, grown once for data that does not
+// compress, is not held by members waiting for the disk.
 func (c *memberCompressor) compress(raw []byte) []byte {
-	out := bytes.NewBuffer(make([]byte, memberHeaderLen, memberHeaderLen+len(raw)/4)) // the header is filled in once the length is known
+	c.out.Reset()
+	c.out.Grow(memberHeaderLen + len(raw) + len(raw)/16384*5 + 64) // deflate's bound for stored blocks
+	c.out.Write(make([]byte, memberHeaderLen))                     // filled in once the length is known
 	if c.fw == nil {
-		c.fw, _ = flate.NewWriter(out, memberLevel)
+		c.fw, _ = flate.NewWriter(&c.out, memberLevel)
 	} else {
-		c.fw.Reset(out)
+		c.fw.Reset(&c.out)
 	}
 	c.fw.Write(raw) // a bytes.Buffer does not fail
 	c.fw.Close()
 	var trailer [8]byte
 	binary.LittleEndian.PutUint32(trailer[:], crc32.ChecksumIEEE(raw))
 	binary.LittleEndian.PutUint32(trailer[4:], uint32(len(raw)))
-	out.Write(trailer[:])
-	member := out.Bytes()
+	c.out.Write(trailer[:])
+	member := bytes.Clone(c.out.Bytes())
 	copy(member, memberHeader(int64(len(member))))
 	return member
 }
@@ -240,7 +253,11 @@ func readMembers(ctx context.Context, f *os.File, ms []member, workers int, read
 				if i >= len(ms) || ctx.Err() != nil {
 					return
 				}
-				tails[i], errs[i] = readMember(f, ms[i])
+				var tail []byte
+				tail, errs[i] = readMember(f, ms[i])
+				if i >= len(ms)-2 { // only the last can be short of tailKeep
+					tails[i] = tail
+				}
 				if errs[i] != nil {
 					next.Store(int64(len(ms))) // stop the others early
 					return

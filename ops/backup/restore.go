@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // RestoreOptions say how to restore a backup into a database.
@@ -177,7 +178,47 @@ func rowsOf(ctx context.Context, conn *pgx.Conn, table string, estimate bool) (i
 	if _, err := conn.Exec(ctx, "ANALYZE "+table); err != nil {
 		return 0, err
 	}
-	err := conn.QueryRow(ctx, `SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_class c
-		WHERE c.oid = $1::regclass OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::regclass)`, table).Scan(&n)
+	// A hypertable's compressed rows are in no chunk's reltuples (a
+	// compressed chunk's heap is empty): TimescaleDB's own estimate counts
+	// them, and a restore that lost them would otherwise still match.
+	if fn, err := hypertableEstimator(ctx, conn, table); err != nil {
+		return 0, err
+	} else if fn != "" {
+		err := conn.QueryRow(ctx, "SELECT "+fn+"($1::regclass)", table).Scan(&n)
+		return n, err
+	}
+	// Every level of partitions or inheritance children; a partitioned
+	// table's own reltuples (PostgreSQL 14+) is its partitions' sum again.
+	err := conn.QueryRow(ctx, `WITH RECURSIVE tree AS (
+			SELECT $1::regclass::oid AS oid
+			UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid)
+		SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_class c JOIN tree USING (oid)
+		WHERE c.relkind <> 'p'`, table).Scan(&n)
 	return n, err
+}
+
+// hypertableEstimator is TimescaleDB's approximate_row_count, schema
+// qualified, when table is a hypertable and the function exists; else "".
+func hypertableEstimator(ctx context.Context, conn *pgx.Conn, table string) (string, error) {
+	var schema, name *string
+	err := conn.QueryRow(ctx, `SELECT n.nspname, p.proname FROM pg_proc p
+		JOIN pg_namespace n ON n.oid = p.pronamespace
+		JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+		JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'timescaledb'
+		WHERE p.proname = 'approximate_row_count'
+		  AND EXISTS (SELECT 1 FROM _timescaledb_catalog.hypertable h JOIN pg_class c ON c.relname = h.table_name
+		      JOIN pg_namespace hn ON hn.oid = c.relnamespace AND hn.nspname = h.schema_name
+		    WHERE c.oid = $1::regclass)
+		LIMIT 1`, table).Scan(&schema, &name)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", nil
+	case err != nil:
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // no TimescaleDB catalog: not a hypertable
+			return "", nil
+		}
+		return "", err
+	}
+	return pgx.Identifier{*schema, *name}.Sanitize(), nil
 }

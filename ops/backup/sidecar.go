@@ -19,7 +19,7 @@ import (
 //	# pgtend: written=2026-07-05T03:00:12Z bytes=123456 database_bytes=987654 server=15.20 pg_dump=15.20 timescaledb=2.28.3
 //	<sha256>  trading_20260705_030000.dump
 //
-// A directory-format backup has one line per file (name.dir/toc.dat, …).
+// A directory-format backup has one line per file (name.dir/toc.dat.gz, …).
 type sidecar struct {
 	title         string
 	written       time.Time

@@ -163,12 +163,17 @@ func readGzipMembers(ctx context.Context, f *os.File, path string, ms []member, 
 		n   int64
 		err error
 	}
+	sumCtx, stopSum := context.WithCancel(ctx)
+	defer stopSum()
 	sums := make(chan summed, 1)
 	go func() {
-		sum, n, err := fileSum(ctx, path)
+		sum, n, err := fileSum(sumCtx, path)
 		sums <- summed{sum, n, err}
 	}()
 	tail, err := readMembers(ctx, f, ms, jobs, read)
+	if err != nil {
+		stopSum() // a damaged member is the answer: no need to read on
+	}
 	s := <-sums
 	if err != nil {
 		if ctx.Err() != nil {
