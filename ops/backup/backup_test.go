@@ -161,6 +161,11 @@ func TestTimescaleDumpRestoresWithItsChunks(t *testing.T) {
 		SELECT compress_chunk(c) FROM show_chunks('ticks', older_than => interval '3 days') c;
 		CREATE TABLE plain_one (id int PRIMARY KEY);
 		INSERT INTO plain_one SELECT generate_series(1, 100);`)
+	// A continuous aggregate: pg_dump then warns of the catalog's circular
+	// foreign keys, and the dump still restores.
+	pgtest.Exec(t, conn, `CREATE MATERIALIZED VIEW ticks_daily WITH (timescaledb.continuous) AS
+		SELECT time_bucket('1 day', ts) AS day, symbol, avg(price) FROM ticks GROUP BY 1, 2 WITH NO DATA`)
+	pgtest.Exec(t, conn, `CALL refresh_continuous_aggregate('ticks_daily', NULL, NULL)`)
 	var version string
 	pgtest.QueryRow(t, conn, "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'").Scan(&version)
 	tools := serverTools(t, conn)
@@ -170,8 +175,11 @@ func TestTimescaleDumpRestoresWithItsChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(strings.Join(logs, "\n"), "harmless") {
+	if !strings.Contains(strings.Join(logs, "\n"), "TimescaleDB keeps a hypertable's rows in its chunks") {
 		t.Errorf("the hypertable NOTICE is not explained: %q", logs)
+	}
+	if !strings.Contains(strings.Join(logs, "\n"), "catalog table continuous_agg: harmless") {
+		t.Errorf("the catalog's circular foreign keys are not explained: %q", logs)
 	}
 	dst := restoreCheck(t, tools, conn, dsn, made.Path, Custom, version)
 	const chunks = "SELECT count(*) FILTER (WHERE is_compressed), count(*) FROM timescaledb_information.chunks WHERE hypertable_name = 'ticks'"
@@ -188,8 +196,9 @@ func TestTimescaleDumpRestoresWithItsChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range counts {
-		if c.Table == "public.ticks" && (!c.Estimated || c.Source != 20000 || c.Restored != 20000) {
-			t.Errorf("estimated rows of ticks: %+v, want 20000 on both sides", c)
+		near := func(n int64) bool { return n > 19000 && n < 21000 } // an estimate: within 5%
+		if c.Table == "public.ticks" && (!c.Estimated || !near(c.Source) || !near(c.Restored)) {
+			t.Errorf("estimated rows of ticks: %+v, want about 20000 on both sides", c)
 		}
 	}
 }

@@ -255,7 +255,7 @@ func runDump(ctx context.Context, o Options, partial string) (written string, er
 		return "", fmt.Errorf("starting %s: %w", o.Tools.PgDump, err)
 	}
 	var wg sync.WaitGroup
-	log := &dumpLog{emit: o.Log}
+	log := &dumpLog{emit: o.Log, timescale: o.Meta["timescaledb"] != ""}
 	wg.Add(1)
 	go func() { defer wg.Done(); log.read(stderr) }()
 	var copyErr error
@@ -318,7 +318,8 @@ func runDump(ctx context.Context, o Options, partial string) (written string, er
 // dumpLog reads pg_dump's --verbose stderr: the table it is on, its
 // warnings and notices (passed on once each), and its errors.
 type dumpLog struct {
-	emit func(string)
+	emit      func(string)
+	timescale bool // the database has TimescaleDB: its catalog's warnings are explained
 
 	mu         sync.Mutex
 	current    string
@@ -367,12 +368,21 @@ func (l *dumpLog) line(line string) {
 	}
 }
 
+// catalogCycle is how pg_dump warns of TimescaleDB's catalog table
+// continuous_agg, whose foreign keys refer to itself: a warning in every
+// dump of a database with a continuous aggregate, and harmless.
+const catalogCycle = "warning: there are circular foreign-key constraints on this table: pg_dump: detail: continuous_agg pg_dump: hint:"
+
 func (l *dumpLog) flushLocked() {
 	if l.pending == "" {
 		return
 	}
 	msg := l.pending
 	l.pending = ""
+	if l.timescale && strings.HasPrefix(msg, catalogCycle) {
+		msg = "warning: circular foreign keys on TimescaleDB's catalog table continuous_agg: harmless, " +
+			"the catalog is restored between timescaledb_pre_restore() and timescaledb_post_restore() (as pgtend backup verify does)"
+	}
 	if l.seen == nil {
 		l.seen = map[string]bool{}
 	}
