@@ -118,39 +118,31 @@ func TestReportJSONMatchesCatalog(t *testing.T) {
 // accounted for — the listed tables and the unlisted groups are the
 // database's size, exactly.
 func TestReportOfTheWholeDemoAccountsEveryByte(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		mode demo.Mode
-	}{{"native", demo.Native}, {"timescale", demo.Timescale}} {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.mode == demo.Timescale {
-				pgtest.RequireTimescale(t)
-			}
-			dsn := pgtest.NewDatabase(t)
-			conn := pgtest.Connect(t, dsn)
-			seedExtras(t, conn, tc.mode)
-			res := pgtend(t, nil, "report", "--json", "--dsn", dsn)
-			if res.code != 0 {
-				t.Fatalf("report: %s", res.stderr)
-			}
-			var r report.Report
-			if err := json.Unmarshal([]byte(res.stdout), &r); err != nil {
-				t.Fatal(err)
-			}
-			checkDemoAggregate(t, conn, r, tc.mode == demo.Timescale)
-			var groups int64
-			for _, g := range r.Unlisted {
-				groups += g.Bytes
-			}
-			if r.ListedBytes()+r.UnlistedBytes != r.Server.DatabaseBytes || groups != r.UnlistedBytes || r.UnlistedBytes <= 0 {
-				t.Errorf("listed %d + unlisted %d (groups %d) != database %d", r.ListedBytes(), r.UnlistedBytes, groups, r.Server.DatabaseBytes)
-			}
-			text := pgtend(t, nil, "report", "--dsn", dsn)
-			if !strings.Contains(text.stdout, "Every byte: listed tables") || !strings.Contains(text.stdout, "system catalogs: pg_catalog, information_schema") {
-				t.Errorf("the text report does not reconcile the database:\n%s", text.stdout)
-			}
-		})
-	}
+	pgtest.EachMode(t, demo.Native, demo.Timescale, func(t *testing.T, mode demo.Mode) {
+		dsn := pgtest.NewDatabase(t)
+		conn := pgtest.Connect(t, dsn)
+		seedExtras(t, conn, mode)
+		res := pgtend(t, nil, "report", "--json", "--dsn", dsn)
+		if res.code != 0 {
+			t.Fatalf("report: %s", res.stderr)
+		}
+		var r report.Report
+		if err := json.Unmarshal([]byte(res.stdout), &r); err != nil {
+			t.Fatal(err)
+		}
+		checkDemoAggregate(t, conn, r, mode == demo.Timescale)
+		var groups int64
+		for _, g := range r.Unlisted {
+			groups += g.Bytes
+		}
+		if r.ListedBytes()+r.UnlistedBytes != r.Server.DatabaseBytes || groups != r.UnlistedBytes || r.UnlistedBytes <= 0 {
+			t.Errorf("listed %d + unlisted %d (groups %d) != database %d", r.ListedBytes(), r.UnlistedBytes, groups, r.Server.DatabaseBytes)
+		}
+		text := pgtend(t, nil, "report", "--dsn", dsn)
+		if !strings.Contains(text.stdout, "Every byte: listed tables") || !strings.Contains(text.stdout, "system catalogs: pg_catalog, information_schema") {
+			t.Errorf("the text report does not reconcile the database:\n%s", text.stdout)
+		}
+	})
 }
 
 // checkDemoAggregate: the demo's option_chain_daily is listed by its name,

@@ -47,22 +47,17 @@ func seedDemo(t *testing.T, mode Mode) (string, *pgx.Conn, *Result, *Files, conf
 // that every pane has something true to show for each feature, and that
 // each object made for the features still to come is there.
 func TestDemoShowsEveryFeature(t *testing.T) {
-	for _, mode := range []Mode{Timescale, Native} {
-		t.Run(mode.String(), func(t *testing.T) {
-			if mode == Timescale {
-				pgtest.RequireTimescale(t)
-			}
-			dsn, conn, res, files, policy := seedDemo(t, mode)
-			logSizes(t, conn, res)
-			r, err := report.Collect(context.Background(), conn, policy)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkPanes(t, r, files, mode == Timescale)
-			checkExtras(t, conn, files, mode == Timescale)
-			checkRetentionRuns(t, dsn, conn, policy)
-		})
-	}
+	pgtest.EachMode(t, Native, Timescale, func(t *testing.T, mode Mode) {
+		dsn, conn, res, files, policy := seedDemo(t, mode)
+		logSizes(t, conn, res)
+		r, err := report.Collect(context.Background(), conn, policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPanes(t, r, files, mode == Timescale)
+		checkExtras(t, conn, files, mode == Timescale)
+		checkRetentionRuns(t, dsn, conn, policy)
+	})
 }
 
 // checkPanes: the Tables, Chunks, Disk and Calendar panes each have rows,

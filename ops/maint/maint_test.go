@@ -93,84 +93,76 @@ func checkRetention(t *testing.T, before, after map[string]int64, cutoff time.Ti
 }
 
 func TestRetentionOnChunkedTables(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		mode demo.Mode
-	}{{"native", demo.Native}, {"timescale", demo.Timescale}} {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.mode == demo.Timescale {
-				pgtest.RequireTimescale(t)
-			}
-			dsn := pgtest.NewDatabase(t)
-			conn := connect(t, dsn)
-			if _, err := demo.Seed(context.Background(), conn, demo.Options{Days: 40, Mode: tc.mode}); err != nil {
-				t.Fatal(err)
-			}
-			before := perDay(t, conn, "option_chain_snapshots", `"timestamp"`)
-			barsBefore := perDay(t, conn, "multi_resolution_bars", "bar_time")
-			var trades int64
-			pgtest.QueryRow(t, conn, "SELECT count(*) FROM trade_history").Scan(&trades)
+	pgtest.EachMode(t, demo.Native, demo.Timescale, func(t *testing.T, mode demo.Mode) {
+		dsn := pgtest.NewDatabase(t)
+		conn := connect(t, dsn)
+		if _, err := demo.Seed(context.Background(), conn, demo.Options{Days: 40, Mode: mode}); err != nil {
+			t.Fatal(err)
+		}
+		before := perDay(t, conn, "option_chain_snapshots", `"timestamp"`)
+		barsBefore := perDay(t, conn, "multi_resolution_bars", "bar_time")
+		var trades int64
+		pgtest.QueryRow(t, conn, "SELECT count(*) FROM trade_history").Scan(&trades)
 
-			plan, err := PlanRetention(context.Background(), conn, retentionPolicy, "", RetentionOptions{})
-			if err != nil {
-				t.Fatal(err)
+		plan, err := PlanRetention(context.Background(), conn, retentionPolicy, "", RetentionOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !plan.Destructive() || len(plan.Steps) == 0 {
+			t.Fatalf("plan: %+v", plan)
+		}
+		perTable := map[string]int{}
+		for _, s := range plan.Steps {
+			perTable[s.Table]++
+		}
+		seen := map[string]int{}
+		for _, s := range plan.Steps {
+			seen[s.Table]++
+			if s.Unit == "partitions" && !strings.HasSuffix(s.Title, fmt.Sprintf("(%d of %d)", seen[s.Table], perTable[s.Table])) {
+				t.Errorf("step titled %q, want (%d of %d)", s.Title, seen[s.Table], perTable[s.Table])
 			}
-			if !plan.Destructive() || len(plan.Steps) == 0 {
-				t.Fatalf("plan: %+v", plan)
+			if s.Table == `"public"."trade_history"` {
+				t.Fatalf("plan touches the permanent table: %s", s.Title)
 			}
-			perTable := map[string]int{}
-			for _, s := range plan.Steps {
-				perTable[s.Table]++
+			if s.EstBytes == nil || *s.EstBytes <= 0 || len(s.Statements) == 0 || s.Lock == "" || len(s.Affected) == 0 {
+				t.Errorf("step %q lacks bytes, statements, lock or the chunks it removes", s.Title)
 			}
-			seen := map[string]int{}
-			for _, s := range plan.Steps {
-				seen[s.Table]++
-				if s.Unit == "partitions" && !strings.HasSuffix(s.Title, fmt.Sprintf("(%d of %d)", seen[s.Table], perTable[s.Table])) {
-					t.Errorf("step titled %q, want (%d of %d)", s.Title, seen[s.Table], perTable[s.Table])
-				}
-				if s.Table == `"public"."trade_history"` {
-					t.Fatalf("plan touches the permanent table: %s", s.Title)
-				}
-				if s.EstBytes == nil || *s.EstBytes <= 0 || len(s.Statements) == 0 || s.Lock == "" || len(s.Affected) == 0 {
-					t.Errorf("step %q lacks bytes, statements, lock or the chunks it removes", s.Title)
-				}
-				var sum int64
-				for _, a := range s.Affected {
-					if a.Bytes == nil || a.To == nil || !a.To.Before(plan.Created) {
-						t.Errorf("step %q: affected %+v", s.Title, a)
-					} else {
-						sum += *a.Bytes
-					}
-				}
-				if sum != *s.EstBytes {
-					t.Errorf("step %q: affected chunks add up to %d bytes, the step says %d", s.Title, sum, *s.EstBytes)
+			var sum int64
+			for _, a := range s.Affected {
+				if a.Bytes == nil || a.To == nil || !a.To.Before(plan.Created) {
+					t.Errorf("step %q: affected %+v", s.Title, a)
+				} else {
+					sum += *a.Bytes
 				}
 			}
-			rec := &recorder{}
-			res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: retentionPolicy}, rec.emit)
-			if err != nil || res.Outcome != OutcomeOK {
-				t.Fatalf("run: %v %+v", err, res)
+			if sum != *s.EstBytes {
+				t.Errorf("step %q: affected chunks add up to %d bytes, the step says %d", s.Title, sum, *s.EstBytes)
 			}
-			if rec.count(StepFinished) != len(plan.Steps) {
-				t.Errorf("%d steps finished of %d", rec.count(StepFinished), len(plan.Steps))
+		}
+		rec := &recorder{}
+		res, err := Run(context.Background(), dsn, pg.Settings{}, plan, Options{Confirmed: true, Policy: retentionPolicy}, rec.emit)
+		if err != nil || res.Outcome != OutcomeOK {
+			t.Fatalf("run: %v %+v", err, res)
+		}
+		if rec.count(StepFinished) != len(plan.Steps) {
+			t.Errorf("%d steps finished of %d", rec.count(StepFinished), len(plan.Steps))
+		}
+		for _, e := range rec.events {
+			if e.Kind == StepFinished && e.Bytes != *plan.Steps[e.Step].EstBytes {
+				t.Errorf("step %d finished with %d bytes, planned %d", e.Step, e.Bytes, *plan.Steps[e.Step].EstBytes)
 			}
-			for _, e := range rec.events {
-				if e.Kind == StepFinished && e.Bytes != *plan.Steps[e.Step].EstBytes {
-					t.Errorf("step %d finished with %d bytes, planned %d", e.Step, e.Bytes, *plan.Steps[e.Step].EstBytes)
-				}
-			}
-			checkRetention(t, before, perDay(t, conn, "option_chain_snapshots", `"timestamp"`), plan.Created.Add(-20*24*time.Hour), false)
-			checkRetention(t, barsBefore, perDay(t, conn, "multi_resolution_bars", "bar_time"), plan.Created.Add(-30*24*time.Hour), false)
-			var tradesAfter int64
-			pgtest.QueryRow(t, conn, "SELECT count(*) FROM trade_history").Scan(&tradesAfter)
-			if tradesAfter != trades {
-				t.Errorf("trade_history: %d rows, had %d", tradesAfter, trades)
-			}
-			if tc.mode == demo.Timescale && res.BytesAfter >= res.BytesBefore {
-				t.Errorf("dropping chunks returned no space: %d -> %d bytes", res.BytesBefore, res.BytesAfter)
-			}
-		})
-	}
+		}
+		checkRetention(t, before, perDay(t, conn, "option_chain_snapshots", `"timestamp"`), plan.Created.Add(-20*24*time.Hour), false)
+		checkRetention(t, barsBefore, perDay(t, conn, "multi_resolution_bars", "bar_time"), plan.Created.Add(-30*24*time.Hour), false)
+		var tradesAfter int64
+		pgtest.QueryRow(t, conn, "SELECT count(*) FROM trade_history").Scan(&tradesAfter)
+		if tradesAfter != trades {
+			t.Errorf("trade_history: %d rows, had %d", tradesAfter, trades)
+		}
+		if mode == demo.Timescale && res.BytesAfter >= res.BytesBefore {
+			t.Errorf("dropping chunks returned no space: %d -> %d bytes", res.BytesBefore, res.BytesAfter)
+		}
+	})
 }
 
 func plainEvents(t *testing.T, conn *pgx.Conn, days int) {

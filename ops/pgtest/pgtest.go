@@ -77,6 +77,22 @@ func RequireTimescale(t testing.TB) {
 	}
 }
 
+// EachMode runs f as a subtest for each mode, named by it: native
+// partitions, then TimescaleDB hypertables (skipped, loudly, without
+// TimescaleDB). Generic, so that pgtest need not import ops/demo, whose
+// own tests use pgtest.
+func EachMode[M fmt.Stringer](t *testing.T, native, timescale M, f func(t *testing.T, mode M)) {
+	t.Helper()
+	for i, m := range []M{native, timescale} {
+		t.Run(m.String(), func(t *testing.T) {
+			if i == 1 {
+				RequireTimescale(t)
+			}
+			f(t, m)
+		})
+	}
+}
+
 func sanitize(s string) string {
 	var b strings.Builder
 	for _, r := range s {
