@@ -434,10 +434,8 @@ func (w *wizardView) actionKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case v.phase == phaseFinished:
 		w.ranAny = true
 		return w.done(checklist.FromRun(w.steps[w.at], v.run.result, v.run.err)), false
-	case v.phase == phasePlanFailed && errors.Is(v.planErr, maint.ErrNotConfigured):
-		return w.done(checklist.StepResult{Outcome: checklist.OutcomeUnconfigured, Reason: v.planErr.Error()}), false
 	case v.phase == phasePlanFailed:
-		return w.done(checklist.StepResult{Outcome: checklist.OutcomeDeclined, Reason: "cannot plan: " + v.planErr.Error()}), false
+		return w.done(checklist.FromPlanErr(w.steps[w.at], v.planErr)), false
 	case v.phase == phaseReview && v.plan != nil && len(v.plan.Steps) == 0:
 		return w.recordEmpty(v.plan), false
 	}

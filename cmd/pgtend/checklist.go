@@ -140,13 +140,14 @@ func (h headlessChecklist) step(ctx context.Context, script string, st maint.Che
 		return h.sheet(ctx, script, st), nil
 	}
 	p, err := h.plan(ctx, st.Action)
-	switch {
-	case errors.Is(err, maint.ErrNotConfigured):
-		h.printed("NOT CONFIGURED " + st.Name + ": " + err.Error())
-		return checklist.StepResult{Step: st, Outcome: checklist.OutcomeUnconfigured, Reason: err.Error()}, nil
-	case err != nil:
-		h.printed("FAILED " + st.Name + ": cannot plan: " + err.Error())
-		return checklist.StepResult{Step: st, Outcome: maint.OutcomeFailed, Reason: "cannot plan: " + err.Error()}, nil
+	if err != nil {
+		r := checklist.FromPlanErr(st, err)
+		if r.Outcome == checklist.OutcomeUnconfigured {
+			h.printed("NOT CONFIGURED " + st.Name + ": " + r.Reason)
+		} else {
+			h.printed("FAILED " + st.Name + ": " + r.Reason)
+		}
+		return r, nil
 	}
 	h.out.plan(p)
 	if p.NeedsConfirmation() && !h.yes {

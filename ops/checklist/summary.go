@@ -1,6 +1,7 @@
 package checklist
 
 import (
+	"errors"
 	"time"
 
 	"github.com/pgtend/pgtend/ops/calendar"
@@ -38,6 +39,16 @@ type StepResult struct {
 	Rows          int64  // rows a run deleted
 	EstimatedRows int64  // the catalog's rows of the chunks and partitions it dropped
 	Duration      time.Duration
+}
+
+// FromPlanErr is the step's result when its plan could not be made: not
+// set up (the policy does not ask for it), else failed — the console's
+// wizard and a headless run record it alike.
+func FromPlanErr(step maint.ChecklistStep, err error) StepResult {
+	if errors.Is(err, maint.ErrNotConfigured) {
+		return StepResult{Step: step, Outcome: OutcomeUnconfigured, Reason: err.Error()}
+	}
+	return StepResult{Step: step, Outcome: maint.OutcomeFailed, Reason: "cannot plan: " + err.Error()}
 }
 
 // FromRun is the step's result from its run's.

@@ -315,3 +315,43 @@ func TestBackupOnAReadOnlySession(t *testing.T) {
 		t.Errorf("vacuum on a read-only session: %v", err)
 	}
 }
+
+// A rotation planned, then the backup it keeps changes before it runs: the
+// run applies the rules again, and the older backup, the only good one
+// now, stays.
+func TestRotateRunAppliesTheRulesAgain(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := connect(t, dsn)
+	pgtest.Exec(t, conn, "CREATE TABLE t (i int); INSERT INTO t SELECT generate_series(1, 100)")
+	dir := t.TempDir()
+	policy := backupPolicy(dir, 5)
+	a, _ := Default().Action("backup")
+	for i := range 2 {
+		p, err := a.Plan(context.Background(), conn, policy, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := runBackup(t, dsn, p, Options{Confirmed: true, Policy: policy}); res.Outcome != OutcomeOK {
+			t.Fatalf("backup: %+v", res)
+		}
+		if i == 0 {
+			ageBackup(t, filepath.Join(dir, verifiedIn(t, dir)[0]), 1) // the next one gets a name of its own
+		}
+	}
+	made := verifiedIn(t, dir) // newest first
+	if len(made) != 2 {
+		t.Fatalf("verified: %v", made)
+	}
+	policy.Backup.KeepDaily = 1
+	p, err := PlanRotate(context.Background(), conn, policy, "")
+	if err != nil || len(p.Steps) != 1 || len(p.Steps[0].Affected) != 1 || p.Steps[0].Affected[0].Name != made[1] {
+		t.Fatalf("plan deleting %s: %+v %v", made[1], p, err)
+	}
+	f, _ := os.OpenFile(filepath.Join(dir, made[0]), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("changed")
+	f.Close()
+	res, rec := runBackup(t, dsn, p, Options{Confirmed: true, Policy: policy})
+	if _, err := os.Stat(filepath.Join(dir, made[1])); err != nil || res.Outcome != OutcomeSkipped {
+		t.Errorf("the only good backup left: %v; outcome %s, log %v", err, res.Outcome, rec)
+	}
+}

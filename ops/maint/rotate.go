@@ -105,8 +105,25 @@ func PlanRotate(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 			planned[d.Path] = d
 		}
 		s.run = func(ctx context.Context, r *runner, i int) (int64, error) {
-			return 0, r.removeFiles(ctx, i, len(planned), func(yield func(name string, bytes int64, remove func() error) bool) {
-				for _, d := range b.Backups.Delete {
+			// The rules applied again: only what the plan listed and they
+			// still doom goes (a newer backup that failed meanwhile, a kept
+			// one changed since it verified, shift what may go).
+			now, err := BeyondRotation(policy, database, time.Now())
+			if err != nil {
+				return 0, err
+			}
+			var still []backup.Doomed
+			for _, d := range now.Backups.Delete {
+				if _, ok := planned[d.Path]; ok {
+					still = append(still, d)
+					delete(planned, d.Path)
+				}
+			}
+			for _, d := range planned {
+				r.emit(Event{Kind: Log, Step: i, Message: "left " + d.Name + ": no longer beyond the rotation"})
+			}
+			return 0, r.removeFiles(ctx, i, len(still), func(yield func(name string, bytes int64, remove func() error) bool) {
+				for _, d := range still {
 					if !yield(d.Name, d.Bytes, func() error { return backup.Remove(d) }) {
 						return
 					}
@@ -127,8 +144,25 @@ func PlanRotate(ctx context.Context, conn *pgx.Conn, policy config.Policy, table
 		}
 		s.EstBytes = &freed
 		s.run = func(ctx context.Context, r *runner, i int) (int64, error) {
-			return 0, r.removeFiles(ctx, i, len(b.Archives), func(yield func(name string, bytes int64, remove func() error) bool) {
-				for _, a := range b.Archives {
+			now, err := BeyondRotation(policy, database, time.Now()) // as above
+			if err != nil {
+				return 0, err
+			}
+			planned := map[string]bool{}
+			for _, a := range b.Archives {
+				planned[a.Path] = true
+			}
+			var still []backup.ArchiveEntry
+			for _, a := range now.Archives {
+				if planned[a.Path] {
+					still = append(still, a)
+				}
+			}
+			if len(still) < len(planned) {
+				r.emit(Event{Kind: Log, Step: i, Message: fmt.Sprintf("left %d planned archives no longer beyond [archive] keep", len(planned)-len(still))})
+			}
+			return 0, r.removeFiles(ctx, i, len(still), func(yield func(name string, bytes int64, remove func() error) bool) {
+				for _, a := range still {
 					if !yield(a.Name, a.Bytes, func() error { return backup.RemoveArchive(a) }) {
 						return
 					}
