@@ -18,11 +18,12 @@ type detachedState struct {
 	parents  []string // the tables it is attached to, quoted
 	pending  string   // the parent an interrupted DETACH CONCURRENTLY left it half detached from, quoted; "" for none
 	children int      // tables attached to it
-	fks      []string // the foreign keys of other tables referencing it: "fk on table"
+	deps     []string // what would keep DROP TABLE from running: views, rules, other tables' foreign keys
 }
 
 func readDetachedState(ctx context.Context, q querier, oid uint32) (detachedState, error) {
 	var s detachedState
+	var rel string
 	err := q.QueryRow(ctx, `
 		SELECT coalesce((SELECT array_agg(format('%I.%I', pn.nspname, p.relname)) FROM pg_inherits i
 		                   JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
@@ -31,9 +32,12 @@ func readDetachedState(ctx context.Context, q querier, oid uint32) (detachedStat
 		                   JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
 		                  WHERE i.inhrelid = $1 AND i.inhdetachpending), ''),
 		       (SELECT count(*) FROM pg_inherits WHERE inhparent = $1)::int,
-		       coalesce((SELECT array_agg(format('%I on %s', conname, conrelid::regclass)) FROM pg_constraint
-		                  WHERE contype = 'f' AND confrelid = $1 AND conrelid <> $1), '{}')`, oid).
-		Scan(&s.parents, &s.pending, &s.children, &s.fks)
+		       $1::oid::regclass::text`, oid).
+		Scan(&s.parents, &s.pending, &s.children, &rel)
+	if err != nil {
+		return s, err
+	}
+	s.deps, err = dependents(ctx, q, rel)
 	return s, err
 }
 
@@ -45,8 +49,8 @@ func (s detachedState) refusal(key string) string {
 		return fmt.Sprintf("%s is still attached to %s: it is a partition (or inheritance child) in use, not a detached one; refused", key, strings.Join(s.parents, ", "))
 	case s.children > 0:
 		return fmt.Sprintf("%s has %d partitions or inheritance children of its own: DROP TABLE would need CASCADE; refused", key, s.children)
-	case len(s.fks) > 0:
-		return fmt.Sprintf("%s is referenced by the foreign key %s: something still points at its rows; refused (drop the foreign key first if it is itself a leftover)", key, strings.Join(s.fks, ", "))
+	case len(s.deps) > 0:
+		return fmt.Sprintf("%s is still used by %s (a view, a rule or another table's foreign key), and DROP TABLE would fail; refused (drop those first if they are leftovers too)", key, strings.Join(s.deps, ", "))
 	}
 	return ""
 }

@@ -262,19 +262,20 @@ WITH RECURSIVE tree AS (
 	SELECT to_regclass($1)::oid AS relid
 	UNION ALL SELECT i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.relid
 )
-SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid)
+SELECT coalesce(array_agg(DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid)), '{}')
 FROM pg_depend d
 LEFT JOIN pg_rewrite rw ON d.classid = 'pg_rewrite'::regclass AND rw.oid = d.objid
 LEFT JOIN pg_constraint c ON d.classid = 'pg_constraint'::regclass AND c.oid = d.objid
 WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT relid FROM tree) AND d.deptype = 'n'
   AND ((rw.oid IS NOT NULL AND rw.ev_class NOT IN (SELECT relid FROM tree))
-    OR (c.oid IS NOT NULL AND c.contype = 'f' AND c.conparentid = 0 AND c.conrelid NOT IN (SELECT relid FROM tree)))
-ORDER BY 1`
+    OR (c.oid IS NOT NULL AND c.contype = 'f' AND c.conparentid = 0 AND c.conrelid NOT IN (SELECT relid FROM tree)))`
 
-func dependents(ctx context.Context, conn *pgx.Conn, rel string) ([]string, error) {
-	rows, err := conn.Query(ctx, dependentsQuery, rel)
-	if err != nil {
+// dependents runs dependentsQuery, on a connection or in a transaction
+// (the drops that lock the table first).
+func dependents(ctx context.Context, q querier, rel string) ([]string, error) {
+	var deps []string
+	if err := q.QueryRow(ctx, dependentsQuery, rel).Scan(&deps); err != nil {
 		return nil, fmt.Errorf("reading what depends on %s: %w", rel, err)
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	return deps, nil
 }

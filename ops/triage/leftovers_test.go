@@ -44,25 +44,27 @@ func TestDetachedPartitionIsDroppedAsTriageSays(t *testing.T) {
 }
 
 // Only a detached table is dropped: an attached partition, a table never
-// a partition, one the policy marks permanent and one a foreign key
-// references are refused when planned.
+// a partition, one the policy marks permanent, one a foreign key
+// references and one a view reads are refused when planned.
 func TestDropDetachedRefusesWhatIsNotALeftover(t *testing.T) {
 	dsn, conn := setup(t)
 	perm := pgtest.PendingDetach(t, dsn, conn, "keepme", 1000)
 	refd := pgtest.PendingDetach(t, dsn, conn, "pointed", 1000)
+	viewed := pgtest.PendingDetach(t, dsn, conn, "viewed", 1000)
+	pgtest.Exec(t, conn, `CREATE VIEW old_rows AS SELECT * FROM `+viewed)
 	pgtest.Exec(t, conn, `CREATE TABLE live (ts timestamptz NOT NULL) PARTITION BY RANGE (ts); CREATE TABLE live_2020 PARTITION OF live FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')`)
 	pgtest.Exec(t, conn, `CREATE TABLE plain (v int)`)
 	pgtest.Exec(t, conn, `CREATE UNIQUE INDEX ON `+refd+` (v); CREATE TABLE refs (v int REFERENCES `+refd+` (v))`)
 	policy := config.Policy{Tables: []config.TablePolicy{{Name: perm, Permanent: true}}}
 	for table, want := range map[string]string{
 		"live_2020": "still attached", "plain": "not a detached partition", "live": "partitions or inheritance children of its own",
-		perm: "permanent", refd: "foreign key", "nosuch": "no table",
+		perm: "permanent", refd: "foreign key", viewed: "view old_rows", "nosuch": "no table",
 	} {
 		if _, err := planOf(conn, policy, "drop-detached", table); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("drop-detached --table %s: %v, want a refusal saying %q", table, err, want)
 		}
 	}
-	if n := pgtest.Count(t, conn, `SELECT count(*) FROM pg_inherits WHERE inhdetachpending`); n != 2 {
+	if n := pgtest.Count(t, conn, `SELECT count(*) FROM pg_inherits WHERE inhdetachpending`); n != 3 {
 		t.Errorf("planning changed the pending detaches: %d left", n)
 	}
 }
