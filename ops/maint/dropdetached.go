@@ -147,15 +147,15 @@ func PlanDropDetached(ctx context.Context, conn *pgx.Conn, policy config.Policy,
 // retention an interval, its control column a time): for others pgtend
 // cannot tell, and refuses. An empty table loses nothing.
 func keptPastRetention(ctx context.Context, conn *pgx.Conn, t leftTable, parent string) error {
-	var schema *string
-	if err := conn.QueryRow(ctx, `SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_partman'`).Scan(&schema); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	schema, err := report.ExtensionSchema(ctx, conn, "pg_partman")
+	if err != nil {
 		return err
 	}
-	if schema == nil {
+	if schema == "" {
 		return fmt.Errorf("%s looks kept by pg_partman, which is not installed in this database: refused", t.key())
 	}
 	var control, retention string
-	if err := conn.QueryRow(ctx, "SELECT control, coalesce(retention, '') FROM "+pgx.Identifier{*schema, "part_config"}.Sanitize()+" WHERE parent_table = $1", parent).Scan(&control, &retention); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT control, coalesce(retention, '') FROM "+pgx.Identifier{schema, "part_config"}.Sanitize()+" WHERE parent_table = $1", parent).Scan(&control, &retention); err != nil {
 		return fmt.Errorf("reading pg_partman's set of %s: %w", parent, err)
 	}
 	var typ string
@@ -168,7 +168,7 @@ func keptPastRetention(ctx context.Context, conn *pgx.Conn, t leftTable, parent 
 	var newest *time.Time
 	var past *bool
 	col := pgx.Identifier{control}.Sanitize()
-	err := conn.QueryRow(ctx, "SELECT max("+col+")::timestamptz, max("+col+")::timestamptz < now() - $1::interval FROM "+t.rel(), retention).Scan(&newest, &past)
+	err = conn.QueryRow(ctx, "SELECT max("+col+")::timestamptz, max("+col+")::timestamptz < now() - $1::interval FROM "+t.rel(), retention).Scan(&newest, &past)
 	if err != nil {
 		return fmt.Errorf("%s: reading its newest row against %s's retention %q: %w", t.key(), parent, retention, err)
 	}

@@ -392,20 +392,20 @@ func plural(n int, one string, many ...string) string {
 // those --index names) with pgstatindex, biggest first, within the plan's
 // deadline, and says what it read.
 func measure(ctx context.Context, conn *pgx.Conn, ixs []ixInfo, threshold config.Reindex, named bool, blockSize int) []string {
-	var schema *string
-	var available bool
-	if err := conn.QueryRow(ctx, `SELECT (SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pgstattuple'),
-		EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pgstattuple')`).Scan(&schema, &available); err != nil {
+	schema, err := report.ExtensionSchema(ctx, conn, "pgstattuple")
+	if err != nil {
 		return []string{"could not look for pgstattuple: " + err.Error() + "; the figures are estimates"}
 	}
-	if schema == nil {
+	if schema == "" {
+		var available bool
+		_ = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pgstattuple')`).Scan(&available)
 		how := "it is not installed on the server (PostgreSQL's contrib)"
 		if available {
 			how = "CREATE EXTENSION pgstattuple (as a superuser) to measure"
 		}
 		return []string{"--measure: pgstattuple is not in this database (" + how + "); the figures are estimates"}
 	}
-	fn := pgx.Identifier{*schema, "pgstatindex"}.Sanitize()
+	fn := pgx.Identifier{schema, "pgstatindex"}.Sanitize()
 	var order []int
 	for i, x := range ixs {
 		if x.method == "btree" && x.valid && !x.locked && !x.chunkCompressed && (named || x.bytes >= threshold.MinBloatBytes) {

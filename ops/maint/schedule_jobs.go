@@ -65,9 +65,12 @@ func PlanRunJobs(ctx context.Context, conn *pgx.Conn, policy config.Policy, tabl
 		}
 		key = picked[0].Key()
 	}
-	var schema string
-	if err := conn.QueryRow(ctx, `SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'timescaledb'`).Scan(&schema); err != nil {
+	schema, err := report.ExtensionSchema(ctx, conn, "timescaledb")
+	if err != nil {
 		return nil, err
+	}
+	if schema == "" {
+		return nil, errors.New("TimescaleDB is not installed in this database: it has no jobs to run")
 	}
 	var role string
 	var super bool

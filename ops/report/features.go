@@ -85,3 +85,15 @@ func DetectFeatures(ctx context.Context, conn *pgx.Conn) (Features, error) {
 	}
 	return f, nil
 }
+
+// ExtensionSchema is the schema an extension is installed in, "" when it
+// is not installed in this database: the schema its functions and tables
+// are named with (pgx.Identifier{schema, name}), whatever search_path says.
+func ExtensionSchema(ctx context.Context, conn *pgx.Conn, extension string) (string, error) {
+	var schema *string
+	err := conn.QueryRow(ctx, `SELECT (SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1)`, extension).Scan(&schema)
+	if err != nil || schema == nil {
+		return "", err
+	}
+	return *schema, nil
+}

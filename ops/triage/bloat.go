@@ -56,9 +56,14 @@ func bloat(ctx context.Context, conn *pgx.Conn, r *report.Report, policy config.
 	if len(oids) == 0 {
 		return nil, nil
 	}
-	var approx bool
-	if err := conn.QueryRow(ctx, `SELECT to_regproc('pgstattuple_approx') IS NOT NULL AND has_function_privilege('pgstattuple_approx(regclass)', 'EXECUTE')`).Scan(&approx); err != nil {
-		approx = false
+	// pgstattuple_approx, named with the extension's schema.
+	approxFn := ""
+	if schema, err := report.ExtensionSchema(ctx, conn, "pgstattuple"); err == nil && schema != "" {
+		fn := pgx.Identifier{schema, "pgstattuple_approx"}.Sanitize()
+		var may bool
+		if err := conn.QueryRow(ctx, `SELECT has_function_privilege($1, 'EXECUTE')`, fn+"(regclass)").Scan(&may); err == nil && may {
+			approxFn = fn
+		}
 	}
 	rows, err := conn.Query(ctx, `
 		SELECT c.oid, pg_relation_size(c.oid), c.reltuples::float8,
@@ -94,9 +99,9 @@ func bloat(ctx context.Context, conn *pgx.Conn, r *report.Report, policy config.
 		// pgstattuple_approx reads the pages the visibility map does not
 		// vouch for: only for the tables the statistics point at (or know
 		// nothing of), and a bounded number of them per read.
-		if approx && measured < maxMeasured && (b.reltuples < 0 || worth(reuse, b.heap) || worth(rewrite, b.heap)) {
+		if approxFn != "" && measured < maxMeasured && (b.reltuples < 0 || worth(reuse, b.heap) || worth(rewrite, b.heap)) {
 			measured++
-			if err := conn.QueryRow(ctx, `SELECT approx_free_space, dead_tuple_len FROM pgstattuple_approx($1::oid::regclass)`, b.oid).Scan(&b.free, &b.deadLen); err == nil {
+			if err := conn.QueryRow(ctx, "SELECT approx_free_space, dead_tuple_len FROM "+approxFn+"($1::oid::regclass)", b.oid).Scan(&b.free, &b.deadLen); err == nil {
 				reuse, rewrite = b.deadLen, b.free+b.deadLen
 				basis = "estimated by pgstattuple_approx (free space from the visibility map and free space map, dead rows counted)"
 			}
