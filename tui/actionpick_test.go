@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"charm.land/bubbles/v2/key"
 	"github.com/pgtend/pgtend/ops/maint"
 )
 
@@ -205,9 +204,6 @@ func TestHelpListsThePlanKeys(t *testing.T) {
 	var names []string
 	for _, fk := range m.keys.Flags {
 		names = append(names, fk.Flag.Name)
-		if !key.Matches(keyMsg(fk.Flag.Key), fk.Binding) {
-			t.Errorf("%s: its binding does not answer to its key %q", fk.Flag.Name, fk.Flag.Key)
-		}
 	}
 	if !slices.Equal(names, []string{maint.FlagIncludeDefault, maint.FlagAddPolicy, maint.FlagIndex, maint.FlagMeasure, maint.FlagBlocking}) {
 		t.Errorf("switch keys of %q", names)

@@ -173,7 +173,7 @@ func New(opts Options) *Model {
 	}
 	m.health.km = m.keys
 	m.triage = newTriagePane()
-	m.triage.enabled, m.triage.runs = opts.triageEnabled(), opts.actionsEnabled()
+	m.triage.enabled, m.triage.runs, m.triage.loudAt, m.triage.km = opts.triageEnabled(), opts.actionsEnabled(), opts.triageAt(), m.keys
 	for _, smp := range opts.SizeHistory {
 		m.tables.growth.add(smp.Table, smp.At, smp.Bytes)
 	}

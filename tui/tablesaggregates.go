@@ -34,7 +34,7 @@ func (p *tablesPane) aggregateNotes(t report.Table) []note {
 			default:
 				n += "; last refresh " + shortAgo(r.LastRun, p.now)
 				if r.LastStatus != "" {
-					n += " " + r.LastStatus
+					n += " " + p.clean(r.LastStatus)
 				}
 			}
 		}

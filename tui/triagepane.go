@@ -40,8 +40,10 @@ type triagePane struct {
 	triage  *triage.Triage
 	err     error
 	cursor  listCursor
-	enabled bool // a Triage loader was given
-	runs    bool // Enter may open an action
+	enabled bool    // a Triage loader was given
+	loudAt  float64 // percent used from which the headline is loud (Options.triageAt)
+	km      KeyMap  // for the key the detail names
+	runs    bool    // Enter may open an action
 	read    time.Time
 }
 
@@ -122,6 +124,15 @@ func (p *triagePane) update(msg tea.KeyPressMsg, k KeyMap) tea.Cmd {
 // triageEnabled: the console reads the triage.
 func (o Options) triageEnabled() bool { return o.Triage != nil }
 
+// triageAt is TriageAt, or [disk] triage_at's default when it is not set:
+// where the console opens on Triage and the pane's headline turns loud.
+func (o Options) triageAt() float64 {
+	if o.TriageAt <= 0 {
+		return float64(config.DefaultDisk.TriageAtPercent)
+	}
+	return float64(o.TriageAt)
+}
+
 // loadTriage reads the triage of a measured report off the Update loop,
 // within the report's deadline: at once when there is none yet, else at
 // most every triageShownEvery while the pane shows, triageEvery while not.
@@ -174,11 +185,7 @@ func (m *Model) openOnTriage(r *report.Report) {
 		return
 	}
 	m.triageChecked = true
-	at := m.opts.TriageAt
-	if at <= 0 {
-		at = config.DefaultDisk.TriageAtPercent
-	}
-	if 100*float64(total-free)/float64(total) >= float64(at) && m.action == nil {
+	if 100*float64(total-free)/float64(total) >= m.opts.triageAt() && m.action == nil {
 		m.active = paneTriage
 	}
 }

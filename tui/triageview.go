@@ -39,7 +39,7 @@ func (p *triagePane) View() string {
 	case !p.enabled:
 		return p.frame([]string{title, s.Dim.Render("no triage: this console reads none")})
 	case p.triage == nil && p.err != nil:
-		return p.frame(append([]string{title}, p.wrapped(s.Error, "cannot read the triage: "+text.OneLine(p.err.Error()), "", "")...))
+		return p.frame(append([]string{title}, p.wrapped(s.Error, "cannot read the triage: "+p.clean(text.OneLine(p.err.Error())), "", "")...))
 	case p.triage == nil:
 		return p.frame([]string{title, s.Dim.Render("looking for space to free" + s.Glyphs.Wait)})
 	}
@@ -99,7 +99,7 @@ func (p *triagePane) detail(room int) []string {
 		case o.Blocked != "":
 			lines = append(lines, p.wrapped(s.Overdue, p.clean(o.Blocked), "", "  ")...)
 		case o.Run != nil && p.runs:
-			lines = append(lines, p.wrapped(lipgloss.NewStyle(), "enter opens its plan: "+p.clean(*o.Action), "key: ", "     ")...)
+			lines = append(lines, p.wrapped(lipgloss.NewStyle(), p.km.Enter.Help().Key+" opens its plan: "+p.clean(*o.Action), "key: ", "     ")...)
 		case o.Action != nil:
 			lines = append(lines, p.wrapped(lipgloss.NewStyle(), p.clean(*o.Action)+" (read-only here)", "run: ", "     ")...)
 		}
@@ -137,7 +137,7 @@ func (p *triagePane) parts(o triage.Option, rows int) []string {
 }
 
 // headline is the filesystem in a few words — free, size, share used —
-// loud from 90% on, then the forecast.
+// loud from [disk] triage_at on, then the forecast.
 func (p *triagePane) headline(t *triage.Triage) string {
 	s := p.styles
 	fs := t.Filesystem
@@ -146,7 +146,7 @@ func (p *triagePane) headline(t *triage.Triage) string {
 		return s.Due.Render("filesystem not visible: " + p.clean(fs.Reason))
 	}
 	used := fmt.Sprintf("%s free of %s (%.0f%% used)", text.BytesOf(*fs.FreeBytes), text.BytesOf(*fs.TotalBytes), pct)
-	if pct >= 90 {
+	if pct >= p.loudAt {
 		used = p.style(s.Overdue).Render(used)
 	}
 	forecast := "growth unknown"

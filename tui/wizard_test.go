@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -75,7 +76,7 @@ func TestWizardWalksMonthly(t *testing.T) {
 	}
 	want := map[string]string{"retention": maint.OutcomeOK, "compress": maint.OutcomeOK, "archive": checklist.OutcomeUnconfigured,
 		"vacuum": checklist.OutcomeDeclined, "reindex": maint.OutcomeOK, "retrain_models": state.OutcomeTicked}
-	if got := outcomes(w); !mapsEqual(got, want) {
+	if got := outcomes(w); !maps.Equal(got, want) {
 		t.Errorf("outcomes %v, want %v", got, want)
 	}
 	if !slices.Equal(f.runs, []string{"retention", "compress", "reindex"}) || !slices.Equal(f.ticks, []string{"retrain_models: retrained on November"}) {
@@ -97,18 +98,6 @@ func TestWizardWalksMonthly(t *testing.T) {
 	if m.wizard != nil {
 		t.Error("enter did not close the summary")
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // Resume: the steps done in their period are passed; leaving midway and

@@ -24,7 +24,7 @@ func writeAggregates(b *strings.Builder, r *report.Report) {
 			}
 			row[4], row[6] = Ago(p.LastRun, r.GeneratedAt), Ago(p.LastSuccess, r.GeneratedAt)
 			if p.LastStatus != "" {
-				row[5] = p.LastStatus
+				row[5] = Clean(p.LastStatus)
 			}
 			if p.NextStart != nil {
 				row[7] = p.NextStart.UTC().Format("2006-01-02 15:04")

@@ -142,7 +142,7 @@ func WriteTriage(w io.Writer, t *triage.Triage) error {
 		for _, p := range o.Parts {
 			fmt.Fprintf(&b, "      - %s\n", PartLine(o, p))
 		}
-		fmt.Fprintf(&b, "    locks: %s\n    figure: %s\n    → %s\n", o.Locks, Clean(o.Basis), ActionText(o))
+		fmt.Fprintf(&b, "    locks: %s\n    figure: %s\n    → %s\n", Clean(o.Locks), Clean(o.Basis), ActionText(o))
 	}
 	if len(t.Notes) > 0 {
 		b.WriteString("\nNotes:\n")
