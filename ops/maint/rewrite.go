@@ -62,30 +62,44 @@ func FindRepack(ctx context.Context, conn *pgx.Conn) (tool *RepackTool, why stri
 	return nil, "the pg_repack client is not installed (Debian: postgresql-NN-repack)", nil
 }
 
-// RewriteNeed is the free space a rewrite of t needs: a new copy of the
-// table and its indexes beside the old, and the margin ([disk] keep_free).
-func RewriteNeed(t report.Table, policy config.Policy) int64 {
-	return deref(t.TotalBytes) + policy.Disk.Effective().KeepFreeBytes
+// WALKept is what decides how much of the WAL a rewrite writes stays on
+// the data directory's disk while it runs.
+type WALKept struct {
+	slots     int
+	archiving bool
+	maxWAL    int64
 }
 
-// rewriteWAL is the WAL a rewrite of size bytes leaves on the disk while
-// it runs: all of it when a replication slot or archive_mode may hold WAL
-// back, else at most max_wal_size (checkpoints recycle the rest).
-func rewriteWAL(ctx context.Context, conn *pgx.Conn, size int64) (int64, string, error) {
-	var slots int
-	var archiving bool
-	var maxWAL int64
+// ReadWALKept reads it, once for any number of tables.
+func ReadWALKept(ctx context.Context, conn *pgx.Conn) (WALKept, error) {
+	var w WALKept
 	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_replication_slots)::int, current_setting('archive_mode') <> 'off',
-		pg_size_bytes(current_setting('max_wal_size'))`).Scan(&slots, &archiving, &maxWAL); err != nil {
-		return 0, "", fmt.Errorf("reading the WAL settings: %w", err)
+		pg_size_bytes(current_setting('max_wal_size'))`).Scan(&w.slots, &w.archiving, &w.maxWAL); err != nil {
+		return w, fmt.Errorf("reading the WAL settings: %w", err)
 	}
+	return w, nil
+}
+
+// of is the WAL a rewrite of size bytes leaves on the disk while it runs:
+// all of it when a replication slot or archive_mode may hold WAL back,
+// else at most max_wal_size (checkpoints recycle the rest).
+func (w WALKept) of(size int64) (int64, string) {
 	switch {
-	case slots > 0:
-		return size, "all of it kept while replication slots exist", nil
-	case archiving:
-		return size, "all of it kept until archived", nil
+	case w.slots > 0:
+		return size, "all of it kept while replication slots exist"
+	case w.archiving:
+		return size, "all of it kept until archived"
 	}
-	return min(size, maxWAL), "up to max_wal_size before checkpoints recycle it", nil
+	return min(size, w.maxWAL), "up to max_wal_size before checkpoints recycle it"
+}
+
+// RewriteNeed is the free space a rewrite of t needs: a new copy of the
+// table and its indexes beside the old, the WAL the rewrite writes (about
+// the table's size, as much as w keeps of it), and the margin ([disk]
+// keep_free). Triage offers, and the planner refuses, by this one figure.
+func RewriteNeed(t report.Table, policy config.Policy, w WALKept) int64 {
+	wal, _ := w.of(deref(t.TotalBytes))
+	return deref(t.TotalBytes) + wal + policy.Disk.Effective().KeepFreeBytes
 }
 
 // PlanRewrite plans rewriting one plain table to return its free space to
@@ -124,11 +138,12 @@ func PlanRewrite(ctx context.Context, conn *pgx.Conn, policy config.Policy, tabl
 	// The rewrite also writes about the table's size as WAL, which stays
 	// on the data directory's disk until a checkpoint recycles it — and for
 	// good while a replication slot or the archiver holds it.
-	wal, walWhy, err := rewriteWAL(ctx, conn, deref(t.TotalBytes))
+	kept, err := ReadWALKept(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	need := RewriteNeed(t, policy) + wal
+	wal, walWhy := kept.of(deref(t.TotalBytes))
+	need := RewriteNeed(t, policy, kept)
 	if free < need {
 		return nil, fmt.Errorf("no room to rewrite %s: it needs %s free (the table and its indexes, %s, the WAL it writes, %s (%s), plus [disk] keep_free %s), and the filesystem has %s",
 			t.Key(), bkBytes(need), bkBytes(deref(t.TotalBytes)), bkBytes(wal), walWhy, bkBytes(policy.Disk.Effective().KeepFreeBytes), bkBytes(free))

@@ -84,6 +84,10 @@ func bloat(ctx context.Context, conn *pgx.Conn, r *report.Report, policy config.
 		return nil, fmt.Errorf("reading the tables' statistics: %w", err)
 	}
 	_, free, seen := r.Disk.Space()
+	walKept, err := maint.ReadWALKept(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
 	var out []Option
 	measured := 0
 	for _, b := range stats {
@@ -117,7 +121,7 @@ func bloat(ctx context.Context, conn *pgx.Conn, r *report.Report, policy config.
 			continue
 		}
 		o := Option{Kind: KindBloat, Schema: ptr(t.Schema), Table: ptr(t.Name), Bytes: rewrite, Estimate: true, Basis: basis,
-			NeedsFreeBytes: maint.RewriteNeed(t, policy), Run: &Run{Action: "rewrite", Table: t.Key()}}
+			NeedsFreeBytes: maint.RewriteNeed(t, policy, walKept), Run: &Run{Action: "rewrite", Table: t.Key()}}
 		if repack != nil {
 			o.Object, o.Locks = "rewrite (pg_repack)", maint.LockRepack
 			o.Detail = "pg_repack rewrites it and its indexes beside the old copy, locking only briefly, and returns the space at once (the heap's free space counted; what the rebuilt indexes shrink comes on top)"
@@ -131,7 +135,7 @@ func bloat(ctx context.Context, conn *pgx.Conn, r *report.Report, policy config.
 			o.Blocked = fmt.Sprintf("needs %s free, and the filesystem is not visible to pgtend: %s", humanize.IBytes(uint64(o.NeedsFreeBytes)), r.Disk.Reason)
 		case free < o.NeedsFreeBytes:
 			o.Frees, o.Run = FreesNeedsFreeSpace, nil
-			o.Blocked = fmt.Sprintf("blocked: needs %s free (the table and its indexes, %s, plus [disk] keep_free %s), the filesystem has %s",
+			o.Blocked = fmt.Sprintf("blocked: needs %s free (the table and its indexes, %s, the WAL the rewrite writes, plus [disk] keep_free %s), the filesystem has %s",
 				humanize.IBytes(uint64(o.NeedsFreeBytes)), humanize.IBytes(uint64(derefOr(t.TotalBytes))), humanize.IBytes(uint64(policy.Disk.Effective().KeepFreeBytes)), humanize.IBytes(uint64(free)))
 		default:
 			o.Frees = FreesNow
