@@ -74,15 +74,15 @@ func (p *triagePane) listHeight() int {
 }
 
 // setTriage takes a new read, keeping the cursor on the option it was on
-// (the same kind and object) when it is still listed.
+// (Option.Key) when it is still listed.
 func (p *triagePane) setTriage(t *triage.Triage, at time.Time) {
-	var kind, object string
+	var key string
 	if o := p.selected(); o != nil {
-		kind, object = o.Kind, o.Object
+		key = o.Key()
 	}
 	p.triage, p.err, p.read = t, nil, at
 	p.cursor.setHeight(p.listHeight())
-	if kind == "" || !p.cursor.find(len(t.Options), func(i int) bool { return t.Options[i].Kind == kind && t.Options[i].Object == object }) {
+	if key == "" || !p.cursor.find(len(t.Options), func(i int) bool { return t.Options[i].Key() == key }) {
 		p.cursor.setLen(len(t.Options))
 	}
 }

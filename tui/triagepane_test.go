@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -241,4 +242,21 @@ func requireGolden(t *testing.T, m *Model, w, h int, p colorprofile.Profile) {
 	out := render(t, m, p)
 	checkFrame(t, out, w, h)
 	golden.RequireEqual(t, out)
+}
+
+// A refresh keeps the cursor on its option, also among options of the same
+// kind and object on other tables (each table's bloat).
+func TestTriageCursorFollowsItsOptionAcrossReads(t *testing.T) {
+	s := func(v string) *string { return &v }
+	opts := []triage.Option{
+		{Kind: triage.KindBloat, Schema: s("public"), Table: s("a"), Object: "dead rows (VACUUM)", Bytes: 10},
+		{Kind: triage.KindBloat, Schema: s("public"), Table: s("b"), Object: "dead rows (VACUUM)", Bytes: 20},
+	}
+	p := newTriagePane()
+	p.setTriage(&triage.Triage{Options: opts}, time.Now())
+	p.cursor.index = 1                                                                  // table b
+	p.setTriage(&triage.Triage{Options: opts}, time.Now()) // the same read again: a's option matches b's kind and object
+	if o := p.selected(); o == nil || *o.Table != "b" {
+		t.Fatalf("the cursor is on %+v, want b's option", o)
+	}
 }

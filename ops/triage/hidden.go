@@ -181,11 +181,13 @@ func files(ctx context.Context, conn *pgx.Conn) ([]Option, []string, error) {
 	return out, notes, nil
 }
 
-func derefOr(n *int64) int64 {
-	if n == nil {
-		return 0
+// derefOr is *p, or T's zero value for nil.
+func derefOr[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
 	}
-	return *n
+	return *p
 }
 
 // regName names a relation as to_regclass reads it (--index is resolved

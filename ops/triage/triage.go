@@ -83,6 +83,12 @@ type Option struct {
 	Parts []Part `json:"-"`
 }
 
+// Key names the option across reads: its kind, its table and what it is
+// about (two tables' bloat options share their Object).
+func (o Option) Key() string {
+	return o.Kind + "\x00" + derefOr(o.Schema) + "\x00" + derefOr(o.Table) + "\x00" + o.Object
+}
+
 // Part is one piece of an option: a chunk to compress, what compressing
 // it frees (Bytes, an estimate like its option's) and the room it needs
 // meanwhile.
