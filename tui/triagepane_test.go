@@ -254,7 +254,7 @@ func TestTriageCursorFollowsItsOptionAcrossReads(t *testing.T) {
 	}
 	p := newTriagePane()
 	p.setTriage(&triage.Triage{Options: opts}, time.Now())
-	p.cursor.index = 1                                                                  // table b
+	p.cursor.index = 1                                     // table b
 	p.setTriage(&triage.Triage{Options: opts}, time.Now()) // the same read again: a's option matches b's kind and object
 	if o := p.selected(); o == nil || *o.Table != "b" {
 		t.Fatalf("the cursor is on %+v, want b's option", o)
