@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -143,8 +144,10 @@ func newWizard(id int, script string, steps []maint.ChecklistStep, items []repor
 		actions: m.opts.Actions, lists: m.opts.Checklists, tick: m.opts.Tick, now: m.opts.Now, km: m.keys,
 		shown: "database " + m.clean(m.report.Server.Database)}
 	w.nextID = func() int { m.actionSeq++; return m.actionSeq }
+	// The log sheet shows what came since its task was last done.
+	logs := slices.IndexFunc(steps, func(st maint.ChecklistStep) bool { return st.Name == maint.SheetLogs })
 	for _, c := range items {
-		if c.Task == "review_logs" && c.LastRun != nil {
+		if logs >= 0 && c.Task == steps[logs].Task && c.LastRun != nil {
 			w.logsSince = *c.LastRun
 		}
 	}
