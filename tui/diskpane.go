@@ -89,12 +89,7 @@ func (p *diskPane) View() string {
 	if d.BackupDir != "" {
 		lines = append(lines, labelled("Backups", p.bytes(d.BackupBytes)+"  "+s.Dim.Render(p.clean(d.BackupDir))))
 	}
-	expected := map[string]*int64{}
-	known := false // some table's growth is expected by the policy
-	for _, t := range p.report.Tables {
-		expected[t.Key()] = t.ExpectedGrowthPerDay
-		known = known || t.ExpectedGrowthPerDay != nil
-	}
+	expected, known := p.report.ExpectedGrowth() // known: some table's growth is expected by the policy
 	perDay, measured := p.growth.totalPerDay(expected)
 	switch {
 	case measured:

@@ -321,12 +321,7 @@ func (m *Model) healthDisk() {
 	if m.report == nil || m.health.report == nil {
 		return
 	}
-	expected := map[string]*int64{}
-	known := false
-	for _, t := range m.report.Tables {
-		expected[t.Key()] = t.ExpectedGrowthPerDay
-		known = known || t.ExpectedGrowthPerDay != nil
-	}
+	expected, known := m.report.ExpectedGrowth()
 	perDay, measured := m.tables.growth.totalPerDay(expected)
 	g := health.Growth{PerDay: perDay}
 	switch {

@@ -81,10 +81,7 @@ func diskFinding(ctx context.Context, conn *pgx.Conn, t target) health.Finding {
 		return health.Finding{Check: health.CheckDisk, Title: "disk", Status: health.Unknown,
 			Summary: "cannot read the disk figures: " + err.Error()}
 	}
-	expected := map[string]*int64{}
-	for _, tb := range rep.Tables {
-		expected[tb.Key()] = tb.ExpectedGrowthPerDay
-	}
+	expected, _ := rep.ExpectedGrowth()
 	return health.Disk(rep.Disk, health.GrowthOf(openMemory(t).loadSizes(time.Now()), expected), t.policy.Health)
 }
 

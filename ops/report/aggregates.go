@@ -130,3 +130,15 @@ func (r *Report) Aggregates(t Table) []Table {
 	}
 	return out
 }
+
+// ExpectedGrowth is each table's policy expected_growth per day, by key
+// (nil for none), and whether any table has one: what a growth figure
+// falls back on where pgtend has measured none.
+func (r *Report) ExpectedGrowth() (map[string]*int64, bool) {
+	out, known := map[string]*int64{}, false
+	for _, t := range r.Tables {
+		out[t.Key()] = t.ExpectedGrowthPerDay
+		known = known || t.ExpectedGrowthPerDay != nil
+	}
+	return out, known
+}

@@ -11,10 +11,7 @@ import (
 // measured from the size history pgtend stores each time it samples, else
 // the policy's expected_growth).
 func (t *Triage) forecast(r *report.Report, samples []state.Sample) {
-	expected := map[string]*int64{}
-	for _, tb := range r.Tables {
-		expected[tb.Key()] = tb.ExpectedGrowthPerDay
-	}
+	expected, _ := r.ExpectedGrowth()
 	g := health.GrowthOf(samples, expected)
 	t.GrowthPerDay, t.GrowthBasis = g.PerDay, g.Basis
 	if t.GrowthPerDay <= 0 {
