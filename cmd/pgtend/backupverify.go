@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"time"
 
@@ -115,49 +114,10 @@ func newBackupVerifyCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return printCounts(w, counts, conn.Config().Database)
+		if missing := text.WriteRestoreCounts(w, counts, conn.Config().Database); missing > 0 {
+			return &exitError{code: 1, err: fmt.Errorf("%d tables of %s are missing from the restore", missing, conn.Config().Database)}
+		}
+		return nil
 	}
 	return cmd
-}
-
-// printCounts prints each table's rows in the source and the restore, in
-// columns as wide as their widest entry (a terminal's 80 columns hold the
-// usual names); a table missing from the restore fails the check.
-func printCounts(w io.Writer, counts []backup.TableCount, source string) error {
-	type row struct{ table, src, restored, mark string }
-	rows := make([]row, 0, len(counts))
-	head := row{"table", text.Clean(source), "restored", ""}
-	widths := [3]int{len(head.table), len(head.src), len(head.restored)}
-	missing, differ, estimated := 0, 0, false
-	for _, k := range counts {
-		r := row{table: text.Clean(k.Table), src: text.Count(k.Source), restored: text.Count(k.Restored), mark: "equal"}
-		if k.Estimated {
-			r.src, r.restored, estimated = "~"+r.src, "~"+r.restored, true
-		}
-		switch {
-		case k.Missing:
-			r.restored, r.mark, missing = "-", "MISSING from the restore", missing+1
-		case !k.Equal():
-			r.mark, differ = "differs", differ+1
-		}
-		for i, f := range []string{r.table, r.src, r.restored} {
-			widths[i] = max(widths[i], len([]rune(f)))
-		}
-		rows = append(rows, r)
-	}
-	for _, r := range append([]row{head}, rows...) {
-		fmt.Fprintf(w, "  %-*s  %*s  %*s  %s\n", widths[0], r.table, widths[1], r.src, widths[2], r.restored, r.mark)
-	}
-	if estimated {
-		fmt.Fprintln(w, "  ~ the catalog's estimates (after ANALYZE) for tables over --count-limit")
-	}
-	if missing > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d tables of %s are missing from the restore", missing, source)}
-	}
-	if differ > 0 {
-		fmt.Fprintf(w, "%s differ: the database changed since the dump, or the dump is not of it\n", text.Plural(differ, "table"))
-	} else {
-		fmt.Fprintf(w, "every table's rows match (%s)\n", text.Plural(len(counts), "table"))
-	}
-	return nil
 }
